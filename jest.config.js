@@ -1,0 +1,14 @@
+/** Jest: TypeScript (and ESM-only @middy) through @swc/jest into CommonJS. */
+const swc = ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }];
+
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.(t|j)s$': swc },
+  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  setupFiles: ['<rootDir>/test/setup-env.ts'],
+  setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
+  testTimeout: 30000,
+  maxWorkers: 2,
+};
