@@ -1,0 +1,5 @@
+/** Lambda entry point of the HTTP API (API Gateway REST proxy integration). */
+import { createApiHandler } from './api/api-handler';
+import { createServiceContext } from './service-context';
+
+export const handler = createApiHandler(createServiceContext());

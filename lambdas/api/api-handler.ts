@@ -1,0 +1,89 @@
+/**
+ * The api Lambda: API Gateway REST proxy event in, JSON or problem+json out.
+ * Middy runs it; the one middleware here turns every thrown error into the
+ * SPEC's problem document and stamps `x-request-id` on every response.
+ */
+import middy, { type MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { ServiceContext } from '../service-context';
+import { ROUTES, type Route } from './job-routes';
+import { HttpProblem, problemDocument } from './problem';
+import { MAX_BODY_BYTES, toApiRequest, type ApiRequest, type ApiResponse } from './request';
+import { TenantResolver } from './tenant-resolver';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
+
+type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+function matchRoute(path: string): { route: Route; params: Record<string, string> } | undefined {
+  for (const route of ROUTES) {
+    const match = route.pattern.exec(path);
+    if (match) return { route, params: { ...(match.groups ?? {}) } };
+  }
+  return undefined;
+}
+
+function render(response: ApiResponse, requestId: string): APIGatewayProxyResult {
+  return {
+    statusCode: response.status,
+    headers: {
+      ...(response.body === undefined ? {} : { 'content-type': JSON_TYPE }),
+      ...response.headers,
+      'x-request-id': requestId,
+    },
+    body: response.body === undefined ? '' : JSON.stringify(response.body),
+  };
+}
+
+function renderProblem(problem: HttpProblem, requestId: string): APIGatewayProxyResult {
+  return {
+    statusCode: problem.status,
+    headers: { 'content-type': PROBLEM_TYPE, ...problem.extras.headers, 'x-request-id': requestId },
+    body: JSON.stringify(problemDocument(problem, requestId)),
+  };
+}
+
+/** Any error → problem+json; unexpected ones are logged and answered 500 without internals. */
+function problemResponses(ctx: ServiceContext): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  return {
+    onError: async (request) => {
+      const requestId = request.event.requestContext?.requestId ?? 'unknown';
+      const error = request.error;
+      if (error instanceof HttpProblem) {
+        request.response = renderProblem(error, requestId);
+        return;
+      }
+      ctx.logger.error('unhandled error', { requestId, error: error as Error });
+      request.response = renderProblem(new HttpProblem(500, 'internal_error', 'An internal error occurred.'), requestId);
+    },
+  };
+}
+
+export function createApiHandler(ctx: ServiceContext): Handler {
+  const tenants = new TenantResolver(ctx.tenants, ctx.now);
+
+  async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
+    const base = toApiRequest(event);
+    const matched = matchRoute(base.path);
+    if (!matched) throw new HttpProblem(404, 'not_found', `No route for ${base.path.slice(0, 200)}.`);
+    const request: ApiRequest = { ...base, params: matched.params };
+    const tenantId = matched.route.isPublic ? '' : await tenants.tenantFor(request.apiKeyId);
+    const handler = matched.route.methods[request.method];
+    if (!handler) {
+      const allow = Object.keys(matched.route.methods).join(', ');
+      throw new HttpProblem(405, 'method_not_allowed', `${request.method} is not allowed here; use ${allow}.`, { headers: { allow } });
+    }
+    if ((request.rawBody?.length ?? 0) > MAX_BODY_BYTES) {
+      throw new HttpProblem(413, 'payload_too_large', `The request body is over ${MAX_BODY_BYTES} bytes.`);
+    }
+    ctx.logger.appendKeys({ tenantId: tenantId || undefined, requestId: request.requestId });
+    try {
+      return render(await handler(ctx, request, tenantId), request.requestId);
+    } finally {
+      ctx.logger.resetKeys();
+    }
+  }
+
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>().use(problemResponses(ctx)).handler(route) as unknown as Handler;
+}

@@ -1,0 +1,186 @@
+/**
+ * The routes of API v1 (SPEC §3): each turns a request into a use case call and
+ * its result into a response. Matching order: path (404), API key (403), method
+ * (405), then the route's own checks.
+ */
+import { describeJobTypes } from '../job-types/registry';
+import { JOB_STATUSES, toJobView, type Job, type JobStatus } from '../jobs/job';
+import { isJobIdShaped } from '../jobs/job-id';
+import { createPreparedJob, dispatchFor, enqueueCreated, prepareJob, submitJob, type PreparedJob } from '../jobs/submit-job';
+import { BatchSubmissionSchema, fieldProblems } from '../jobs/submission';
+import { cancel, erase, redeliverWebhook, retry, type ActionResult } from '../jobs/transitions';
+import type { Decision } from '../store/job-store';
+import { InvalidCursorError } from '../store/job-store';
+import type { Dispatch, JobMessage } from '../queue/job-queue';
+import type { ServiceContext } from '../service-context';
+import { countJobs } from '../observability';
+import { OPENAPI_DOCUMENT } from './openapi';
+import { HttpProblem, jobNotFound, problemDocument, validationFailed, type ProblemCode } from './problem';
+import { readJsonBody, type ApiRequest, type ApiResponse } from './request';
+
+export type RouteHandler = (ctx: ServiceContext, request: ApiRequest, tenantId: string) => Promise<ApiResponse>;
+
+export interface Route {
+  readonly pattern: RegExp;
+  readonly methods: Readonly<Record<string, RouteHandler>>;
+  /** Needs no API key (`GET /v1/openapi.json`). */
+  readonly isPublic?: boolean;
+}
+
+const timing = (ctx: ServiceContext) => ({ nowMs: ctx.now(), retentionDays: ctx.config.retentionDays });
+
+function jobIdParam(request: ApiRequest): string {
+  const jobId = request.params.jobId ?? '';
+  if (!isJobIdShaped(jobId)) throw jobNotFound();
+  return jobId;
+}
+
+function jobPath(request: ApiRequest, jobId: string): string {
+  return `${request.basePath}/v1/jobs/${jobId}`;
+}
+
+async function getJobOrThrow(ctx: ServiceContext, request: ApiRequest, tenantId: string): Promise<Job> {
+  const job = await ctx.jobs.get({ tenantId, jobId: jobIdParam(request) });
+  if (!job) throw jobNotFound();
+  return job;
+}
+
+const postJob: RouteHandler = async (ctx, request, tenantId) => {
+  const body = readJsonBody(request);
+  const submitted = await submitJob(ctx, tenantId, body, request.headers['idempotency-key']);
+  countJobs(ctx.metrics, submitted.status === 202 ? 'JobsCreated' : 'JobsReplayed', submitted.job.type);
+  const headers: Record<string, string> = { location: jobPath(request, submitted.job.jobId) };
+  if (submitted.status === 200) headers['idempotent-replayed'] = 'true';
+  return { status: submitted.status, body: toJobView(submitted.job, { withPayload: true }), headers };
+};
+
+const BATCH_CONCURRENCY = 16;
+
+/** SPEC §3.7: items judged one by one as POST /v1/jobs would; new ones enqueued with batch calls. */
+const postBatch: RouteHandler = async (ctx, request, tenantId) => {
+  const body = readJsonBody(request);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new HttpProblem(400, 'invalid_json', 'The body must be a JSON object.');
+  }
+  const batch = BatchSubmissionSchema.safeParse(body);
+  if (!batch.success) throw validationFailed(fieldProblems(batch.error));
+  const items = batch.data.jobs;
+  const results: unknown[] = new Array(items.length);
+  const created: PreparedJob[] = [];
+  let next = 0;
+  const work = async () => {
+    while (next < items.length) {
+      const index = next++;
+      const { idempotencyKey, ...submission } = items[index]!;
+      try {
+        if (idempotencyKey !== undefined && typeof idempotencyKey !== 'string') {
+          throw new HttpProblem(400, 'invalid_idempotency_key', 'idempotencyKey must be a string of 1..255 visible ASCII characters.');
+        }
+        const prepared = prepareJob(ctx, tenantId, submission, idempotencyKey);
+        const submitted = await createPreparedJob(ctx, prepared);
+        if (submitted.status === 202) created.push(prepared);
+        results[index] = { status: submitted.status, job: toJobView(submitted.job, { withPayload: true }) };
+      } catch (error) {
+        if (!(error instanceof HttpProblem)) throw error;
+        results[index] = { status: error.status, error: problemDocument(error, request.requestId) };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, items.length) }, work));
+  const nowMs = ctx.now();
+  await enqueueCreated(ctx, created.map((p) => dispatchFor(p, nowMs)).filter((d): d is Dispatch<JobMessage> => d !== undefined));
+  const byType = new Map<string, number>();
+  for (const p of created) byType.set(p.job.type, (byType.get(p.job.type) ?? 0) + 1);
+  for (const [type, count] of byType) countJobs(ctx.metrics, 'JobsCreated', type, count);
+  return { status: 200, body: { items: results } };
+};
+
+const listJobs: RouteHandler = async (ctx, request, tenantId) => {
+  const { status, limit, cursor, type } = request.query;
+  const problems = [];
+  if (status === undefined) problems.push({ path: 'status', message: `required; one of ${JOB_STATUSES.join(', ')}` });
+  else if (!(JOB_STATUSES as readonly string[]).includes(status)) problems.push({ path: 'status', message: `must be one of ${JOB_STATUSES.join(', ')}` });
+  const pageSize = limit === undefined ? 25 : Number(limit);
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100 || (limit !== undefined && !/^\d+$/.test(limit))) {
+    problems.push({ path: 'limit', message: 'must be an integer from 1 to 100' });
+  }
+  if (type !== undefined && (type.length === 0 || type.length > 64)) problems.push({ path: 'type', message: 'must be 1..64 characters' });
+  if (problems.length > 0) throw validationFailed(problems);
+  try {
+    const page = await ctx.jobs.list({ tenantId, status: status as JobStatus, limit: pageSize, cursor, type });
+    return { status: 200, body: { items: page.items.map((job) => toJobView(job, { withPayload: false })), nextCursor: page.nextCursor } };
+  } catch (error) {
+    if (error instanceof InvalidCursorError) throw new HttpProblem(400, 'invalid_cursor', 'This cursor was not issued for this query.');
+    throw error;
+  }
+};
+
+const getJob: RouteHandler = async (ctx, request, tenantId) => ({
+  status: 200,
+  body: toJobView(await getJobOrThrow(ctx, request, tenantId), { withPayload: true }),
+});
+
+const getAttempts: RouteHandler = async (ctx, request, tenantId) => {
+  const job = await getJobOrThrow(ctx, request, tenantId);
+  return { status: 200, body: { items: job.history } };
+};
+
+/** Runs one of the SPEC §3.5 actions; a refusal answers with the 409 of the state found (404 if none). */
+async function act(
+  ctx: ServiceContext,
+  request: ApiRequest,
+  tenantId: string,
+  decide: (job: Job | undefined) => Decision<ActionResult>,
+  refusal: ProblemCode,
+  refusalDetail: (job: Job) => string,
+): Promise<Job> {
+  const result = await ctx.jobs.transition({ tenantId, jobId: jobIdParam(request) }, decide);
+  if (!result.job) throw jobNotFound();
+  if (!result.ok) throw new HttpProblem(409, refusal, refusalDetail(result.job));
+  return result.job;
+}
+
+const cancelJob: RouteHandler = async (ctx, request, tenantId) => {
+  const job = await act(ctx, request, tenantId, (j) => cancel(j, timing(ctx)), 'job_not_cancelable', (j) => `A ${j.status} job cannot be canceled.`);
+  return { status: 200, body: toJobView(job, { withPayload: true }) };
+};
+
+const retryJob: RouteHandler = async (ctx, request, tenantId) => {
+  const job = await act(ctx, request, tenantId, (j) => retry(j, timing(ctx)), 'job_not_retryable', (j) => `A ${j.status} job cannot be retried.`);
+  await enqueueCreated(ctx, [{ message: { tenantId, jobId: job.jobId } }]);
+  return { status: 202, body: toJobView(job, { withPayload: true }), headers: { location: jobPath(request, job.jobId) } };
+};
+
+const deleteJob: RouteHandler = async (ctx, request, tenantId) => {
+  await act(ctx, request, tenantId, erase, 'job_not_deletable', (j) => `A ${j.status} job cannot be deleted; cancel it first.`);
+  return { status: 204 };
+};
+
+const redeliver: RouteHandler = async (ctx, request, tenantId) => {
+  const job = await act(
+    ctx,
+    request,
+    tenantId,
+    (j) => redeliverWebhook(j, timing(ctx)),
+    'webhook_not_redeliverable',
+    (j) => (j.webhookUrl ? `A ${j.status} job has no webhook event to redeliver.` : 'This job has no webhookUrl.'),
+  );
+  try {
+    await ctx.webhooksQueue.send({ message: { tenantId, jobId: job.jobId, eventId: job.webhookEvent!.id } });
+  } catch (error) {
+    ctx.logger.warn('webhook enqueue failed; the sweep will dispatch', { error: (error as Error).message });
+  }
+  return { status: 202, body: toJobView(job, { withPayload: false }) };
+};
+
+export const ROUTES: readonly Route[] = [
+  { pattern: /^\/v1\/jobs$/, methods: { POST: postJob, GET: listJobs } },
+  { pattern: /^\/v1\/jobs\/batch$/, methods: { POST: postBatch } },
+  { pattern: /^\/v1\/jobs\/(?<jobId>[^/]+)$/, methods: { GET: getJob, DELETE: deleteJob } },
+  { pattern: /^\/v1\/jobs\/(?<jobId>[^/]+)\/attempts$/, methods: { GET: getAttempts } },
+  { pattern: /^\/v1\/jobs\/(?<jobId>[^/]+)\/cancel$/, methods: { POST: cancelJob } },
+  { pattern: /^\/v1\/jobs\/(?<jobId>[^/]+)\/retry$/, methods: { POST: retryJob } },
+  { pattern: /^\/v1\/jobs\/(?<jobId>[^/]+)\/webhook\/redeliver$/, methods: { POST: redeliver } },
+  { pattern: /^\/v1\/job-types$/, methods: { GET: async () => ({ status: 200, body: describeJobTypes() }) } },
+  { pattern: /^\/v1\/openapi\.json$/, methods: { GET: async () => ({ status: 200, body: OPENAPI_DOCUMENT }) }, isPublic: true },
+];

@@ -1,0 +1,177 @@
+/**
+ * The domain of the Jobs Service.
+ *
+ * Glossary
+ * - **job**: one unit of work a tenant submitted: a `type`, a `payload`, and the
+ *   state the service keeps while running it.
+ * - **attempt**: one run of a job's handler. Attempts are data: each one is kept on
+ *   the job (status, error, timings), oldest first, the most recent 50.
+ * - **lease**: while an attempt runs, the job is `running` until `leaseUntil`. A
+ *   worker that dies leaves the lease to expire; the next delivery takes the job
+ *   over and records the lost attempt as failed with `lease expired`.
+ * - **tenant**: the customer who owns jobs, API keys and a webhook signing secret.
+ * - **idempotency key**: a client-chosen string that makes a submission safe to
+ *   repeat: one key, one job, per tenant, while the job is retained.
+ * - **webhook event**: the signed notification of one terminal transition; its id
+ *   (`webhook-id`) and body stay the same on every delivery try.
+ * - **sweep index**: the sparse index of jobs that will need attention at
+ *   `sweepAt` (dispatch, re-dispatch, lease takeover, webhook retry).
+ */
+
+/**
+ * Job statuses, and who moves a job in and out of each.
+ */
+export const JOB_STATUSES = [
+  /** In: the api Lambda on submit, or the retry route. Out: a worker claims it (→ running) or the cancel route (→ canceled). */
+  'queued',
+  /** In: a worker's claim (attempts + 1, lease set). Out: the same worker finishing the attempt (→ succeeded | retry | fatal), or a later delivery taking over an expired lease. */
+  'running',
+  /** In: a worker after a retryable failure with attempts left. Out: a worker claims it when `nextRunAt` comes (→ running), or the cancel route. */
+  'retry',
+  /** In: a worker whose handler returned. Terminal; out only through the delete route or retention. */
+  'succeeded',
+  /** In: a worker after a non-retryable failure or the last attempt. Out: the retry route (→ queued), delete, retention. */
+  'fatal',
+  /** In: the cancel route from queued or retry. Out: the retry route (→ queued), delete, retention. */
+  'canceled',
+] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['succeeded', 'fatal', 'canceled']);
+export const WAITING_STATUSES: ReadonlySet<JobStatus> = new Set(['queued', 'retry']);
+
+export type AttemptStatus = 'running' | 'failed' | 'succeeded';
+
+export interface Attempt {
+  attempt: number;
+  status: AttemptStatus;
+  error: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  durationMs: number | null;
+}
+
+export type WebhookStatus = 'none' | 'pending' | 'delivered' | 'failed';
+
+/** Delivery state of the job's current webhook event, as the API shows it. */
+export interface WebhookState {
+  status: WebhookStatus;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  deliveredAt: string | null;
+}
+
+/** The webhook event of the latest terminal transition; fixed when created. */
+export interface WebhookEvent {
+  /** `webhook-id`: the same on every try of this event. */
+  id: string;
+  type: 'job.succeeded' | 'job.fatal';
+  /** The exact body sent on every try. */
+  body: string;
+  /** Epoch ms of the next delivery try, while pending. */
+  nextAttemptAt: number | null;
+}
+
+/** A job as stored (without the store's key attributes). Times are ISO strings unless named `…Ms`. */
+export interface Job {
+  jobId: string;
+  tenantId: string;
+  type: string;
+  status: JobStatus;
+  payload: Record<string, unknown>;
+  payloadHash: string;
+  idempotencyKey: string | null;
+  webhookUrl: string | null;
+  /** Attempts granted per run (1..25). */
+  maxAttempts: number;
+  /** Total attempts allowed before `fatal`: `maxAttempts`, raised by `maxAttempts` on each retry route call. */
+  attemptLimit: number;
+  attempts: number;
+  /** When a waiting job may next run (ISO); null unless waiting. */
+  nextRunAt: string | null;
+  /** End of the running attempt's lease (epoch ms); null unless running. */
+  leaseUntilMs: number | null;
+  result: unknown;
+  lastError: string | null;
+  history: Attempt[];
+  webhook: WebhookState;
+  webhookEvent: WebhookEvent | null;
+  /**
+   * Whether a message for the job's current wait (or its pending webhook) has been
+   * handed to SQS. Decides where the job sits on the sweep index.
+   */
+  dispatched: boolean;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  /** TTL: epoch seconds after which the job is gone (SPEC §7). */
+  expiresAt: number;
+  /** Optimistic-concurrency version: every transition is a write conditional on it. */
+  version: number;
+}
+
+/** Attempts kept on a job (SPEC §7). */
+export const ATTEMPT_HISTORY_LIMIT = 50;
+/** Largest `result` kept as is; bigger results are replaced by `{ truncated, bytes }`. */
+export const RESULT_LIMIT_BYTES = 4096;
+/** Longest error message kept on an attempt or as `lastError`. */
+export const ERROR_LIMIT_BYTES = 1024;
+
+export function isTerminal(status: JobStatus): boolean {
+  return TERMINAL_STATUSES.has(status);
+}
+
+/** The API representation (SPEC §3.6): absent values are null; `payload` only where asked. */
+export function toJobView(job: Job, options: { withPayload: boolean }): Record<string, unknown> {
+  return {
+    jobId: job.jobId,
+    tenantId: job.tenantId,
+    type: job.type,
+    status: job.status,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    nextRunAt: job.nextRunAt ?? null,
+    idempotencyKey: job.idempotencyKey ?? null,
+    payloadHash: job.payloadHash,
+    ...(options.withPayload ? { payload: job.payload } : {}),
+    webhookUrl: job.webhookUrl ?? null,
+    webhook: {
+      status: job.webhook?.status ?? 'none',
+      attempts: job.webhook?.attempts ?? 0,
+      lastStatusCode: job.webhook?.lastStatusCode ?? null,
+      lastError: job.webhook?.lastError ?? null,
+      deliveredAt: job.webhook?.deliveredAt ?? null,
+    },
+    result: job.result ?? null,
+    lastError: job.lastError ?? null,
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+    finishedAt: job.finishedAt ?? null,
+    expiresAt: new Date(job.expiresAt * 1000).toISOString(),
+  };
+}
+
+/** Keeps a handler's result within RESULT_LIMIT_BYTES of JSON (SPEC §3.6). */
+export function boundResult(result: unknown): unknown {
+  if (result === undefined) return null;
+  const json = JSON.stringify(result);
+  if (json === undefined) return null;
+  const bytes = Buffer.byteLength(json);
+  return bytes <= RESULT_LIMIT_BYTES ? result : { truncated: true, bytes };
+}
+
+/** Cuts an error message to ERROR_LIMIT_BYTES, on a character boundary, first line only. */
+export function boundError(message: string): string {
+  const firstLine = message.split('\n', 1)[0] ?? '';
+  if (Buffer.byteLength(firstLine) <= ERROR_LIMIT_BYTES) return firstLine;
+  let cut = firstLine.slice(0, ERROR_LIMIT_BYTES);
+  while (Buffer.byteLength(cut) > ERROR_LIMIT_BYTES - 1) cut = cut.slice(0, -1);
+  return `${cut}…`;
+}
+
+/** `expiresAt` (SPEC §7): retention counted from the later of the last update and `nextRunAt`. */
+export function expiryOf(updatedAtMs: number, nextRunAtMs: number | null, retentionDays: number): number {
+  const from = Math.max(updatedAtMs, nextRunAtMs ?? 0);
+  return Math.ceil((from + retentionDays * 86_400_000) / 1000);
+}

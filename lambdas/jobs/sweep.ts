@@ -1,0 +1,46 @@
+/**
+ * When a job next needs the scheduler's attention (SPEC §4, the sweep index).
+ * A pure function of the job's state, so every transition that writes the job
+ * also writes the right `sweepAt`.
+ */
+import type { Job } from './job';
+import { SWEEP_SHARDS } from '../resources';
+
+export interface SweepSettings {
+  /** Jobs due within this many ms are sent to SQS now (with a delay). */
+  readonly lookaheadMs: number;
+  /** A waiting job whose message should have run by now is re-dispatched after this long. */
+  readonly staleAfterMs: number;
+}
+
+/** Epoch ms at which the scheduler should look at this job, or null (not on the index). */
+export function sweepAtOf(job: Job, settings: SweepSettings): number | null {
+  switch (job.status) {
+    case 'queued':
+    case 'retry': {
+      const runAt = Date.parse(job.nextRunAt ?? job.updatedAt);
+      return job.dispatched ? runAt + settings.staleAfterMs : runAt - settings.lookaheadMs;
+    }
+    case 'running':
+      return job.leaseUntilMs ?? Date.parse(job.updatedAt);
+    default:
+      if (job.webhook.status === 'pending' && job.webhookEvent) {
+        const next = job.webhookEvent.nextAttemptAt ?? Date.parse(job.updatedAt);
+        // An event already handed to the webhooks queue is looked at again only if its delivery stalls.
+        return job.dispatched ? next + settings.staleAfterMs : next;
+      }
+      return null;
+  }
+}
+
+/** Spreads the sweep index over a few partitions: a stable shard per job. */
+export function sweepShardOf(jobId: string): number {
+  let h = 0;
+  for (let i = 0; i < jobId.length; i++) h = (h * 31 + jobId.charCodeAt(i)) >>> 0;
+  return h % SWEEP_SHARDS;
+}
+
+/** Whether a job due at `runAtMs` is close enough to hand to SQS now. */
+export function isDueForDispatch(runAtMs: number, nowMs: number, lookaheadMs: number): boolean {
+  return runAtMs - nowMs <= lookaheadMs;
+}

@@ -1,0 +1,232 @@
+/**
+ * Every change of a job's state, as pure functions: (job, facts) → decision.
+ * The store writes a decision on condition that the job did not change since it
+ * was read (SPEC §4: at-least-once delivery, at most one effect per attempt).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Decision } from '../store/job-store';
+import {
+  ATTEMPT_HISTORY_LIMIT,
+  boundError,
+  boundResult,
+  expiryOf,
+  isTerminal,
+  toJobView,
+  type Attempt,
+  type Job,
+} from './job';
+
+export interface Timing {
+  readonly nowMs: number;
+  readonly retentionDays: number;
+}
+
+/** Lease margin past the attempt's timeout: time to write the outcome after the handler stops. */
+export const LEASE_MARGIN_MS = 5000;
+
+/** A message that arrives this early (clock skew) still claims the job. */
+const EARLY_TOLERANCE_MS = 1000;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Stamps `updatedAt` and recomputes `expiresAt` (SPEC §7). */
+function touched(job: Job, t: Timing): Job {
+  const nextRunAtMs = job.nextRunAt ? Date.parse(job.nextRunAt) : null;
+  return { ...job, updatedAt: iso(t.nowMs), expiresAt: expiryOf(t.nowMs, nextRunAtMs, t.retentionDays) };
+}
+
+function withAttempt(history: readonly Attempt[], attempt: Attempt): Attempt[] {
+  const next = [...history.filter((a) => a.attempt !== attempt.attempt), attempt].sort((a, b) => a.attempt - b.attempt);
+  return next.slice(-ATTEMPT_HISTORY_LIMIT);
+}
+
+function endRunningAttempt(job: Job, status: 'failed' | 'succeeded', error: string | null, nowMs: number): Attempt[] {
+  const running = job.history.find((a) => a.attempt === job.attempts);
+  const startedAt = running?.startedAt ?? job.updatedAt;
+  return withAttempt(job.history, {
+    attempt: job.attempts,
+    status,
+    error,
+    startedAt,
+    finishedAt: iso(nowMs),
+    durationMs: Math.max(0, nowMs - Date.parse(startedAt)),
+  });
+}
+
+/**
+ * The terminal state, with a new webhook event when the job has a `webhookUrl`
+ * (created in this same write, so a crash before the enqueue cannot lose it).
+ * The event counts as dispatched: the caller enqueues it right after the write,
+ * and the sweep index re-sends it if that never happens.
+ */
+function finished(job: Job, status: 'succeeded' | 'fatal', t: Timing): Job {
+  const done: Job = touched({ ...job, status, nextRunAt: null, leaseUntilMs: null, finishedAt: iso(t.nowMs), dispatched: false }, t);
+  if (!job.webhookUrl) return { ...done, webhook: { ...done.webhook, status: 'none' }, webhookEvent: null };
+  const withPending: Job = {
+    ...done,
+    webhook: { status: 'pending', attempts: 0, lastStatusCode: null, lastError: null, deliveredAt: null },
+    dispatched: true,
+  };
+  const type = status === 'succeeded' ? 'job.succeeded' : 'job.fatal';
+  const body = JSON.stringify({ type, timestamp: iso(t.nowMs), data: toJobView(withPending, { withPayload: false }) });
+  return { ...withPending, webhookEvent: { id: `msg_${randomUUID().replaceAll('-', '')}`, type, body, nextAttemptAt: t.nowMs } };
+}
+
+// ---------------------------------------------------------------------------
+// Worker: claim and finish
+
+export type ClaimResult =
+  | { outcome: 'claimed'; job: Job; lostAttempt?: number }
+  | { outcome: 'missing' | 'finished' | 'busy' }
+  | { outcome: 'not-due'; dueInMs: number }
+  /** The expired lease used up the last attempt: the job is now fatal. */
+  | { outcome: 'lease-expired-fatal'; job: Job };
+
+/**
+ * `queued|retry → running` (attempts + 1, lease), or take over a running job
+ * whose lease expired: the lost attempt is recorded as failed (`lease expired`)
+ * and counts; the job runs again if attempts remain, else it is fatal.
+ */
+export function claim(job: Job | undefined, leaseMs: number, t: Timing): Decision<ClaimResult> {
+  if (!job) return { result: { outcome: 'missing' } };
+  if (isTerminal(job.status)) return { result: { outcome: 'finished' } };
+  let current = job;
+  let lostAttempt: number | undefined;
+  if (job.status === 'running') {
+    if ((job.leaseUntilMs ?? 0) > t.nowMs) return { result: { outcome: 'busy' } };
+    lostAttempt = job.attempts;
+    current = { ...job, history: endRunningAttempt(job, 'failed', 'lease expired', t.nowMs), lastError: 'lease expired' };
+    if (current.attempts >= current.attemptLimit) {
+      const fatal = finished(current, 'fatal', t);
+      return { write: fatal, result: { outcome: 'lease-expired-fatal', job: fatal } };
+    }
+  } else {
+    const dueInMs = Date.parse(job.nextRunAt ?? job.updatedAt) - t.nowMs;
+    if (dueInMs > EARLY_TOLERANCE_MS) return { result: { outcome: 'not-due', dueInMs } };
+  }
+  const attempt = current.attempts + 1;
+  const running: Job = touched(
+    {
+      ...current,
+      status: 'running',
+      attempts: attempt,
+      nextRunAt: null,
+      leaseUntilMs: t.nowMs + leaseMs,
+      dispatched: false,
+      history: withAttempt(current.history, {
+        attempt,
+        status: 'running',
+        error: null,
+        startedAt: iso(t.nowMs),
+        finishedAt: null,
+        durationMs: null,
+      }),
+    },
+    t,
+  );
+  return { write: running, result: { outcome: 'claimed', job: running, ...(lostAttempt ? { lostAttempt } : {}) } };
+}
+
+export type AttemptOutcome =
+  | { kind: 'succeeded'; result: unknown }
+  | { kind: 'retryable'; error: string; delayMs: number }
+  | { kind: 'fatal'; error: string };
+
+export type FinishResult = { outcome: 'lost' } | { outcome: 'succeeded' | 'retry' | 'fatal'; job: Job };
+
+/**
+ * Ends attempt `attempt`, fenced: only if the job is still running that very
+ * attempt. `dispatchWithinMs`: a retry due within it is re-sent to SQS by the
+ * caller right away (so it counts as dispatched).
+ */
+export function finishAttempt(
+  job: Job | undefined,
+  attempt: number,
+  outcome: AttemptOutcome,
+  dispatchWithinMs: number,
+  t: Timing,
+): Decision<FinishResult> {
+  if (!job || job.status !== 'running' || job.attempts !== attempt) return { result: { outcome: 'lost' } };
+  if (outcome.kind === 'succeeded') {
+    const done = finished(
+      { ...job, result: boundResult(outcome.result), lastError: null, history: endRunningAttempt(job, 'succeeded', null, t.nowMs) },
+      'succeeded',
+      t,
+    );
+    return { write: done, result: { outcome: 'succeeded', job: done } };
+  }
+  const error = boundError(outcome.error);
+  const failed: Job = { ...job, lastError: error, history: endRunningAttempt(job, 'failed', error, t.nowMs) };
+  if (outcome.kind === 'fatal' || job.attempts >= job.attemptLimit) {
+    const done = finished(failed, 'fatal', t);
+    return { write: done, result: { outcome: 'fatal', job: done } };
+  }
+  const waiting: Job = touched(
+    {
+      ...failed,
+      status: 'retry',
+      leaseUntilMs: null,
+      nextRunAt: iso(t.nowMs + outcome.delayMs),
+      dispatched: outcome.delayMs <= dispatchWithinMs,
+    },
+    t,
+  );
+  return { write: waiting, result: { outcome: 'retry', job: waiting } };
+}
+
+// ---------------------------------------------------------------------------
+// API actions (SPEC §3.5). Each answers with the state it found when it cannot act.
+
+export type ActionResult = { ok: true; job: Job } | { ok: false; job: Job | undefined };
+
+export function cancel(job: Job | undefined, t: Timing): Decision<ActionResult> {
+  if (!job || (job.status !== 'queued' && job.status !== 'retry')) return { result: { ok: false, job } };
+  const canceled = touched(
+    { ...job, status: 'canceled', nextRunAt: null, leaseUntilMs: null, dispatched: false, finishedAt: iso(t.nowMs) },
+    t,
+  );
+  return { write: canceled, result: { ok: true, job: canceled } };
+}
+
+/** `fatal|canceled → queued`, due now, with `maxAttempts` more attempts; the caller enqueues it. */
+export function retry(job: Job | undefined, t: Timing): Decision<ActionResult> {
+  if (!job || (job.status !== 'fatal' && job.status !== 'canceled')) return { result: { ok: false, job } };
+  const queued = touched(
+    {
+      ...job,
+      status: 'queued',
+      nextRunAt: iso(t.nowMs),
+      leaseUntilMs: null,
+      attemptLimit: job.attempts + job.maxAttempts,
+      finishedAt: null,
+      result: null,
+      dispatched: true,
+      webhook: { status: job.webhookUrl ? 'pending' : 'none', attempts: 0, lastStatusCode: null, lastError: null, deliveredAt: null },
+      webhookEvent: null,
+    },
+    t,
+  );
+  return { write: queued, result: { ok: true, job: queued } };
+}
+
+export function erase(job: Job | undefined): Decision<ActionResult> {
+  if (!job || !isTerminal(job.status)) return { result: { ok: false, job } };
+  return { delete: true, result: { ok: true, job } };
+}
+
+/** Sends the terminal event again: same `webhook-id`, a fresh delivery schedule. */
+export function redeliverWebhook(job: Job | undefined, t: Timing): Decision<ActionResult> {
+  if (!job || (job.status !== 'succeeded' && job.status !== 'fatal') || !job.webhookUrl || !job.webhookEvent) {
+    return { result: { ok: false, job } };
+  }
+  const pending = touched(
+    {
+      ...job,
+      dispatched: true,
+      webhook: { ...job.webhook, status: 'pending', attempts: 0, lastError: null },
+      webhookEvent: { ...job.webhookEvent, nextAttemptAt: t.nowMs },
+    },
+    t,
+  );
+  return { write: pending, result: { ok: true, job: pending } };
+}

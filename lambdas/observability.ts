@@ -1,0 +1,26 @@
+/**
+ * Metrics as CloudWatch EMF (SPEC §11), namespace `JobsService`. Job metrics are
+ * dimensioned by job type; one EMF line per (metric, type) per call.
+ */
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+
+export type JobMetric = 'JobsCreated' | 'JobsReplayed' | 'JobsSucceeded' | 'JobsFatal' | 'JobsRetried' | 'WebhooksDelivered' | 'WebhooksFailed';
+
+export function countJobs(metrics: Metrics, name: JobMetric, jobType: string, count = 1): void {
+  if (count <= 0) return;
+  const single = metrics.singleMetric();
+  single.addDimension('jobType', jobType);
+  single.addMetric(name, MetricUnit.Count, count);
+}
+
+export function recordDuration(metrics: Metrics, name: 'AttemptDuration', jobType: string, ms: number): void {
+  const single = metrics.singleMetric();
+  single.addDimension('jobType', jobType);
+  single.addMetric(name, MetricUnit.Milliseconds, ms);
+}
+
+export function recordSeconds(metrics: Metrics, name: 'SweepOverdueSeconds' | 'QueueWaitSeconds', seconds: number, dimensions: Record<string, string> = {}): void {
+  const single = metrics.singleMetric();
+  for (const [key, value] of Object.entries(dimensions)) single.addDimension(key, value);
+  single.addMetric(name, MetricUnit.Seconds, seconds);
+}

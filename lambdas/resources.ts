@@ -1,0 +1,106 @@
+/**
+ * The shape of the service's AWS resources as plain data: table keys, indexes,
+ * TTL attribute, queue settings. The CDK stack (lib/) and the local twin (local/)
+ * both build from this module, so the two cannot drift apart. No AWS imports here.
+ */
+
+/** Default table name on the local twin; on AWS the stack passes the real name in `JOBS_TABLE_NAME`. */
+export const TABLE_NAME = 'jobs';
+
+/** Item keys: every item (job, tenant, API key) is addressed by `pk` + `sk`. */
+export const TABLE_KEYS = {
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+} as const;
+
+/** TTL attribute: epoch seconds; DynamoDB deletes the item some time after it passes. */
+export const TTL_ATTRIBUTE = 'expiresAt';
+
+/** Number of shards of the sweep index; the scheduler queries each one per run. */
+export const SWEEP_SHARDS = 4;
+
+export interface IndexDefinition {
+  readonly indexName: string;
+  readonly partitionKey: { readonly name: string; readonly type: 'S' | 'N' };
+  readonly sortKey: { readonly name: string; readonly type: 'S' | 'N' };
+  /** Non-key attributes copied into the index (INCLUDE projection): as few as the queries need. */
+  readonly nonKeyAttributes: readonly string[];
+}
+
+/**
+ * Jobs of one tenant in one status, newest first: `gsi1pk = tenantId#status`,
+ * `gsi1sk = createdAt#jobId`. Projects what the list view shows (a Job without
+ * its payload and attempt history), so listing never reads the base table.
+ */
+export const STATUS_INDEX: IndexDefinition = {
+  indexName: 'byTenantStatus',
+  partitionKey: { name: 'gsi1pk', type: 'S' },
+  sortKey: { name: 'gsi1sk', type: 'S' },
+  nonKeyAttributes: [
+    'jobId', 'tenantId', 'type', 'status', 'attempts', 'maxAttempts', 'nextRunAt',
+    'idempotencyKey', 'payloadHash', 'webhookUrl', 'webhook', 'result', 'lastError',
+    'createdAt', 'updatedAt', 'finishedAt', 'expiresAt',
+  ],
+};
+
+/**
+ * The sweep index (SPEC §4): sparse — only items with `sweepAt` (epoch ms) are in
+ * it. Partition `sweepShard` (0..SWEEP_SHARDS-1) spreads writes; the scheduler
+ * queries `sweepAt <= now` per shard. Projects only what the scheduler needs to
+ * decide which queue to send to.
+ */
+export const SWEEP_INDEX: IndexDefinition = {
+  indexName: 'bySweepAt',
+  partitionKey: { name: 'sweepShard', type: 'N' },
+  sortKey: { name: 'sweepAt', type: 'N' },
+  nonKeyAttributes: ['tenantId', 'jobId', 'status', 'sweepCount'],
+};
+
+export const TABLE_INDEXES: readonly IndexDefinition[] = [STATUS_INDEX, SWEEP_INDEX];
+
+export interface QueueDefinition {
+  /** Base name; the stack prefixes it, the twin uses it as is. */
+  readonly name: string;
+  readonly deadLetterName: string;
+  /** Deliveries before SQS moves a message to the DLQ. */
+  readonly maxReceiveCount: number;
+  /** Seconds a received message stays hidden; ≥ 6 × the consumer's timeout on AWS. */
+  readonly visibilityTimeoutSeconds: number;
+  /** How long messages are kept (seconds). DLQs keep 14 days. */
+  readonly retentionSeconds: number;
+  /** Event source mapping: messages per batch, batching window, max concurrency. */
+  readonly batchSize: number;
+  readonly maxBatchingWindowSeconds: number;
+  readonly maxConcurrency: number;
+  /** Timeout of the consuming function (seconds). */
+  readonly consumerTimeoutSeconds: number;
+}
+
+export const JOBS_QUEUE: QueueDefinition = {
+  name: 'jobs',
+  deadLetterName: 'jobs-dlq',
+  maxReceiveCount: 10,
+  consumerTimeoutSeconds: 60,
+  visibilityTimeoutSeconds: 360,
+  retentionSeconds: 4 * 24 * 3600,
+  batchSize: 10,
+  maxBatchingWindowSeconds: 1,
+  maxConcurrency: 50,
+};
+
+export const WEBHOOKS_QUEUE: QueueDefinition = {
+  name: 'webhooks',
+  deadLetterName: 'webhooks-dlq',
+  maxReceiveCount: 10,
+  consumerTimeoutSeconds: 30,
+  visibilityTimeoutSeconds: 180,
+  retentionSeconds: 4 * 24 * 3600,
+  batchSize: 10,
+  maxBatchingWindowSeconds: 1,
+  maxConcurrency: 20,
+};
+
+export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
+
+/** SQS cannot delay a message longer than this; further-away work waits on the sweep index. */
+export const MAX_SQS_DELAY_SECONDS = 900;

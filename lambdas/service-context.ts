@@ -1,0 +1,66 @@
+/**
+ * Everything a handler needs, built once per cold start (or once per local twin)
+ * from the environment. Handlers never know where they run: AWS clients use
+ * default configuration, so the SDK's `AWS_ENDPOINT_URL_DYNAMODB` /
+ * `AWS_ENDPOINT_URL_SQS` point them at the local twin's endpoints.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { loadConfig, type Config } from './config';
+import { createDocumentClient } from './store/dynamodb-client';
+import { JobStore } from './store/job-store';
+import { TenantStore } from './store/tenant-store';
+import { createSqsClient, MessageQueue, type JobMessage, type WebhookMessage } from './queue/job-queue';
+
+export const SERVICE_NAME = 'jobs-service';
+export const METRICS_NAMESPACE = 'JobsService';
+
+export interface ServiceContext {
+  readonly config: Config;
+  readonly jobs: JobStore;
+  readonly tenants: TenantStore;
+  readonly jobsQueue: MessageQueue<JobMessage>;
+  readonly webhooksQueue: MessageQueue<WebhookMessage>;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** The clock every decision reads (epoch ms); tests inject their own. */
+  readonly now: () => number;
+  readonly db: DynamoDBDocumentClient;
+  readonly sqs: SQSClient;
+}
+
+export interface ServiceContextOverrides {
+  readonly config?: Config;
+  readonly now?: () => number;
+  readonly logger?: Logger;
+}
+
+export function createServiceContext(overrides: ServiceContextOverrides = {}): ServiceContext {
+  const config = overrides.config ?? loadConfig();
+  const now = overrides.now ?? Date.now;
+  const db = createDocumentClient();
+  const sqs = createSqsClient();
+  const logger = overrides.logger ?? new Logger({ serviceName: SERVICE_NAME });
+  return {
+    config,
+    now,
+    db,
+    sqs,
+    logger,
+    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
+    jobs: new JobStore(db, {
+      tableName: config.tableName,
+      now,
+      sweep: { lookaheadMs: config.schedulerLookaheadSeconds * 1000, staleAfterMs: config.staleAfterSeconds * 1000 },
+    }),
+    tenants: new TenantStore(db, config.tableName),
+    jobsQueue: new MessageQueue<JobMessage>(sqs, config.jobsQueueUrl ?? missing('JOBS_QUEUE_URL')),
+    webhooksQueue: new MessageQueue<WebhookMessage>(sqs, config.webhooksQueueUrl ?? missing('WEBHOOKS_QUEUE_URL')),
+  };
+}
+
+function missing(variable: string): string {
+  throw new Error(`${variable} is not set`);
+}

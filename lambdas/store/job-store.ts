@@ -1,0 +1,359 @@
+/**
+ * Jobs in DynamoDB (SPEC §7). One item per job, keyed by tenant and job id, so a
+ * job id of another tenant finds nothing. Every write is one conditional
+ * PutItem/UpdateItem/DeleteItem (no transactions: one item holds the job, its
+ * attempts and its webhook event, so each transition is a single atomic write).
+ *
+ * Transitions follow one pattern: read the job (consistently), decide the next
+ * state with a pure function, write it on condition that `version` is unchanged;
+ * when another writer won, read again and decide again.
+ */
+import { createHash } from 'node:crypto';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { STATUS_INDEX, SWEEP_INDEX } from '../resources';
+import type { Job, JobStatus } from '../jobs/job';
+import { sweepAtOf, sweepShardOf, type SweepSettings } from '../jobs/sweep';
+import { ConcurrentUpdateError, isConditionalCheckFailed } from './errors';
+
+export interface JobKey {
+  readonly tenantId: string;
+  readonly jobId: string;
+}
+
+export interface JobStoreOptions {
+  readonly tableName: string;
+  readonly sweep: SweepSettings;
+  readonly now: () => number;
+}
+
+export type CreateOutcome = { created: true; job: Job } | { created: false; job: Job };
+
+export interface ListQuery {
+  readonly tenantId: string;
+  readonly status: JobStatus;
+  readonly type?: string;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+export interface JobPage {
+  items: Job[];
+  nextCursor: string | null;
+}
+
+/** An entry of the sweep index, as projected (SPEC §4). */
+export interface SweepEntry {
+  tenantId: string;
+  jobId: string;
+  status: JobStatus;
+  sweepAt: number;
+  sweepCount: number;
+}
+
+/** What a transition decides: write this job, or leave it and answer `result`. */
+export type Decision<R> = { write: Job; result: R } | { delete: true; result: R } | { result: R };
+
+export class InvalidCursorError extends Error {
+  override name = 'InvalidCursorError';
+}
+
+const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'sweepShard', 'sweepAt', 'sweepCount', 'entity'] as const;
+const MAX_DECISION_ROUNDS = 8;
+
+export function jobItemKey(key: JobKey): { pk: string; sk: string } {
+  return { pk: `JOB#${key.tenantId}#${key.jobId}`, sk: 'JOB' };
+}
+
+export class JobStore {
+  constructor(
+    private readonly db: DynamoDBDocumentClient,
+    private readonly options: JobStoreOptions,
+  ) {}
+
+  /**
+   * Creates a job with one conditional put. The job id already encodes the
+   * idempotency key (see `jobIdFor`), so the condition both enforces one job per
+   * (tenant, key) and lets a new job take the place of an expired one.
+   */
+  async create(job: Job): Promise<CreateOutcome> {
+    for (let round = 0; round < MAX_DECISION_ROUNDS; round++) {
+      const nowSeconds = Math.floor(this.options.now() / 1000);
+      const noJobYet = 'attribute_not_exists(pk)';
+      const onlyAnExpiredJob = 'expiresAt <= :nowSeconds';
+      try {
+        await this.db.send(
+          new PutCommand({
+            TableName: this.options.tableName,
+            Item: this.toItem(job),
+            ConditionExpression: `${noJobYet} OR ${onlyAnExpiredJob}`,
+            ExpressionAttributeValues: { ':nowSeconds': nowSeconds },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return { created: true, job };
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+        // AWS returns the existing item with the error (as raw AttributeValues even
+        // through lib-dynamodb); dynalite does not, so read it consistently instead.
+        const existing = error.Item ? this.fromItem(unmarshall(error.Item as never)) : await this.get(job, { consistent: true });
+        if (existing) return { created: false, job: existing };
+        // It was deleted or expired between our put and our read: try again.
+      }
+    }
+    throw new ConcurrentUpdateError(`job ${job.jobId}: create kept losing to concurrent writers`);
+  }
+
+  /** The job, or undefined when it does not exist, belongs to no such tenant, or has expired. */
+  async get(key: JobKey, options: { consistent?: boolean } = {}): Promise<Job | undefined> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.options.tableName, Key: jobItemKey(key), ConsistentRead: options.consistent ?? false }),
+    );
+    if (!Item || Item.entity !== 'job') return undefined;
+    const job = this.fromItem(Item);
+    return this.isExpired(job) ? undefined : job;
+  }
+
+  /**
+   * Reads the job, lets `decide` pick the next state, and writes it on condition
+   * that nobody else wrote in between; on a lost race, reads and decides again.
+   * `decide` gets undefined for a missing or expired job.
+   */
+  async transition<R>(key: JobKey, decide: (job: Job | undefined) => Decision<R>): Promise<R> {
+    for (let round = 0; round < MAX_DECISION_ROUNDS; round++) {
+      const current = await this.get(key, { consistent: true });
+      const decision = decide(current);
+      if ('write' in decision) {
+        if (!current) throw new Error('transition: cannot write a job that does not exist');
+        if (await this.replace(decision.write, current.version)) return decision.result;
+      } else if ('delete' in decision) {
+        if (!current) return decision.result;
+        if (await this.remove(current)) return decision.result;
+      } else {
+        return decision.result;
+      }
+    }
+    throw new ConcurrentUpdateError(`job ${key.jobId}: transition kept losing to concurrent writers`);
+  }
+
+  /** Writes `job` (with version + 1) if the stored version is still `expectedVersion`. */
+  async replace(job: Job, expectedVersion: number): Promise<boolean> {
+    const next = { ...job, version: expectedVersion + 1 };
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.options.tableName,
+          Item: this.toItem(next),
+          ConditionExpression: 'version = :expectedVersion',
+          ExpressionAttributeValues: { ':expectedVersion': expectedVersion },
+        }),
+      );
+      job.version = next.version;
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  private async remove(job: Job): Promise<boolean> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.options.tableName,
+          Key: jobItemKey(job),
+          ConditionExpression: 'version = :expectedVersion',
+          ExpressionAttributeValues: { ':expectedVersion': job.version },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** A tenant's jobs in one status, newest first, through the status index (never a Scan). */
+  async list(query: ListQuery): Promise<JobPage> {
+    const partition = `${query.tenantId}#${query.status}`;
+    const exclusiveStartKey = query.cursor === undefined ? undefined : this.decodeCursor(query);
+    const filters = ['expiresAt > :nowSeconds'];
+    const values: Record<string, unknown> = { ':partition': partition, ':nowSeconds': Math.floor(this.options.now() / 1000) };
+    if (query.type !== undefined) {
+      filters.push('#type = :type');
+      values[':type'] = query.type;
+    }
+    const items: Job[] = [];
+    let startKey = exclusiveStartKey;
+    let lastKey: Record<string, unknown> | undefined;
+    // A filter can thin a page out; keep reading (bounded) until the page is full or the index ends.
+    for (let round = 0; round < 5 && items.length < query.limit; round++) {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          IndexName: STATUS_INDEX.indexName,
+          KeyConditionExpression: 'gsi1pk = :partition',
+          FilterExpression: filters.join(' AND '),
+          ExpressionAttributeValues: values,
+          ...(query.type !== undefined ? { ExpressionAttributeNames: { '#type': 'type' } } : {}),
+          ScanIndexForward: false,
+          Limit: query.limit - items.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) items.push(this.fromItem(item));
+      lastKey = page.LastEvaluatedKey;
+      if (!lastKey) break;
+      startKey = lastKey;
+    }
+    return { items, nextCursor: lastKey ? this.encodeCursor(query, String(lastKey.gsi1sk)) : null };
+  }
+
+  /** Entries of one sweep shard due at or before `nowMs`, oldest first. */
+  async dueForSweep(shard: number, nowMs: number, limit: number): Promise<SweepEntry[]> {
+    const { Items } = await this.db.send(
+      new QueryCommand({
+        TableName: this.options.tableName,
+        IndexName: SWEEP_INDEX.indexName,
+        KeyConditionExpression: 'sweepShard = :shard AND sweepAt <= :now',
+        ExpressionAttributeValues: { ':shard': shard, ':now': nowMs },
+        Limit: limit,
+      }),
+    );
+    return (Items ?? []).map((item) => ({
+      tenantId: String(item.tenantId),
+      jobId: String(item.jobId),
+      status: item.status as JobStatus,
+      sweepAt: Number(item.sweepAt),
+      sweepCount: Number(item.sweepCount ?? 0),
+    }));
+  }
+
+  /**
+   * Moves a job's sweep entry to `nextSweepAt` (and marks it dispatched), if the
+   * entry is still the one the scheduler saw. Does not bump `version`: the job's
+   * state is unchanged, and a concurrent transition recomputes the entry anyway.
+   */
+  async deferSweep(entry: SweepEntry, nextSweepAt: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: jobItemKey(entry),
+          UpdateExpression: 'SET sweepAt = :next, sweepCount = :count, dispatched = :true',
+          ConditionExpression: 'sweepAt = :seen',
+          ExpressionAttributeValues: { ':next': nextSweepAt, ':count': entry.sweepCount + 1, ':seen': entry.sweepAt, ':true': true },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Deletes items whose `expiresAt` has passed: what DynamoDB TTL does on AWS, for
+   * the local twin (dynalite has no TTL). A Scan, acceptable only there.
+   */
+  async deleteExpired(limit = 500): Promise<number> {
+    const nowSeconds = Math.floor(this.options.now() / 1000);
+    let deleted = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new ScanCommand({
+          TableName: this.options.tableName,
+          FilterExpression: 'expiresAt <= :nowSeconds',
+          ExpressionAttributeValues: { ':nowSeconds': nowSeconds },
+          ProjectionExpression: 'pk, sk',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        try {
+          await this.db.send(
+            new DeleteCommand({
+              TableName: this.options.tableName,
+              Key: { pk: item.pk, sk: item.sk },
+              ConditionExpression: 'expiresAt <= :nowSeconds',
+              ExpressionAttributeValues: { ':nowSeconds': nowSeconds },
+            }),
+          );
+          deleted++;
+        } catch (error) {
+          if (!isConditionalCheckFailed(error)) throw error;
+        }
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && deleted < limit);
+    return deleted;
+  }
+
+  private isExpired(job: Job): boolean {
+    return job.expiresAt * 1000 <= this.options.now();
+  }
+
+  /** Job → item: the index attributes are derived here and nowhere else. */
+  private toItem(job: Job): Record<string, unknown> {
+    const sweepAt = sweepAtOf(job, this.options.sweep);
+    return {
+      ...jobItemKey(job),
+      entity: 'job',
+      ...job,
+      gsi1pk: `${job.tenantId}#${job.status}`,
+      gsi1sk: `${job.createdAt}#${job.jobId}`,
+      ...(sweepAt === null ? {} : { sweepShard: sweepShardOf(job.jobId), sweepAt, sweepCount: 0 }),
+    };
+  }
+
+  private fromItem(item: Record<string, unknown>): Job {
+    const job = { ...item };
+    for (const attribute of KEY_ATTRIBUTES) delete job[attribute];
+    return job as unknown as Job;
+  }
+
+  /**
+   * Cursor = the position (createdAt#jobId) plus a checksum binding it to this
+   * tenant, status and type. The start key is rebuilt from the caller's own
+   * tenant and status, so even a forged cursor can only point into the caller's
+   * own list; the checksum makes altered or misused cursors fail loudly.
+   */
+  private encodeCursor(query: ListQuery, position: string): string {
+    return Buffer.from(JSON.stringify({ p: position, h: cursorChecksum(query, position) })).toString('base64url');
+  }
+
+  private decodeCursor(query: ListQuery): Record<string, unknown> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.from(query.cursor ?? '', 'base64url').toString('utf8'));
+    } catch {
+      throw new InvalidCursorError('cursor is not one this service issued');
+    }
+    const { p, h } = (parsed ?? {}) as { p?: unknown; h?: unknown };
+    if (typeof p !== 'string' || typeof h !== 'string' || h !== cursorChecksum(query, p)) {
+      throw new InvalidCursorError('cursor does not belong to this query');
+    }
+    const jobId = p.slice(p.lastIndexOf('#') + 1);
+    return {
+      ...jobItemKey({ tenantId: query.tenantId, jobId }),
+      gsi1pk: `${query.tenantId}#${query.status}`,
+      gsi1sk: p,
+    };
+  }
+}
+
+function cursorChecksum(query: ListQuery, position: string): string {
+  return createHash('sha256')
+    .update(['cursor-v1', query.tenantId, query.status, query.type ?? '', position].join('\u0000'))
+    .digest('base64url')
+    .slice(0, 22);
+}
