@@ -1,0 +1,143 @@
+/**
+ * The local twin's front door, playing API Gateway's REST API: it reads the
+ * request (up to API Gateway's 10 MB), maps the `x-api-key` to a key id as API
+ * Gateway would, builds the REST proxy event the api Lambda gets on AWS, and
+ * writes the Lambda's answer back.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { localApiKeyId } from '../lambdas/store/tenant-store';
+
+/** API Gateway's own payload limit; the api Lambda enforces its 256 KiB itself. */
+const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+export interface LocalApiGateway {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startApiGateway(options: { port: number; handler: ProxyHandler }): Promise<LocalApiGateway> {
+  const server: Server = createServer((req, res) => {
+    const requestId = randomUUID();
+    serve(req, res, options.handler, requestId).catch(() => {
+      if (!res.headersSent) gatewayProblem(res, 500, 'internal_error', 'An internal error occurred.', requestId);
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function serve(req: IncomingMessage, res: ServerResponse, handler: ProxyHandler, requestId: string): Promise<void> {
+  const body = await readBody(req);
+  if (body === 'too-large') {
+    gatewayProblem(res, 413, 'payload_too_large', 'The request body is over 10 MB.', requestId);
+    return;
+  }
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!;
+    const value = req.rawHeaders[i + 1]!;
+    headers[name] = value;
+    (multiValueHeaders[name] ??= []).push(value);
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [name, value] of url.searchParams) {
+    query[name] = value;
+    (multiQuery[name] ??= []).push(value);
+  }
+  const apiKey = req.headers['x-api-key'];
+  const apiKeyValue = typeof apiKey === 'string' && apiKey.length > 0 ? apiKey : undefined;
+  const path = decodePath(url.pathname);
+  const event = {
+    resource: '/{proxy+}',
+    path,
+    httpMethod: req.method ?? 'GET',
+    headers,
+    multiValueHeaders,
+    queryStringParameters: Object.keys(query).length ? query : null,
+    multiValueQueryStringParameters: Object.keys(multiQuery).length ? multiQuery : null,
+    pathParameters: { proxy: path.slice(1) },
+    stageVariables: null,
+    body: body.length > 0 ? body.toString('utf8') : null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      resourceId: 'local',
+      resourcePath: '/{proxy+}',
+      httpMethod: req.method ?? 'GET',
+      path,
+      stage: 'local',
+      requestId,
+      requestTimeEpoch: Date.now(),
+      protocol: `HTTP/${req.httpVersion}`,
+      authorizer: null,
+      identity: {
+        apiKey: apiKeyValue ?? null,
+        apiKeyId: apiKeyValue ? localApiKeyId(apiKeyValue) : null,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: req.headers['user-agent'] ?? null,
+        accessKey: null, accountId: null, caller: null, clientCert: null, cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null, cognitoIdentityId: null, cognitoIdentityPoolId: null, principalOrgId: null,
+        user: null, userArn: null,
+      },
+    },
+  } as unknown as APIGatewayProxyEvent;
+  const context = { awsRequestId: requestId, functionName: 'api', getRemainingTimeInMillis: () => 29_000 } as unknown as Context;
+  const result = await handler(event, context);
+  const responseHeaders: Record<string, string | string[]> = { ...(result.headers as Record<string, string>) };
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) responseHeaders[name] = values.map(String);
+  res.writeHead(result.statusCode, responseHeaders);
+  res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+}
+
+function decodePath(pathname: string): string {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return pathname;
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > GATEWAY_MAX_BODY_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(tooLarge ? 'too-large' : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** What API Gateway's rewritten gateway responses send (problem+json), for errors the gateway itself raises. */
+function gatewayProblem(res: ServerResponse, status: number, code: string, detail: string, requestId: string): void {
+  res.writeHead(status, { 'content-type': 'application/problem+json; charset=utf-8', 'x-request-id': requestId });
+  res.end(JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status], status, code, detail, requestId }));
+}

@@ -1,0 +1,56 @@
+/**
+ * The dev tenant the twin creates on first start (SPEC §8): its API key and
+ * webhook secret come from JOBS_DEV_API_KEY / JOBS_DEV_WEBHOOK_SECRET, else are
+ * generated once and kept in `<dataDir>/dev-tenant.json` so the next start prints
+ * the same ones.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../lambdas/config';
+import type { TenantStore } from '../lambdas/store/tenant-store';
+import { hashApiKey, localApiKeyId } from '../lambdas/store/tenant-store';
+import { generateWebhookSecret } from '../lambdas/webhooks/signer';
+
+export interface DevTenant {
+  tenantId: string;
+  apiKey: string;
+  webhookSecret: string;
+}
+
+export function generateApiKey(): string {
+  return `jobs_${randomBytes(24).toString('base64url')}`;
+}
+
+export async function ensureDevTenant(tenants: TenantStore, config: Config, persistDir: string | undefined): Promise<DevTenant> {
+  const file = persistDir ? join(persistDir, 'dev-tenant.json') : undefined;
+  const saved: Partial<DevTenant> = file && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const dev: DevTenant = {
+    tenantId: config.devTenant,
+    apiKey: config.devApiKey ?? (saved.tenantId === config.devTenant ? saved.apiKey : undefined) ?? generateApiKey(),
+    webhookSecret: config.devWebhookSecret ?? (saved.tenantId === config.devTenant ? saved.webhookSecret : undefined) ?? generateWebhookSecret(),
+  };
+  const now = new Date().toISOString();
+  const created = await tenants.createTenant({
+    tenantId: dev.tenantId,
+    name: 'Development tenant',
+    status: 'active',
+    webhookSecrets: [dev.webhookSecret],
+    createdAt: now,
+  });
+  if (!created) {
+    const existing = await tenants.getTenant(dev.tenantId);
+    if (existing && existing.webhookSecrets[0] !== dev.webhookSecret) await tenants.rotateWebhookSecret(dev.tenantId, dev.webhookSecret);
+    if (existing && existing.webhookSecrets[0] !== dev.webhookSecret) await tenants.finishWebhookSecretRotation(dev.tenantId);
+  }
+  const apiKeyId = localApiKeyId(dev.apiKey);
+  const key = await tenants.getApiKey(apiKeyId);
+  if (!key) {
+    await tenants.putApiKey({ apiKeyId, tenantId: dev.tenantId, keyHash: hashApiKey(dev.apiKey), status: 'active', createdAt: now });
+  }
+  if (file) {
+    mkdirSync(persistDir!, { recursive: true });
+    writeFileSync(file, `${JSON.stringify(dev, null, 2)}\n`, { mode: 0o600 });
+  }
+  return dev;
+}

@@ -1,0 +1,147 @@
+/**
+ * Plays Lambda's SQS event source mapping on the local twin: long-polls a queue,
+ * hands batches (up to `batchSize`) to the handler as an `SQSEvent`, deletes the
+ * records that succeeded, and leaves `batchItemFailures` (or the whole batch, if
+ * the handler throws) to come back after the visibility timeout. Several batches
+ * run at once, up to `maxConcurrency`.
+ */
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Logger } from '@aws-lambda-powertools/logger';
+
+export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+
+export interface SqsEventSourceOptions {
+  readonly name: string;
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly handler: SqsHandler;
+  readonly batchSize: number;
+  readonly maxConcurrency: number;
+  /** How long the function may run (ms), as Lambda's timeout. */
+  readonly functionTimeoutMs: number;
+  readonly logger: Logger;
+}
+
+export interface SqsEventSource {
+  /** Stops receiving; waits up to `graceMs` for running batches, then releases what is left. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const LONG_POLL_SECONDS = 2;
+
+export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSource {
+  const abort = new AbortController();
+  const inFlight = new Map<string, Message>();
+  let stopping = false;
+
+  const arn = `arn:aws:sqs:us-east-1:000000000000:${options.queueUrl.split('/').pop()}`;
+  const toRecord = (message: Message): SQSRecord =>
+    ({
+      messageId: message.MessageId!,
+      receiptHandle: message.ReceiptHandle!,
+      body: message.Body ?? '',
+      attributes: message.Attributes ?? {},
+      messageAttributes: message.MessageAttributes ?? {},
+      md5OfBody: message.MD5OfBody ?? '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: arn,
+      awsRegion: 'us-east-1',
+    }) as unknown as SQSRecord;
+
+  async function runBatch(messages: Message[]): Promise<void> {
+    for (const m of messages) inFlight.set(m.MessageId!, m);
+    const deadline = Date.now() + options.functionTimeoutMs;
+    const context = {
+      functionName: options.name,
+      awsRequestId: `${options.name}-${messages[0]!.MessageId}`,
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    } as unknown as Context;
+    let failedIds: Set<string>;
+    try {
+      const response = await options.handler({ Records: messages.map(toRecord) }, context);
+      failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+    } catch (error) {
+      options.logger.error(`${options.name}: invocation failed; the batch returns after its visibility timeout`, { error: error as Error });
+      failedIds = new Set(messages.map((m) => m.MessageId!));
+    }
+    const done = messages.filter((m) => !failedIds.has(m.MessageId!));
+    if (done.length > 0) {
+      try {
+        await options.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: options.queueUrl,
+            Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+          }),
+        );
+      } catch (error) {
+        // The messages come back and are handled again: the handlers are idempotent.
+        options.logger.warn(`${options.name}: delete failed`, { error: (error as Error).message });
+      }
+    }
+    for (const m of messages) inFlight.delete(m.MessageId!);
+  }
+
+  async function poll(): Promise<void> {
+    while (!stopping) {
+      let messages: Message[] = [];
+      try {
+        const result = await options.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: options.queueUrl,
+            MaxNumberOfMessages: options.batchSize,
+            WaitTimeSeconds: LONG_POLL_SECONDS,
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
+          { abortSignal: abort.signal },
+        );
+        messages = result.Messages ?? [];
+      } catch (error) {
+        if (stopping) break;
+        options.logger.warn(`${options.name}: receive failed`, { error: (error as Error).message });
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      if (stopping) {
+        await release(messages);
+        break;
+      }
+      if (messages.length > 0) await runBatch(messages);
+    }
+  }
+
+  async function release(messages: Message[]): Promise<void> {
+    for (let i = 0; i < messages.length; i += 10) {
+      const chunk = messages.slice(i, i + 10);
+      await options.sqs
+        .send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: options.queueUrl,
+            Entries: chunk.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })),
+          }),
+        )
+        .catch(() => undefined);
+    }
+  }
+
+  const pollers = Array.from({ length: options.maxConcurrency }, () => poll());
+
+  return {
+    async stop(graceMs = 3000) {
+      stopping = true;
+      abort.abort();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(pollers), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+      // Batches still running past the grace period: hand their messages back to the queue now.
+      await release([...inFlight.values()]);
+    },
+  };
+}

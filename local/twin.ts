@@ -1,0 +1,149 @@
+/**
+ * The local twin (SPEC §9): the whole service in one Node process, on embedded
+ * DynamoDB (dynalite) and SQS endpoints, with an HTTP front playing API Gateway.
+ * The handlers are the Lambda handlers, unchanged: the twin only sets the SDK's
+ * standard endpoint variables and calls them as AWS would.
+ *
+ * One twin per process at a time (handlers read the process environment).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { createApiHandler } from '../lambdas/api/api-handler';
+import { loadConfig, type Config } from '../lambdas/config';
+import { DLQ_RETENTION_SECONDS, JOBS_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from '../lambdas/resources';
+import { createServiceContext, type ServiceContext } from '../lambdas/service-context';
+import { startSqsEndpoint } from './sqs';
+import { startApiGateway } from './api-gateway';
+import { startBackground } from './background';
+import { ensureDevTenant, type DevTenant } from './dev-tenant';
+import { ensureTable, startDynamoDb } from './dynamodb';
+
+export interface TwinOptions {
+  /** Variables layered over `process.env` (SPEC §12 names). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Clock for every decision the handlers make (tests inject one). */
+  readonly now?: () => number;
+  readonly logger?: Logger;
+}
+
+export interface Twin {
+  readonly url: string;
+  readonly dynamodbUrl: string;
+  readonly sqsUrl: string;
+  readonly jobsQueueUrl: string;
+  readonly webhooksQueueUrl: string;
+  readonly jobsDlqUrl: string;
+  readonly webhooksDlqUrl: string;
+  readonly dataDir: string | undefined;
+  readonly outboxDir: string;
+  readonly dev: DevTenant;
+  readonly config: Config;
+  readonly context: ServiceContext;
+  close(): Promise<void>;
+}
+
+/** Variables the twin defaults differently from AWS (SPEC §6, §12). */
+const TWIN_DEFAULTS: Record<string, string> = { ALLOW_PRIVATE_TARGETS: 'true', POWERTOOLS_METRICS_DISABLED: 'true' };
+
+export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
+  const env: Record<string, string | undefined> = { ...TWIN_DEFAULTS, ...process.env, ...options.env };
+  const bootConfig = loadConfig(env);
+  const dataDir = bootConfig.inMemory ? undefined : resolve(bootConfig.dataDir);
+  const outboxDir = dataDir ? join(dataDir, 'outbox') : mkdtempSync(join(tmpdir(), 'jobs-outbox-'));
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer().catch(() => undefined);
+    if (!dataDir) rmSync(outboxDir, { recursive: true, force: true });
+  };
+  try {
+    const dynamodb = await startDynamoDb({ port: bootConfig.dynamodbPort, dataDir: dataDir && join(dataDir, 'dynamodb') });
+    closers.push(() => dynamodb.close());
+    const sqs = await startSqsEndpoint({ port: bootConfig.sqsPort, dataDir: dataDir && join(dataDir, 'sqs') });
+    closers.push(() => sqs.close());
+
+    // Handlers find the endpoints the way they would find LocalStack: through the SDK's own variables.
+    Object.assign(env, {
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
+      AWS_ENDPOINT_URL_SQS: sqs.url,
+      AWS_REGION: env.AWS_REGION ?? 'us-east-1',
+      AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID ?? 'local',
+      AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY ?? 'local',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      JOBS_OUTBOX_DIR: outboxDir,
+    });
+    Object.assign(process.env, env);
+
+    const setupDb = new DynamoDBClient({});
+    await ensureTable(setupDb, bootConfig.tableName);
+    setupDb.destroy();
+    const setupSqs = new SQSClient({});
+    const queueSettings = (definition: QueueDefinition) => ({
+      // On the twin a stuck message comes back sooner than on AWS: a few job timeouts.
+      visibilityTimeoutSeconds: Math.min(definition.visibilityTimeoutSeconds, Math.max(30, Math.ceil(6 * bootConfig.jobTimeoutSeconds))),
+    });
+    const jobs = await createQueuePair(setupSqs, JOBS_QUEUE, queueSettings(JOBS_QUEUE).visibilityTimeoutSeconds);
+    const webhooks = await createQueuePair(setupSqs, WEBHOOKS_QUEUE, queueSettings(WEBHOOKS_QUEUE).visibilityTimeoutSeconds);
+    setupSqs.destroy();
+    process.env.JOBS_QUEUE_URL = env.JOBS_QUEUE_URL = jobs.url;
+    process.env.WEBHOOKS_QUEUE_URL = env.WEBHOOKS_QUEUE_URL = webhooks.url;
+
+    const config = loadConfig(env);
+    const context = createServiceContext({ config, now: options.now, logger: options.logger });
+    closers.push(async () => {
+      context.db.destroy();
+      context.sqs.destroy();
+    });
+    const dev = await ensureDevTenant(context.tenants, config, dataDir);
+    const background = startBackground(context, { outboxDir });
+    closers.push(() => background.stop());
+    // Closed first on shutdown: stop taking requests, then finish or release background work.
+    const gateway = await startApiGateway({ port: config.port, handler: createApiHandler(context) });
+    closers.push(() => gateway.close());
+    if (dataDir) {
+      // Where tools (the tenants CLI) find this twin while it runs.
+      const twinInfo = { apiUrl: gateway.url, dynamodbUrl: dynamodb.url, sqsUrl: sqs.url, tableName: config.tableName };
+      writeFileSync(join(dataDir, 'twin.json'), `${JSON.stringify(twinInfo, null, 2)}\n`);
+    }
+
+    return {
+      url: gateway.url,
+      dynamodbUrl: dynamodb.url,
+      sqsUrl: sqs.url,
+      jobsQueueUrl: jobs.url,
+      webhooksQueueUrl: webhooks.url,
+      jobsDlqUrl: jobs.dlqUrl,
+      webhooksDlqUrl: webhooks.dlqUrl,
+      dataDir,
+      outboxDir,
+      dev,
+      config,
+      context,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function createQueuePair(sqs: SQSClient, definition: QueueDefinition, visibilityTimeoutSeconds: number) {
+  const dlq = await sqs.send(
+    new CreateQueueCommand({ QueueName: definition.deadLetterName, Attributes: { MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS) } }),
+  );
+  const dlqArn = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }));
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: definition.name,
+      Attributes: {
+        VisibilityTimeout: String(visibilityTimeoutSeconds),
+        MessageRetentionPeriod: String(definition.retentionSeconds),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn.Attributes!.QueueArn, maxReceiveCount: definition.maxReceiveCount }),
+      },
+    }),
+  );
+  return { url: queue.QueueUrl!, dlqUrl: dlq.QueueUrl! };
+}
