@@ -47,7 +47,7 @@ export interface Twin {
 }
 
 /** Variables the twin defaults differently from AWS (SPEC §6, §12). */
-const TWIN_DEFAULTS: Record<string, string> = { ALLOW_PRIVATE_TARGETS: 'true', POWERTOOLS_METRICS_DISABLED: 'true' };
+const TWIN_DEFAULTS: Record<string, string> = { ALLOW_PRIVATE_TARGETS: 'true' };
 
 export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   const env: Record<string, string | undefined> = { ...TWIN_DEFAULTS, ...process.env, ...options.env };
@@ -66,7 +66,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     closers.push(() => sqs.close());
 
     // Handlers find the endpoints the way they would find LocalStack: through the SDK's own variables.
-    Object.assign(env, {
+    const sdkEnvironment = {
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
       AWS_ENDPOINT_URL_SQS: sqs.url,
       AWS_REGION: env.AWS_REGION ?? 'us-east-1',
@@ -74,8 +74,11 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY ?? 'local',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       JOBS_OUTBOX_DIR: outboxDir,
-    });
-    Object.assign(process.env, env);
+      // EMF metric lines are for CloudWatch; the twin prints only the logs unless asked.
+      POWERTOOLS_METRICS_DISABLED: env.POWERTOOLS_METRICS_DISABLED ?? 'true',
+    };
+    Object.assign(env, sdkEnvironment);
+    Object.assign(process.env, sdkEnvironment);
 
     const setupDb = new DynamoDBClient({});
     await ensureTable(setupDb, bootConfig.tableName);
