@@ -91,7 +91,9 @@ export function prepareJob(
     updatedAt: now,
     finishedAt: null,
     expiresAt: expiryOf(nowMs, runAtMs, ctx.config.retentionDays),
-    version: 1,
+    // Not 1: a job that replaces an expired one with the same id must not share
+    // its version with a writer that read the old job a moment ago.
+    version: nowMs,
   };
   return { job, runAtMs };
 }
