@@ -4,7 +4,7 @@
  * the variable.
  */
 import * as z from 'zod';
-import { TABLE_NAME } from './resources';
+import { TABLE_NAME, USAGE_PLAN } from './resources';
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
@@ -40,7 +40,11 @@ const ConfigSchema = z.object({
   JOBS_QUEUE_URL: z.url().optional(),
   WEBHOOKS_QUEUE_URL: z.url().optional(),
   EMAIL_FROM: z.string().min(3).default('jobs@example.com'),
+  API_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0.001).max(100_000).default(USAGE_PLAN.rateLimitPerSecond),
+  API_BURST_LIMIT: int(1, 100_000).default(USAGE_PLAN.burstLimit),
   SMS_SENDER_ID: z.string().optional(),
+  /** Local twin only: where `email` and `sms` jobs write instead of calling SES / SNS. */
+  JOBS_OUTBOX_DIR: z.string().min(1).optional(),
 });
 
 export interface Config {
@@ -68,7 +72,12 @@ export interface Config {
   readonly jobsQueueUrl?: string;
   readonly webhooksQueueUrl?: string;
   readonly emailFrom: string;
+  /** Twin only (on AWS the usage plan sets them): per-API-key request rate and burst. */
+  readonly apiRateLimitPerSecond: number;
+  readonly apiBurstLimit: number;
   readonly smsSenderId?: string;
+  /** Local twin only: the outbox directory for `email` and `sms` (unset on AWS: they call SES / SNS). */
+  readonly outboxDir?: string;
 }
 
 export class ConfigError extends Error {
@@ -115,6 +124,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobsQueueUrl: v.JOBS_QUEUE_URL,
     webhooksQueueUrl: v.WEBHOOKS_QUEUE_URL,
     emailFrom: v.EMAIL_FROM,
+    apiRateLimitPerSecond: v.API_RATE_LIMIT_PER_SECOND,
+    apiBurstLimit: v.API_BURST_LIMIT,
     smsSenderId: v.SMS_SENDER_ID,
+    outboxDir: v.JOBS_OUTBOX_DIR,
   };
 }

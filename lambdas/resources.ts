@@ -53,7 +53,8 @@ export const SWEEP_INDEX: IndexDefinition = {
   indexName: 'bySweepAt',
   partitionKey: { name: 'sweepShard', type: 'N' },
   sortKey: { name: 'sweepAt', type: 'N' },
-  nonKeyAttributes: ['tenantId', 'jobId', 'status', 'sweepCount'],
+  // nextRunAt: the delay of a (re-)dispatch; webhookEventId: the event a pending webhook message names.
+  nonKeyAttributes: ['tenantId', 'jobId', 'status', 'sweepCount', 'nextRunAt', 'webhookEventId'],
 };
 
 export const TABLE_INDEXES: readonly IndexDefinition[] = [STATUS_INDEX, SWEEP_INDEX];
@@ -104,3 +105,14 @@ export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 
 /** SQS cannot delay a message longer than this; further-away work waits on the sweep index. */
 export const MAX_SQS_DELAY_SECONDS = 900;
+
+/**
+ * The default API Gateway usage plan every tenant's API key joins: per-key
+ * steady rate and burst (token bucket) and a monthly quota. The twin's gateway
+ * applies the same rate and burst.
+ */
+export const USAGE_PLAN = {
+  rateLimitPerSecond: 1000,
+  burstLimit: 2000,
+  quotaPerMonth: 100_000_000,
+} as const;

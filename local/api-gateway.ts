@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { USAGE_PLAN } from '../lambdas/resources';
 import { localApiKeyId } from '../lambdas/store/tenant-store';
 
 /** API Gateway's own payload limit; the api Lambda enforces its 256 KiB itself. */
@@ -21,9 +22,50 @@ export interface LocalApiGateway {
   close(): Promise<void>;
 }
 
-export async function startApiGateway(options: { port: number; handler: ProxyHandler }): Promise<LocalApiGateway> {
+export interface ApiGatewayOptions {
+  readonly port: number;
+  readonly handler: ProxyHandler;
+  /** Per-API-key throttle, as the usage plan sets it on AWS. */
+  readonly throttle?: { readonly ratePerSecond: number; readonly burst: number };
+}
+
+/**
+ * API Gateway's per-key throttle: a token bucket refilled at `ratePerSecond`, up
+ * to `burst` tokens. An empty bucket answers 429 with Retry-After.
+ */
+export class KeyThrottle {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly burst: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Takes one token for `key`; returns false when the key is over its rate. */
+  take(key: string): boolean {
+    const now = this.now();
+    const bucket = this.buckets.get(key) ?? { tokens: this.burst, at: now };
+    bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.ratePerSecond);
+    bucket.at = now;
+    this.buckets.set(key, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+}
+
+export async function startApiGateway(options: ApiGatewayOptions): Promise<LocalApiGateway> {
+  const limits = options.throttle ?? { ratePerSecond: USAGE_PLAN.rateLimitPerSecond, burst: USAGE_PLAN.burstLimit };
+  const throttle = new KeyThrottle(limits.ratePerSecond, limits.burst);
   const server: Server = createServer((req, res) => {
     const requestId = randomUUID();
+    const apiKey = req.headers['x-api-key'];
+    if (typeof apiKey === 'string' && apiKey.length > 0 && !throttle.take(apiKey)) {
+      req.resume();
+      gatewayProblem(res, 429, 'rate_limited', 'Too many requests for this API key; slow down.', requestId, { 'retry-after': '1' });
+      return;
+    }
     serve(req, res, options.handler, requestId).catch(() => {
       if (!res.headersSent) gatewayProblem(res, 500, 'internal_error', 'An internal error occurred.', requestId);
       else res.destroy();
@@ -137,7 +179,7 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
 }
 
 /** What API Gateway's rewritten gateway responses send (problem+json), for errors the gateway itself raises. */
-function gatewayProblem(res: ServerResponse, status: number, code: string, detail: string, requestId: string): void {
-  res.writeHead(status, { 'content-type': 'application/problem+json; charset=utf-8', 'x-request-id': requestId });
+function gatewayProblem(res: ServerResponse, status: number, code: string, detail: string, requestId: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...headers, 'content-type': 'application/problem+json; charset=utf-8', 'x-request-id': requestId });
   res.end(JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status], status, code, detail, requestId }));
 }

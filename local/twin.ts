@@ -104,7 +104,11 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     const background = startBackground(context, { outboxDir });
     closers.push(() => background.stop());
     // Closed first on shutdown: stop taking requests, then finish or release background work.
-    const gateway = await startApiGateway({ port: config.port, handler: createApiHandler(context) });
+    const gateway = await startApiGateway({
+      port: config.port,
+      handler: createApiHandler(context),
+      throttle: { ratePerSecond: config.apiRateLimitPerSecond, burst: config.apiBurstLimit },
+    });
     closers.push(() => gateway.close());
     if (dataDir) {
       // Where tools (the tenants CLI) find this twin while it runs.

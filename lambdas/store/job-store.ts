@@ -57,6 +57,10 @@ export interface SweepEntry {
   status: JobStatus;
   sweepAt: number;
   sweepCount: number;
+  /** A waiting job's `nextRunAt` (ISO); null otherwise, or when the index predates this projection. */
+  nextRunAt: string | null;
+  /** A finished job's pending webhook event id; null otherwise, or when the index predates this projection. */
+  webhookEventId: string | null;
 }
 
 /** What a transition decides: write this job, or leave it and answer `result`. */
@@ -66,7 +70,7 @@ export class InvalidCursorError extends Error {
   override name = 'InvalidCursorError';
 }
 
-const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'sweepShard', 'sweepAt', 'sweepCount', 'entity'] as const;
+const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'sweepShard', 'sweepAt', 'sweepCount', 'webhookEventId', 'entity'] as const;
 const MAX_DECISION_ROUNDS = 8;
 
 export function jobItemKey(key: JobKey): { pk: string; sk: string } {
@@ -234,6 +238,8 @@ export class JobStore {
       status: item.status as JobStatus,
       sweepAt: Number(item.sweepAt),
       sweepCount: Number(item.sweepCount ?? 0),
+      nextRunAt: typeof item.nextRunAt === 'string' ? item.nextRunAt : null,
+      webhookEventId: typeof item.webhookEventId === 'string' ? item.webhookEventId : null,
     }));
   }
 
@@ -312,6 +318,8 @@ export class JobStore {
       gsi1pk: `${job.tenantId}#${job.status}`,
       gsi1sk: `${job.createdAt}#${job.jobId}`,
       ...(sweepAt === null ? {} : { sweepShard: sweepShardOf(job.jobId), sweepAt, sweepCount: 0 }),
+      // Top level so the sweep index can project it (the event body itself stays off the index).
+      ...(sweepAt !== null && job.webhookEvent ? { webhookEventId: job.webhookEvent.id } : {}),
     };
   }
 
