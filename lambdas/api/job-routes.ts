@@ -14,7 +14,7 @@ import { InvalidCursorError } from '../store/job-store';
 import type { Dispatch, JobMessage } from '../queue/job-queue';
 import type { ServiceContext } from '../service-context';
 import { countJobs } from '../observability';
-import { OPENAPI_DOCUMENT } from './openapi';
+import { openApiDocument } from './openapi';
 import { HttpProblem, jobNotFound, problemDocument, validationFailed, type ProblemCode } from './problem';
 import { readJsonBody, type ApiRequest, type ApiResponse } from './request';
 
@@ -182,5 +182,5 @@ export const ROUTES: readonly Route[] = [
   { pattern: /^\/v1\/jobs\/(?<jobId>[^/]+)\/retry$/, methods: { POST: retryJob } },
   { pattern: /^\/v1\/jobs\/(?<jobId>[^/]+)\/webhook\/redeliver$/, methods: { POST: redeliver } },
   { pattern: /^\/v1\/job-types$/, methods: { GET: async () => ({ status: 200, body: describeJobTypes() }) } },
-  { pattern: /^\/v1\/openapi\.json$/, methods: { GET: async () => ({ status: 200, body: OPENAPI_DOCUMENT }) }, isPublic: true },
+  { pattern: /^\/v1\/openapi\.json$/, methods: { GET: async () => ({ status: 200, body: openApiDocument() }) }, isPublic: true },
 ];

@@ -190,6 +190,13 @@ describe('errors: status, code, and nothing written (SPEC §3)', () => {
     expectProblem(await api('POST', '/v1/jobs', { rawBody: 'x'.repeat(300_000), headers: { 'content-type': 'text/plain' } }), 413, 'payload_too_large');
   });
 
+  it('serves the OpenAPI document without an API key', async () => {
+    const result = await api('GET', '/v1/openapi.json', { apiKey: null });
+    expect(result.status).toBe(200);
+    expect(result.body.openapi).toBe('3.1.0');
+    expect(Object.keys(result.body.paths)).toEqual(expect.arrayContaining(['/v1/jobs', '/v1/jobs/{jobId}']));
+  });
+
   it('sends x-request-id on successful responses too', async () => {
     const result = await api('GET', '/v1/job-types');
     expect(result.status).toBe(200);
