@@ -10,7 +10,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  QueueNameExists,
+  SetQueueAttributesCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { createApiHandler } from '../lambdas/api/api-handler';
 import { loadConfig, type Config } from '../lambdas/config';
@@ -18,7 +25,7 @@ import { DLQ_RETENTION_SECONDS, JOBS_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition
 import { createServiceContext, type ServiceContext } from '../lambdas/service-context';
 import { startSqsEndpoint } from './sqs';
 import { startApiGateway } from './api-gateway';
-import { startBackground } from './background';
+import { startBackground, type Background } from './background';
 import { ensureDevTenant, type DevTenant } from './dev-tenant';
 import { ensureTable, startDynamoDb } from './dynamodb';
 
@@ -43,6 +50,8 @@ export interface Twin {
   readonly dev: DevTenant;
   readonly config: Config;
   readonly context: ServiceContext;
+  /** The pollers, scheduler and TTL sweeper; tests run the scheduler on demand through it. */
+  readonly background: Background;
   close(): Promise<void>;
 }
 
@@ -129,6 +138,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       dev,
       config,
       context,
+      background,
       close,
     };
   } catch (error) {
@@ -142,15 +152,19 @@ async function createQueuePair(sqs: SQSClient, definition: QueueDefinition, visi
     new CreateQueueCommand({ QueueName: definition.deadLetterName, Attributes: { MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS) } }),
   );
   const dlqArn = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }));
-  const queue = await sqs.send(
-    new CreateQueueCommand({
-      QueueName: definition.name,
-      Attributes: {
-        VisibilityTimeout: String(visibilityTimeoutSeconds),
-        MessageRetentionPeriod: String(definition.retentionSeconds),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn.Attributes!.QueueArn, maxReceiveCount: definition.maxReceiveCount }),
-      },
-    }),
-  );
-  return { url: queue.QueueUrl!, dlqUrl: dlq.QueueUrl! };
+  const attributes = {
+    VisibilityTimeout: String(visibilityTimeoutSeconds),
+    MessageRetentionPeriod: String(definition.retentionSeconds),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn.Attributes!.QueueArn, maxReceiveCount: definition.maxReceiveCount }),
+  };
+  try {
+    const queue = await sqs.send(new CreateQueueCommand({ QueueName: definition.name, Attributes: attributes }));
+    return { url: queue.QueueUrl!, dlqUrl: dlq.QueueUrl! };
+  } catch (error) {
+    if (!(error instanceof QueueNameExists)) throw error;
+    // Kept from an earlier run with other settings (e.g. another JOB_TIMEOUT_SECONDS): keep its messages, update it.
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: definition.name }));
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));
+    return { url: QueueUrl!, dlqUrl: dlq.QueueUrl! };
+  }
 }

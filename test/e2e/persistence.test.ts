@@ -25,7 +25,7 @@ async function delayedMessages(t: Twin): Promise<number> {
   return Number(Attributes?.ApproximateNumberOfMessagesDelayed);
 }
 
-it('keeps jobs, queued messages and the dev credentials across a restart', async () => {
+it('keeps jobs, queued messages and the dev credentials across a restart with changed settings', async () => {
   // Arrange: three jobs handed to SQS with a delay, two far in the future (on the sweep index only).
   twin = await startTwin({ env });
   const first = { url: twin.url, dev: twin.dev };
@@ -35,9 +35,9 @@ it('keeps jobs, queued messages and the dev credentials across a restart', async
   expect([...soon, ...far].map((r) => r.status)).toEqual([202, 202, 202, 202, 202]);
   expect(await delayedMessages(twin)).toBe(3);
 
-  // Act
+  // Act: restart with another job timeout (so other queue settings) as well.
   await twin.close();
-  twin = await startTwin({ env });
+  twin = await startTwin({ env: { ...env, JOB_TIMEOUT_SECONDS: '5' } });
 
   // Assert
   expect(twin.dev).toEqual(first.dev);
