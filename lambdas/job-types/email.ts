@@ -4,8 +4,7 @@
  */
 import { SESv2Client, SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
 import * as z from 'zod';
-import { FatalJobError, JobTimeoutError, RetryableJobError } from '../jobs/errors';
-import { boundError } from '../jobs/job';
+import { jobErrorFromAws } from './aws-failure';
 import type { JobContext, JobType } from './job-type';
 import { writeToOutbox } from './outbox';
 
@@ -110,25 +109,8 @@ const FATAL_SES_ERRORS = new Set([
 ]);
 const THROTTLING_SES_ERRORS = new Set(['TooManyRequestsException', 'LimitExceededException', 'ThrottlingException', 'Throttling']);
 
-/**
- * SES failure → job error. Throttling, 5xx and network failures may heal; the
- * rejections above and other 4xx will not. The message keeps the AWS error name
- * and text with addresses blanked out, so the attempt record can say why without
- * carrying an address into logs.
- */
 function sesJobError(error: unknown, ctx: JobContext): Error {
-  if (ctx.signal.aborted) return new JobTimeoutError(`attempt timed out after ${ctx.timeoutMs} ms`, { cause: error });
-  const e = (error ?? {}) as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number } };
-  const name = typeof e.name === 'string' ? e.name : 'Error';
-  const text = typeof e.message === 'string' ? e.message.replace(EMAIL_ADDRESS, '<address>') : '';
-  const message = boundError(`SES SendEmail failed: ${name}${text ? `: ${text.slice(0, 300)}` : ''}`);
-  const status = e.$metadata?.httpStatusCode;
-
-  if (FATAL_SES_ERRORS.has(name)) return new FatalJobError(message, { cause: error });
-  if (THROTTLING_SES_ERRORS.has(name) || status === undefined || status === 429 || status >= 500) {
-    return new RetryableJobError(message, { cause: error });
-  }
-  return status >= 400 ? new FatalJobError(message, { cause: error }) : new RetryableJobError(message, { cause: error });
+  return jobErrorFromAws(error, ctx, { operation: 'SES SendEmail', fatal: FATAL_SES_ERRORS, throttling: THROTTLING_SES_ERRORS, redact: (text: string) => text.replace(EMAIL_ADDRESS, '<address>') });
 }
 
 const EMAIL_ADDRESS = /[^\s<>"',;:()[\]]+@[^\s<>"',;:()[\]]+/g;

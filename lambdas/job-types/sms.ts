@@ -4,8 +4,7 @@
  */
 import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/client-sns';
 import * as z from 'zod';
-import { FatalJobError, JobTimeoutError, RetryableJobError } from '../jobs/errors';
-import { boundError } from '../jobs/job';
+import { jobErrorFromAws } from './aws-failure';
 import type { JobContext, JobType } from './job-type';
 import { writeToOutbox } from './outbox';
 
@@ -90,24 +89,8 @@ const FATAL_SNS_ERRORS = new Set([
 ]);
 const THROTTLING_SNS_ERRORS = new Set(['ThrottledException', 'KMSThrottlingException', 'ThrottlingException', 'Throttling']);
 
-/**
- * SNS failure → job error. Throttling, 5xx and network failures may heal; the
- * rejections above and other 4xx will not. The message keeps the AWS error name
- * and text with phone numbers blanked out.
- */
 function snsJobError(error: unknown, ctx: JobContext): Error {
-  if (ctx.signal.aborted) return new JobTimeoutError(`attempt timed out after ${ctx.timeoutMs} ms`, { cause: error });
-  const e = (error ?? {}) as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number } };
-  const name = typeof e.name === 'string' ? e.name : 'Error';
-  const text = typeof e.message === 'string' ? e.message.replace(PHONE_NUMBER, '<phone>') : '';
-  const message = boundError(`SNS Publish failed: ${name}${text ? `: ${text.slice(0, 300)}` : ''}`);
-  const status = e.$metadata?.httpStatusCode;
-
-  if (FATAL_SNS_ERRORS.has(name)) return new FatalJobError(message, { cause: error });
-  if (THROTTLING_SNS_ERRORS.has(name) || status === undefined || status === 429 || status >= 500) {
-    return new RetryableJobError(message, { cause: error });
-  }
-  return status >= 400 ? new FatalJobError(message, { cause: error }) : new RetryableJobError(message, { cause: error });
+  return jobErrorFromAws(error, ctx, { operation: 'SNS Publish', fatal: FATAL_SNS_ERRORS, throttling: THROTTLING_SNS_ERRORS, redact: (text: string) => text.replace(PHONE_NUMBER, '<phone>') });
 }
 
 /** Anything that looks like a phone number: a run of 7+ digits, perhaps with a `+` and separators. */
