@@ -7,6 +7,8 @@ import { startTwin } from './twin';
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  // The same structured logs as on AWS; indented for people when on a terminal.
+  if (process.stdout.isTTY) process.env.POWERTOOLS_DEV ??= 'true';
   const twin = await startTwin();
   const { dev, url } = twin;
   const lines = [
