@@ -181,8 +181,17 @@ export type ActionResult = { ok: true; job: Job } | { ok: false; job: Job | unde
 
 export function cancel(job: Job | undefined, t: Timing): Decision<ActionResult> {
   if (!job || (job.status !== 'queued' && job.status !== 'retry')) return { result: { ok: false, job } };
+  // A canceled job sends no webhook: say so rather than leave it "pending" (the retry route re-arms it).
   const canceled = touched(
-    { ...job, status: 'canceled', nextRunAt: null, leaseUntilMs: null, dispatched: false, finishedAt: iso(t.nowMs) },
+    {
+      ...job,
+      status: 'canceled',
+      nextRunAt: null,
+      leaseUntilMs: null,
+      dispatched: false,
+      finishedAt: iso(t.nowMs),
+      webhook: { ...job.webhook, status: 'none' },
+    },
     t,
   );
   return { write: canceled, result: { ok: true, job: canceled } };

@@ -24,10 +24,12 @@ function expectCode(result: ApiResult, status: number, code: string): void {
 
 describe('cancel, retry, delete, redeliver (SPEC §3.5)', () => {
   it('cancels a waiting job once; repeating answers 409 for the state it finds', async () => {
-    const { body: job } = await api('POST', '/v1/jobs', { body: farAway() });
+    const { body: job } = await api('POST', '/v1/jobs', { body: { ...farAway(), webhookUrl: 'https://hooks.example.com/x' } });
     const canceled = await api('POST', `/v1/jobs/${job.jobId}/cancel`);
     expect(canceled.status).toBe(200);
     expect(canceled.body).toMatchObject({ jobId: job.jobId, status: 'canceled', nextRunAt: null, finishedAt: expect.any(String) });
+    // A canceled job sends no webhook, and says so.
+    expect(canceled.body.webhook.status).toBe('none');
     expectCode(await api('POST', `/v1/jobs/${job.jobId}/cancel`), 409, 'job_not_cancelable');
     expect((await api('GET', `/v1/jobs/${job.jobId}`)).body.status).toBe('canceled');
   });
