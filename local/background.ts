@@ -1,19 +1,127 @@
 /**
- * The twin's background work, playing what AWS runs around the Lambdas: the SQS
- * event source mappings (jobs and webhooks queues), the EventBridge scheduler rule
- * and DynamoDB's TTL deletion.
+ * The twin's background work, playing what AWS runs around the Lambdas:
+ *
+ * - the SQS event source mappings: pollers that hand batches of the jobs queue
+ *   (and the webhooks queue) to the Lambda handlers, with partial batch
+ *   failures, the queue's visibility timeout and several batches in flight;
+ * - the EventBridge rule: the scheduler every SCHEDULER_INTERVAL_SECONDS, one
+ *   run at a time (a slow run delays the next rather than overlapping it);
+ * - DynamoDB's TTL deletion, which dynalite lacks.
+ *
+ * `stop()` stops the timers first (no new scheduler run, no new sweep), then the
+ * pollers: they stop receiving, give running batches a grace period to finish,
+ * and hand back what is still in flight (visibility 0) for the next start.
  */
+import { JOBS_QUEUE, WEBHOOKS_QUEUE } from '../lambdas/resources';
+import { createSchedulerHandler, type DispatchReport } from '../lambdas/scheduler/dispatch-due-jobs';
 import type { ServiceContext } from '../lambdas/service-context';
+import { LEASE_MARGIN_MS } from '../lambdas/jobs/transitions';
+import { createWorkerHandler } from '../lambdas/worker/process-job';
+import { createWebhookHandler } from '../lambdas/webhooks/delivery';
+import { startSqsEventSource, type SqsEventSource } from './event-sources';
 
 export interface BackgroundOptions {
   readonly outboxDir: string;
 }
 
 export interface Background {
+  /** Runs the scheduler once more, after any run in progress; resolves with that run's report. */
+  runSchedulerNow(): Promise<DispatchReport>;
+  /** Deletes expired items now (what DynamoDB TTL does on AWS); resolves with how many. */
+  sweepExpiredNow(): Promise<number>;
   /** Stops taking work, finishes or releases in-flight work. */
   stop(): Promise<void>;
 }
 
-export function startBackground(_context: ServiceContext, _options: BackgroundOptions): Background {
-  return { stop: async () => undefined };
+/** Batches of the jobs queue in flight at once: 4 × 10 jobs is what dynalite keeps up with on a laptop. */
+const WORKER_CONCURRENCY = 4;
+/** Batches of the webhooks queue in flight at once (each delivery in a batch runs in parallel). */
+const WEBHOOK_CONCURRENCY = 2;
+/** Longest a twin scheduler run goes on (AWS gives it most of a minute; here it must not hold up a shutdown). */
+const SCHEDULER_BUDGET_MS = 5000;
+const TTL_SWEEP_INTERVAL_MS = 60_000;
+/** How long running batches get to finish on shutdown before their messages are handed back. */
+const SHUTDOWN_GRACE_MS = 3000;
+
+export function startBackground(context: ServiceContext, _options: BackgroundOptions): Background {
+  const { config, logger } = context;
+  const stopping = new AbortController();
+  const pollers: SqsEventSource[] = [];
+
+  // ── SQS event source mappings ────────────────────────────────────────────
+  pollers.push(
+    startSqsEventSource({
+      name: 'worker',
+      sqs: context.sqs,
+      queueUrl: requireUrl(config.jobsQueueUrl, 'JOBS_QUEUE_URL'),
+      handler: createWorkerHandler(context),
+      batchSize: JOBS_QUEUE.batchSize,
+      maxConcurrency: WORKER_CONCURRENCY,
+      // Room for a whole attempt plus the writes around it, as the Lambda's timeout leaves on AWS.
+      functionTimeoutMs: config.jobTimeoutSeconds * 1000 + 2 * LEASE_MARGIN_MS,
+      logger,
+    }),
+  );
+  pollers.push(
+    startSqsEventSource({
+      name: 'webhook',
+      sqs: context.sqs,
+      queueUrl: requireUrl(config.webhooksQueueUrl, 'WEBHOOKS_QUEUE_URL'),
+      handler: createWebhookHandler(context),
+      batchSize: WEBHOOKS_QUEUE.batchSize,
+      maxConcurrency: WEBHOOK_CONCURRENCY,
+      functionTimeoutMs: WEBHOOKS_QUEUE.consumerTimeoutSeconds * 1000,
+      logger,
+    }),
+  );
+
+  // ── Scheduler rule ──────────────────────────────────────────────────────
+  const scheduler = createSchedulerHandler(context, { budgetMs: SCHEDULER_BUDGET_MS, signal: stopping.signal });
+  let lastRun: Promise<unknown> = Promise.resolve();
+  const runScheduler = (): Promise<DispatchReport> => {
+    const run = lastRun.then(() => scheduler());
+    lastRun = run.catch((error: unknown) => logger.error('scheduler run failed', { error: error as Error }));
+    return run;
+  };
+  let schedulerTimer: NodeJS.Timeout | undefined;
+  const scheduleNextRun = () => {
+    if (stopping.signal.aborted) return;
+    schedulerTimer = setTimeout(() => {
+      runScheduler()
+        .catch(() => undefined)
+        .finally(scheduleNextRun);
+    }, config.schedulerIntervalSeconds * 1000);
+  };
+  scheduleNextRun();
+
+  // ── TTL deletion ────────────────────────────────────────────────────────
+  const sweepExpired = async (): Promise<number> => {
+    const deleted = await context.jobs.deleteExpired();
+    if (deleted > 0) logger.info('deleted expired items', { deleted });
+    return deleted;
+  };
+  const ttlTimer = setInterval(() => {
+    sweepExpired().catch((error: unknown) => logger.warn('TTL sweep failed', { error: (error as Error).message }));
+  }, TTL_SWEEP_INTERVAL_MS);
+
+  let stopped: Promise<void> | undefined;
+  return {
+    runSchedulerNow: runScheduler,
+    sweepExpiredNow: sweepExpired,
+    stop() {
+      stopped ??= (async () => {
+        stopping.abort();
+        clearTimeout(schedulerTimer);
+        clearInterval(ttlTimer);
+        await lastRun;
+        await Promise.all(pollers.map((poller) => poller.stop(SHUTDOWN_GRACE_MS)));
+      })();
+      return stopped;
+    },
+  };
+}
+
+function requireUrl(url: string | undefined, variable: string): string {
+  if (!url) throw new Error(`${variable} is not set`);
+  return url;
 }

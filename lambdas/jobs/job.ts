@@ -166,7 +166,8 @@ export function boundError(message: string): string {
   const firstLine = message.split('\n', 1)[0] ?? '';
   if (Buffer.byteLength(firstLine) <= ERROR_LIMIT_BYTES) return firstLine;
   let cut = firstLine.slice(0, ERROR_LIMIT_BYTES);
-  while (Buffer.byteLength(cut) > ERROR_LIMIT_BYTES - 1) cut = cut.slice(0, -1);
+  // '…' is 3 bytes of UTF-8: leave room for it.
+  while (Buffer.byteLength(cut) > ERROR_LIMIT_BYTES - Buffer.byteLength('…')) cut = cut.slice(0, -1);
   return `${cut}…`;
 }
 

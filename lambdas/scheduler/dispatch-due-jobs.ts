@@ -1,0 +1,199 @@
+/**
+ * The scheduler: the safety net over the sweep index (SPEC §4). Each run asks
+ * every shard for entries whose `sweepAt` has passed and acts on each:
+ *
+ * - a waiting job (`queued|retry`) → its message, delayed to `nextRunAt`: the
+ *   first dispatch of a job due beyond SQS's 15 minutes, or a re-dispatch of one
+ *   whose message should have run by now (lost, or the sender crashed);
+ * - a `running` job → a message, so a worker takes over its expired lease;
+ * - a finished job with a pending webhook → its event to the webhooks queue.
+ *
+ * Then the entry is pushed out (`deferSweep`) by STALE_AFTER_SECONDS · 2^sweeps,
+ * so a backlog is re-sent with backoff, never as a storm. Only entries whose
+ * send succeeded are pushed out: a failed send is tried again next run. Sends
+ * are batched; work per run is bounded (entries per shard, and time).
+ *
+ * A message too many is harmless (the worker's claim decides); a message too few
+ * is what this exists to prevent.
+ */
+import type { Context } from 'aws-lambda';
+import type { Job } from '../jobs/job';
+import { recordSeconds } from '../observability';
+import { SWEEP_SHARDS } from '../resources';
+import type { Dispatch, JobMessage, WebhookMessage } from '../queue/job-queue';
+import type { ServiceContext } from '../service-context';
+import type { SweepEntry } from '../store/job-store';
+
+export interface DispatchOptions {
+  /** Entries handled per shard per run. @default 500 */
+  readonly maxPerShard?: number;
+  /** Stop starting new pages after this long (real time, ms). @default 40_000 */
+  readonly budgetMs?: number;
+  /** Entries read per query. @default 100 */
+  readonly pageSize?: number;
+  /** Ends the run early, after the page in hand (the local twin shutting down). */
+  readonly signal?: AbortSignal;
+}
+
+export interface DispatchReport {
+  /** Waiting jobs sent for the first time (due within the look-ahead). */
+  dispatched: number;
+  /** Waiting jobs sent again: their message should have run by now. */
+  redispatched: number;
+  /** Running jobs whose lease expired, sent for a worker to take over. */
+  leaseTakeovers: number;
+  /** Pending webhook events sent to the webhooks queue. */
+  webhooks: number;
+  /** Sends SQS refused; those entries stay due and are tried next run. */
+  failedSends: number;
+  /** Age of the oldest due entry when the run started (0 when none was due). */
+  oldestOverdueSeconds: number;
+  /** False when a bound (entries or time) stopped the run with entries still due. */
+  complete: boolean;
+}
+
+const DEFAULTS = { maxPerShard: 500, budgetMs: 40_000, pageSize: 100 };
+/** Re-dispatch backoff stops doubling after this many sweeps of one entry (STALE · 64). */
+const MAX_SWEEP_DOUBLINGS = 6;
+const DEFER_CONCURRENCY = 16;
+
+type Action =
+  | { kind: 'dispatched' | 'redispatched' | 'leaseTakeovers'; entry: SweepEntry; dispatch: Dispatch<JobMessage>; nextSweepAt: number }
+  | { kind: 'webhooks'; entry: SweepEntry; dispatch: Dispatch<WebhookMessage>; nextSweepAt: number };
+
+export async function dispatchDueJobs(ctx: ServiceContext, options: DispatchOptions = {}): Promise<DispatchReport> {
+  const settings = { ...DEFAULTS, ...options };
+  const deadline = Date.now() + settings.budgetMs;
+  const report: DispatchReport = {
+    dispatched: 0,
+    redispatched: 0,
+    leaseTakeovers: 0,
+    webhooks: 0,
+    failedSends: 0,
+    oldestOverdueSeconds: 0,
+    complete: true,
+  };
+  const startedAt = ctx.now();
+  const shards = Array.from({ length: SWEEP_SHARDS }, (_, shard) => sweepShard(ctx, shard, settings, deadline, report, startedAt));
+  await Promise.all(shards);
+  recordSeconds(ctx.metrics, 'SweepOverdueSeconds', report.oldestOverdueSeconds);
+  if (report.dispatched + report.redispatched + report.leaseTakeovers + report.webhooks + report.failedSends > 0 || !report.complete) {
+    ctx.logger.info('sweep run', { ...report });
+  }
+  return report;
+}
+
+async function sweepShard(
+  ctx: ServiceContext,
+  shard: number,
+  settings: typeof DEFAULTS & DispatchOptions,
+  deadline: number,
+  report: DispatchReport,
+  startedAt: number,
+): Promise<void> {
+  // An entry whose deferral lost a race may show up again (the index is eventually
+  // consistent): each is handled at most once per run.
+  const seen = new Set<string>();
+  const idOf = (entry: SweepEntry) => `${entry.tenantId}/${entry.jobId}`;
+  let handled = 0;
+  for (let page = 0; ; page++) {
+    if (settings.signal?.aborted) {
+      report.complete = false;
+      return;
+    }
+    if (handled >= settings.maxPerShard || Date.now() >= deadline) {
+      const left = await ctx.jobs.dueForSweep(shard, ctx.now(), 1);
+      if (left.some((entry) => !seen.has(idOf(entry)))) report.complete = false;
+      return;
+    }
+    const nowMs = ctx.now();
+    const limit = Math.min(settings.pageSize, settings.maxPerShard - handled);
+    const entries = await ctx.jobs.dueForSweep(shard, nowMs, limit);
+    if (page === 0 && entries[0]) {
+      report.oldestOverdueSeconds = Math.max(report.oldestOverdueSeconds, Math.max(0, startedAt - entries[0].sweepAt) / 1000);
+    }
+    const fresh = entries.filter((entry) => !seen.has(idOf(entry)));
+    for (const entry of fresh) seen.add(idOf(entry));
+    if (fresh.length > 0) await act(ctx, fresh, nowMs, report);
+    handled += fresh.length;
+    if (entries.length < limit || fresh.length === 0) return;
+  }
+}
+
+async function act(ctx: ServiceContext, entries: readonly SweepEntry[], nowMs: number, report: DispatchReport): Promise<void> {
+  const decided = await Promise.all(entries.map(async (entry) => ({ entry, action: await actionFor(ctx, entry, nowMs) })));
+  const actions = decided.map((d) => d.action).filter((a): a is Action => a !== undefined);
+  // An entry that asks for nothing (the index lagging behind its job) is pushed out too, so it cannot pin the overdue age.
+  const idle = decided.filter((d) => d.action === undefined).map((d) => ({ entry: d.entry, nextSweepAt: nowMs + backoffOf(ctx, d.entry) }));
+  const jobActions = actions.filter((a) => a.kind !== 'webhooks');
+  const webhookActions = actions.filter((a) => a.kind === 'webhooks');
+  const [failedJobs, failedWebhooks] = await Promise.all([
+    jobActions.length === 0 ? [] : ctx.jobsQueue.sendMany(jobActions.map((a) => a.dispatch as Dispatch<JobMessage>)),
+    webhookActions.length === 0 ? [] : ctx.webhooksQueue.sendMany(webhookActions.map((a) => a.dispatch as Dispatch<WebhookMessage>)),
+  ]);
+  const failed = new Set<Dispatch<unknown>>([...failedJobs, ...failedWebhooks]);
+  report.failedSends += failed.size;
+  if (failed.size > 0) ctx.logger.warn('sweep sends failed; tried again next run', { count: failed.size });
+  const sent = actions.filter((a) => !failed.has(a.dispatch));
+  for (const action of sent) report[action.kind]++;
+  // Push each entry out; a lost condition means the job changed meanwhile, and its new state set its own entry.
+  const deferrals = [...sent, ...idle];
+  for (let i = 0; i < deferrals.length; i += DEFER_CONCURRENCY) {
+    await Promise.all(deferrals.slice(i, i + DEFER_CONCURRENCY).map((d) => ctx.jobs.deferSweep(d.entry, d.nextSweepAt)));
+  }
+}
+
+/** STALE_AFTER_SECONDS · 2^sweeps, the doubling stopped at MAX_SWEEP_DOUBLINGS. */
+function backoffOf(ctx: ServiceContext, entry: SweepEntry): number {
+  return ctx.config.staleAfterSeconds * 1000 * 2 ** Math.min(entry.sweepCount, MAX_SWEEP_DOUBLINGS);
+}
+
+/** What to send for one entry, or nothing (the job no longer needs it). */
+async function actionFor(ctx: ServiceContext, entry: SweepEntry, nowMs: number): Promise<Action | undefined> {
+  const backoffMs = backoffOf(ctx, entry);
+  const message = { tenantId: entry.tenantId, jobId: entry.jobId };
+  switch (entry.status) {
+    case 'queued':
+    case 'retry': {
+      const nextRunAt = entry.nextRunAt ?? (await readJob(ctx, entry))?.nextRunAt;
+      if (!nextRunAt) return undefined;
+      const runAtMs = Date.parse(nextRunAt);
+      return {
+        // Before nextRunAt the entry stood for "send within the look-ahead"; after it, for "should have run".
+        kind: entry.sweepAt <= runAtMs ? 'dispatched' : 'redispatched',
+        entry,
+        dispatch: { message, delaySeconds: Math.max(0, runAtMs - nowMs) / 1000 },
+        nextSweepAt: Math.max(runAtMs, nowMs) + backoffMs,
+      };
+    }
+    case 'running':
+      return { kind: 'leaseTakeovers', entry, dispatch: { message }, nextSweepAt: nowMs + backoffMs };
+    case 'succeeded':
+    case 'fatal': {
+      const eventId = entry.webhookEventId ?? pendingEventId(await readJob(ctx, entry));
+      if (!eventId) return undefined;
+      return { kind: 'webhooks', entry, dispatch: { message: { ...message, eventId } }, nextSweepAt: nowMs + backoffMs };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** For entries written before the index projected `nextRunAt` / `webhookEventId`. */
+function readJob(ctx: ServiceContext, entry: SweepEntry): Promise<Job | undefined> {
+  return ctx.jobs.get(entry, { consistent: true });
+}
+
+function pendingEventId(job: Job | undefined): string | undefined {
+  return job?.webhook.status === 'pending' ? job.webhookEvent?.id : undefined;
+}
+
+/** The scheduler Lambda's handler (EventBridge rule, every minute): one bounded run. */
+export function createSchedulerHandler(ctx: ServiceContext, options: DispatchOptions = {}) {
+  return async (_event?: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<DispatchReport> => {
+    // Leave time to finish the sends and deferrals of the last page before the Lambda's own timeout.
+    const remaining = context ? context.getRemainingTimeInMillis() - 10_000 : Infinity;
+    const budgetMs = Math.max(1000, Math.min(options.budgetMs ?? DEFAULTS.budgetMs, remaining));
+    return dispatchDueJobs(ctx, { ...options, budgetMs });
+  };
+}

@@ -1,0 +1,265 @@
+/**
+ * The worker: runs jobs handed to it by SQS (SPEC §4).
+ *
+ * Per message: claim the job with a conditional write (`queued|retry → running`,
+ * attempts + 1, a lease), run its type's handler under a deadline, then finish
+ * the attempt with a write fenced by the attempt number. Everything a duplicate,
+ * late or stale message could do wrong is decided by those two writes: it finds
+ * the job running (busy), finished, canceled or gone, and does nothing.
+ *
+ * Batches go through Powertools' BatchProcessor: records run concurrently and a
+ * record that throws is reported in `batchItemFailures`, so SQS redelivers only
+ * it (and moves it to the DLQ after `maxReceiveCount`).
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { getJobType } from '../job-types/registry';
+import type { JobType } from '../job-types/job-type';
+import type { Job } from '../jobs/job';
+import { claim, finishAttempt, LEASE_MARGIN_MS, type AttemptOutcome, type FinishResult, type Timing } from '../jobs/transitions';
+import { countJobs, recordDuration, recordSeconds } from '../observability';
+import { parseJobMessage, type JobMessage } from '../queue/job-queue';
+import type { ServiceContext } from '../service-context';
+import { runAttempt } from './run-attempt';
+import { SigningSecrets } from './signing-secrets';
+
+export interface WorkerOptions {
+  /** Finds a job type by name. @default the registry (lambdas/job-types/registry.ts) */
+  readonly jobTypes?: (type: string) => JobType<unknown> | undefined;
+  /** Draws the backoff's jitter, in [0, 1). @default Math.random */
+  readonly random?: () => number;
+}
+
+/** How one message ended; the handler deletes the message for all of them (a thrown error keeps it). */
+export type MessageOutcome =
+  /** No such job (deleted, expired, never existed). */
+  | 'missing'
+  /** Terminal or canceled: nothing runs. */
+  | 'finished'
+  /** Running under another delivery's live lease: a duplicate. */
+  | 'busy'
+  /** Early: sent again with a delay, or left to the sweep index when far off. */
+  | 'not-due'
+  /** The expired lease was the last attempt: the job is now fatal. */
+  | 'lease-expired-fatal'
+  /** The attempt ran and its outcome was written. */
+  | 'succeeded'
+  | 'retry'
+  | 'fatal'
+  /** The attempt ran but the job had moved on (its lease expired and it was taken over): outcome discarded. */
+  | 'lost';
+
+export class UnparseableMessageError extends Error {
+  override name = 'UnparseableMessageError';
+}
+
+export type WorkerHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
+
+/** QueueWaitSeconds' dimension. Tenants have no tiers yet: every tenant is `standard`. */
+const TENANT_TIER = 'standard';
+
+export class JobWorker {
+  private readonly secrets: SigningSecrets;
+  private readonly jobTypes: (type: string) => JobType<unknown> | undefined;
+  private readonly random: () => number;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    options: WorkerOptions = {},
+  ) {
+    this.secrets = new SigningSecrets(ctx.tenants);
+    this.jobTypes = options.jobTypes ?? getJobType;
+    this.random = options.random ?? Math.random;
+  }
+
+  private get jobTimeoutMs(): number {
+    return this.ctx.config.jobTimeoutSeconds * 1000;
+  }
+
+  private get lookaheadMs(): number {
+    return this.ctx.config.schedulerLookaheadSeconds * 1000;
+  }
+
+  private timing(): Timing {
+    return { nowMs: this.ctx.now(), retentionDays: this.ctx.config.retentionDays };
+  }
+
+  /**
+   * Handles one jobs-queue message body. Resolves when the message may be
+   * deleted; throws when SQS should deliver it again (unparseable, or a store
+   * or queue failure before anything was decided).
+   *
+   * @param remainingMs time the invocation has left, which bounds the attempt
+   */
+  async processMessage(body: string, remainingMs?: number): Promise<MessageOutcome> {
+    const message = parseJobMessage(body);
+    if (!message) {
+      this.ctx.logger.warn('unparseable jobs message: left to SQS redrive (DLQ after maxReceiveCount)');
+      throw new UnparseableMessageError('not a jobs-queue message');
+    }
+    // Read before the claim: a failure here leaves the job untouched and the message for another try.
+    const signingSecrets = await this.secrets.of(message.tenantId);
+
+    let before: Job | undefined;
+    const leaseMs = this.jobTimeoutMs + LEASE_MARGIN_MS;
+    const claimed = await this.ctx.jobs.transition(message, (job) => {
+      before = job;
+      return claim(job, leaseMs, this.timing());
+    });
+
+    switch (claimed.outcome) {
+      case 'missing':
+      case 'finished':
+      case 'busy':
+        this.ctx.logger.debug('nothing to run', { jobId: message.jobId, tenantId: message.tenantId, outcome: claimed.outcome });
+        return claimed.outcome;
+      case 'not-due':
+        await this.notDue(message, claimed.dueInMs);
+        return 'not-due';
+      case 'lease-expired-fatal': {
+        const job = claimed.job;
+        this.ctx.logger.warn('lease expired on the last attempt: job is fatal', { ...this.keysOf(job), attempt: job.attempts });
+        countJobs(this.ctx.metrics, 'JobsFatal', job.type);
+        await this.enqueueWebhook(job);
+        return 'lease-expired-fatal';
+      }
+      case 'claimed':
+        return this.runClaimed(claimed.job, before, signingSecrets, remainingMs, claimed.lostAttempt);
+    }
+  }
+
+  private async runClaimed(
+    job: Job,
+    before: Job | undefined,
+    signingSecrets: readonly string[],
+    remainingMs: number | undefined,
+    lostAttempt: number | undefined,
+  ): Promise<MessageOutcome> {
+    const attempt = job.attempts;
+    const logger = this.ctx.logger.createChild({ persistentKeys: { ...this.keysOf(job), attempt } });
+    // Keys another handler appended for its own request (the twin shares one logger) are not this job's.
+    logger.resetKeys();
+    if (lostAttempt !== undefined) logger.warn('took over a job whose lease expired', { lostAttempt });
+    if (attempt === 1 && before) {
+      const dueMs = Math.max(Date.parse(before.createdAt), Date.parse(before.nextRunAt ?? before.createdAt));
+      recordSeconds(this.ctx.metrics, 'QueueWaitSeconds', Math.max(0, this.ctx.now() - dueMs) / 1000, { tenantTier: TENANT_TIER });
+    }
+
+    const timeoutMs = Math.max(1, Math.min(this.jobTimeoutMs, (remainingMs ?? Infinity) - LEASE_MARGIN_MS));
+    const startedAt = Date.now();
+    const jobType = this.jobTypes(job.type);
+    const outcome: AttemptOutcome = jobType
+      ? await runAttempt(
+          jobType,
+          job.payload,
+          {
+            jobId: job.jobId,
+            tenantId: job.tenantId,
+            attempt,
+            signingSecrets,
+            allowPrivateTargets: this.ctx.config.allowPrivateTargets,
+            outboxDir: this.ctx.config.outboxDir,
+            emailFrom: this.ctx.config.emailFrom,
+            logger,
+          },
+          { timeoutMs, backoff: this.backoffPolicy(), random: this.random },
+        )
+      : { kind: 'fatal', error: `unknown job type "${job.type}"` };
+    const durationMs = Date.now() - startedAt;
+    recordDuration(this.ctx.metrics, 'AttemptDuration', job.type, durationMs);
+
+    const finished = await this.finish(job, attempt, outcome);
+    // The error text stays on the attempt record (GET …/attempts): it may quote recipients from SES or SNS.
+    const summary = { outcome: finished.outcome, durationMs, ...(outcome.kind === 'retryable' ? { retryInMs: outcome.delayMs } : {}) };
+    switch (finished.outcome) {
+      case 'lost':
+        logger.warn('attempt outcome discarded: the job was taken over after its lease expired', summary);
+        return 'lost';
+      case 'succeeded':
+      case 'fatal':
+        logger.info('attempt finished', summary);
+        countJobs(this.ctx.metrics, finished.outcome === 'succeeded' ? 'JobsSucceeded' : 'JobsFatal', job.type);
+        await this.enqueueWebhook(finished.job);
+        return finished.outcome;
+      case 'retry':
+        logger.info('attempt failed; will retry', summary);
+        countJobs(this.ctx.metrics, 'JobsRetried', job.type);
+        if (finished.job.dispatched) await this.dispatchRetry(finished.job, logger);
+        return 'retry';
+    }
+  }
+
+  /**
+   * Ends the attempt, fenced by its number. `claimed` is the job as the claim
+   * wrote it (the store stamped its new version on it), so the first try writes
+   * against it without reading the job again; only when someone else wrote in
+   * between (a takeover after the lease ran out) is the job read and decided again.
+   */
+  private async finish(claimed: Job, attempt: number, outcome: AttemptOutcome): Promise<FinishResult> {
+    const decision = finishAttempt(claimed, attempt, outcome, this.lookaheadMs, this.timing());
+    if ('write' in decision && (await this.ctx.jobs.replace(decision.write, claimed.version))) return decision.result;
+    return this.ctx.jobs.transition(claimed, (current) => finishAttempt(current, attempt, outcome, this.lookaheadMs, this.timing()));
+  }
+
+  private backoffPolicy() {
+    return { baseMs: this.ctx.config.backoffBaseSeconds * 1000, maxMs: this.ctx.config.backoffMaxSeconds * 1000 };
+  }
+
+  /**
+   * A message ahead of its job's time (clock skew, a duplicate of a retry's
+   * message). Soon: sent again with the remaining delay. Far off: dropped, as
+   * the sweep index dispatches the job when it comes within the look-ahead.
+   */
+  private async notDue(message: JobMessage, dueInMs: number): Promise<void> {
+    if (dueInMs > this.lookaheadMs) return;
+    await this.ctx.jobsQueue.send({ message: { tenantId: message.tenantId, jobId: message.jobId }, delaySeconds: dueInMs / 1000 });
+  }
+
+  /** The retry's message, delayed to `nextRunAt`. If this send fails the sweep index sends it (nextRunAt + STALE_AFTER_SECONDS). */
+  private async dispatchRetry(job: Job, logger: ServiceContext['logger']): Promise<void> {
+    const delaySeconds = Math.max(0, Date.parse(job.nextRunAt!) - this.ctx.now()) / 1000;
+    try {
+      await this.ctx.jobsQueue.send({ message: { tenantId: job.tenantId, jobId: job.jobId }, delaySeconds });
+    } catch (error) {
+      logger.warn('retry enqueue failed; the sweep index will dispatch it', { error: (error as Error).message });
+    }
+  }
+
+  /** Hands a new terminal event to the webhooks queue. If this send fails the sweep index sends it. */
+  private async enqueueWebhook(job: Job): Promise<void> {
+    if (!job.webhookEvent || job.webhook.status !== 'pending') return;
+    try {
+      await this.ctx.webhooksQueue.send({ message: { tenantId: job.tenantId, jobId: job.jobId, eventId: job.webhookEvent.id } });
+    } catch (error) {
+      this.ctx.logger.warn('webhook enqueue failed; the sweep index will dispatch it', {
+        ...this.keysOf(job),
+        error: (error as Error).message,
+      });
+    }
+  }
+
+  private keysOf(job: Job) {
+    return { jobId: job.jobId, tenantId: job.tenantId, type: job.type };
+  }
+}
+
+/** The worker Lambda's handler: one SQS batch in, `batchItemFailures` out. */
+export function createWorkerHandler(ctx: ServiceContext, options: WorkerOptions = {}): WorkerHandler {
+  const worker = new JobWorker(ctx, options);
+  return async (event, context) => {
+    // A processor per invocation: it holds the batch's state, and the local twin runs several batches at once.
+    const processor = new BatchProcessor(EventType.SQS);
+    const recordHandler = (record: SQSRecord) => worker.processMessage(record.body, context?.getRemainingTimeInMillis());
+    return processPartialResponse(event, recordHandler, processor, {
+      ...(context ? { context } : {}),
+      processInParallel: true,
+      // Report every failure per record, even when all failed: the outcome is the same, the report exact.
+      throwOnFullBatchFailure: false,
+    });
+  };
+}
+
+/** One message, outside a batch (tests, tools). */
+export function processJobMessage(ctx: ServiceContext, body: string, options: WorkerOptions = {}): Promise<MessageOutcome> {
+  return new JobWorker(ctx, options).processMessage(body);
+}

@@ -1,0 +1,100 @@
+/**
+ * Nothing is stranded (SPEC §4; issue 4, Done-when 4), through the running twin
+ * with its scheduler on a short interval: a job whose SQS message was lost and a
+ * job whose worker died mid-attempt both still finish, through the sweep index.
+ */
+import { claim } from '../../lambdas/jobs/transitions';
+import { startTestTwin, type TestTwin } from '../support/twin';
+
+let t: TestTwin;
+
+beforeAll(async () => {
+  t = await startTestTwin({ env: { STALE_AFTER_SECONDS: '1', SCHEDULER_INTERVAL_SECONDS: '0.2' } });
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
+});
+
+/** The next job message the API sends is lost (put succeeded, send did not). */
+function loseNextJobMessage(): jest.SpyInstance {
+  return jest.spyOn(t.twin.context.jobsQueue, 'send').mockRejectedValueOnce(new Error('socket hang up'));
+}
+
+describe('a job whose SQS message was lost', () => {
+  it('is accepted (202) and still runs, dispatched by the scheduler', async () => {
+    // Arrange
+    const send = loseNextJobMessage();
+
+    // Act
+    const job = await t.api.submit({ type: 'echo', payload: { n: 1 } });
+    const done = await t.api.waitForJob(job.jobId, ['succeeded', 'fatal'], 10_000);
+
+    // Assert
+    await expect(send.mock.results[0]!.value).rejects.toThrow('socket hang up');
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 1, result: { n: 1 } });
+    // Found no earlier than STALE_AFTER_SECONDS after it was due.
+    const [attempt] = await t.api.attempts(job.jobId);
+    expect(Date.parse(attempt!.startedAt) - Date.parse(job.createdAt)).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('a whole batch of them is re-sent once each, not in a storm', async () => {
+    // The API's batch send (30 entries) fails for every entry; the scheduler's sends go through.
+    const queue = t.twin.context.jobsQueue;
+    const sendMany = queue.sendMany.bind(queue);
+    const sweepSends: string[] = [];
+    let lost = false;
+    jest.spyOn(queue, 'sendMany').mockImplementation(async (dispatches) => {
+      if (!lost && dispatches.length === 30) {
+        lost = true;
+        return [...dispatches];
+      }
+      sweepSends.push(...dispatches.map((d) => d.message.jobId));
+      return sendMany(dispatches);
+    });
+
+    const jobs = await t.api.submitBatch(Array.from({ length: 30 }, (_, i) => ({ type: 'echo', payload: { i } })));
+    await Promise.all(jobs.map((job) => t.api.waitForJob(job.jobId, ['succeeded', 'fatal'], 10_000)));
+
+    expect(lost).toBe(true);
+    for (const job of jobs) expect(await t.api.attempts(job.jobId)).toMatchObject([{ attempt: 1, status: 'succeeded' }]);
+    expect(new Set(sweepSends)).toEqual(new Set(jobs.map((j) => j.jobId)));
+    expect(sweepSends.length).toBeLessThan(2 * jobs.length);
+  });
+});
+
+describe('a job whose worker died mid-attempt', () => {
+  it('is taken over when its lease expires: the lost attempt failed "lease expired", the next one ran', async () => {
+    // Arrange: a worker claims the job (short lease) and dies; its message is gone with it.
+    loseNextJobMessage();
+    const job = await t.api.submit({ type: 'echo', payload: { n: 2 } });
+    const claimed = await t.twin.context.jobs.transition(job, (j) =>
+      claim(j, 500, { nowMs: t.twin.context.now(), retentionDays: t.twin.config.retentionDays }),
+    );
+    expect(claimed.outcome).toBe('claimed');
+
+    // Act
+    const done = await t.api.waitForJob(job.jobId, ['succeeded', 'fatal'], 10_000);
+
+    // Assert
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect((await t.api.attempts(job.jobId)).map((a) => [a.attempt, a.status, a.error])).toEqual([
+      [1, 'failed', 'lease expired'],
+      [2, 'succeeded', null],
+    ]);
+  });
+
+  it('on its last attempt becomes fatal', async () => {
+    loseNextJobMessage();
+    const job = await t.api.submit({ type: 'echo', payload: {}, maxAttempts: 1 });
+    await t.twin.context.jobs.transition(job, (j) => claim(j, 500, { nowMs: t.twin.context.now(), retentionDays: 7 }));
+
+    const done = await t.api.waitForJob(job.jobId, ['succeeded', 'fatal'], 10_000);
+
+    expect(done).toMatchObject({ status: 'fatal', attempts: 1, lastError: 'lease expired' });
+  });
+});

@@ -1,0 +1,215 @@
+/**
+ * The scheduler over the sweep index (SPEC §4), against a real store (dynalite)
+ * with recording queues and a hand-moved clock.
+ */
+import type { Job } from '../../../lambdas/jobs/job';
+import { claim, finishAttempt } from '../../../lambdas/jobs/transitions';
+import { createSchedulerHandler, dispatchDueJobs } from '../../../lambdas/scheduler/dispatch-due-jobs';
+import { jobFactory } from '../../support/job-factory';
+import { startContextHarness, type ContextHarness } from '../../support/service-context';
+
+const LOOKAHEAD_MS = 300_000;
+const STALE_MS = 60_000;
+
+let h: ContextHarness;
+
+beforeAll(async () => {
+  h = await startContextHarness({ SCHEDULER_LOOKAHEAD_SECONDS: '300', STALE_AFTER_SECONDS: '60' });
+});
+afterAll(() => h?.close());
+
+/** A fresh table per test: each starts with an empty sweep index. */
+beforeEach(async () => {
+  await h.close();
+  h = await startContextHarness({ SCHEDULER_LOOKAHEAD_SECONDS: '300', STALE_AFTER_SECONDS: '60' });
+});
+
+const timing = () => ({ nowMs: h.clock.now(), retentionDays: 7 });
+const at = (ms: number) => new Date(ms).toISOString();
+
+async function putJob(overrides: Partial<Job> = {}): Promise<Job> {
+  const job = jobFactory(h.clock.now(), overrides);
+  await h.ctx.jobs.create(job);
+  return job;
+}
+
+describe('a job due beyond SQS delays (runAt 20 minutes ahead)', () => {
+  it('is sent when it comes within the look-ahead, delayed to its runAt, and only once', async () => {
+    const start = h.clock.now();
+    const runAt = start + 20 * 60_000;
+    const job = await putJob({ nextRunAt: at(runAt), dispatched: false });
+
+    // Not yet: 20 minutes away, past the 5-minute look-ahead.
+    h.clock.set(runAt - LOOKAHEAD_MS - 1000);
+    expect(await dispatchDueJobs(h.ctx)).toMatchObject({ dispatched: 0, redispatched: 0 });
+    expect(h.jobsQueue.sent).toEqual([]);
+
+    // Now: within the look-ahead.
+    h.clock.set(runAt - LOOKAHEAD_MS + 1000);
+    const report = await dispatchDueJobs(h.ctx);
+
+    expect(report).toMatchObject({ dispatched: 1, redispatched: 0, complete: true });
+    expect(report.oldestOverdueSeconds).toBe(1);
+    expect(h.jobsQueue.drain()).toEqual([{ message: { tenantId: job.tenantId, jobId: job.jobId }, delaySeconds: 299 }]);
+    expect((await h.ctx.jobs.get(job, { consistent: true }))!.dispatched).toBe(true);
+
+    // A second run sends nothing more: the entry now waits until runAt + STALE_AFTER_SECONDS.
+    expect(await dispatchDueJobs(h.ctx)).toMatchObject({ dispatched: 0, redispatched: 0 });
+    expect(h.jobsQueue.sent).toEqual([]);
+  });
+
+  it('when the scheduler ran late, is sent without delay', async () => {
+    const runAt = h.clock.now() + 20 * 60_000;
+    await putJob({ nextRunAt: at(runAt), dispatched: false });
+
+    h.clock.set(runAt + 30_000);
+    await dispatchDueJobs(h.ctx);
+
+    expect(h.jobsQueue.sent).toMatchObject([{ delaySeconds: 0 }]);
+  });
+});
+
+describe('a retry whose backoff is longer than 15 minutes', () => {
+  it('is dispatched by the scheduler when its time comes', async () => {
+    const job = await putJob();
+    await h.ctx.jobs.transition(job, (j) => claim(j, 60_000, timing()));
+    const retry = await h.ctx.jobs.transition(job, (j) =>
+      finishAttempt(j, 1, { kind: 'retryable', error: 'HTTP 429 from target', delayMs: 30 * 60_000 }, LOOKAHEAD_MS, timing()),
+    );
+    expect(retry).toMatchObject({ outcome: 'retry', job: { dispatched: false } });
+    const nextRunAt = h.clock.now() + 30 * 60_000;
+
+    h.clock.set(nextRunAt - LOOKAHEAD_MS - 1);
+    await dispatchDueJobs(h.ctx);
+    expect(h.jobsQueue.sent).toEqual([]);
+
+    h.clock.set(nextRunAt - LOOKAHEAD_MS);
+    await dispatchDueJobs(h.ctx);
+    expect(h.jobsQueue.sent).toEqual([{ message: { tenantId: job.tenantId, jobId: job.jobId }, delaySeconds: 300 }]);
+  });
+});
+
+describe('a waiting job whose message was lost', () => {
+  it('is sent again after STALE_AFTER_SECONDS, then with doubling gaps (no storm)', async () => {
+    const job = await putJob(); // dispatched: its message "was sent"
+    const due = Date.parse(job.nextRunAt!);
+    const sendTimes: number[] = [];
+
+    // Walk the clock 5 s at a time over 8 minutes, running the scheduler each step.
+    for (let t = due; t <= due + 8 * 60_000; t += 5000) {
+      h.clock.set(t);
+      const report = await dispatchDueJobs(h.ctx, { pageSize: 10 });
+      if (report.redispatched > 0) sendTimes.push((t - due) / 1000);
+    }
+
+    expect(sendTimes).toEqual([60, 120, 240, 480]);
+    expect(h.jobsQueue.sent.every((d) => d.delaySeconds === 0 && d.message.jobId === job.jobId)).toBe(true);
+  });
+
+  it('stops being sent once a worker claims it', async () => {
+    const job = await putJob();
+    h.clock.advance(STALE_MS);
+    expect(await dispatchDueJobs(h.ctx)).toMatchObject({ redispatched: 1 });
+
+    await h.ctx.jobs.transition(job, (j) => claim(j, 10_000, timing()));
+    await h.ctx.jobs.transition(job, (j) => finishAttempt(j, 1, { kind: 'succeeded', result: null }, LOOKAHEAD_MS, timing()));
+    h.clock.advance(3_600_000);
+
+    expect(await dispatchDueJobs(h.ctx)).toMatchObject({ dispatched: 0, redispatched: 0, leaseTakeovers: 0, webhooks: 0 });
+  });
+});
+
+describe('a running job', () => {
+  it('whose lease expired (its worker died) is sent for a worker to take over', async () => {
+    const job = await putJob();
+    await h.ctx.jobs.transition(job, (j) => claim(j, 10_000, timing()));
+
+    h.clock.advance(9_999);
+    expect(await dispatchDueJobs(h.ctx)).toMatchObject({ leaseTakeovers: 0 });
+
+    h.clock.advance(1);
+    expect(await dispatchDueJobs(h.ctx)).toMatchObject({ leaseTakeovers: 1 });
+    expect(h.jobsQueue.sent).toEqual([{ message: { tenantId: job.tenantId, jobId: job.jobId } }]);
+  });
+});
+
+describe('a finished job with a pending webhook', () => {
+  it('whose event never reached the webhooks queue has it sent, naming the event', async () => {
+    const job = await putJob({ webhookUrl: 'https://hooks.example.com/x' });
+    await h.ctx.jobs.transition(job, (j) => claim(j, 10_000, timing()));
+    const done = await h.ctx.jobs.transition(job, (j) => finishAttempt(j, 1, { kind: 'succeeded', result: 1 }, LOOKAHEAD_MS, timing()));
+    if (done.outcome !== 'succeeded') throw new Error('expected success');
+
+    h.clock.advance(STALE_MS);
+    expect(await dispatchDueJobs(h.ctx)).toMatchObject({ webhooks: 1 });
+
+    expect(h.webhooksQueue.sent).toEqual([{ message: { tenantId: job.tenantId, jobId: job.jobId, eventId: done.job.webhookEvent!.id } }]);
+    expect(h.jobsQueue.sent).toEqual([]);
+  });
+});
+
+describe('an entry that asks for nothing', () => {
+  afterEach(() => jest.restoreAllMocks());
+
+  it('is pushed out rather than read again every run', async () => {
+    // A canceled job as a lagging index might still show it.
+    const entry = { tenantId: 'tenant-a', jobId: 'lagging', status: 'canceled' as const, sweepAt: 1, sweepCount: 0, nextRunAt: null, webhookEventId: null };
+    jest.spyOn(h.ctx.jobs, 'dueForSweep').mockImplementation(async (shard) => (shard === 0 ? [entry] : []));
+    const defer = jest.spyOn(h.ctx.jobs, 'deferSweep');
+
+    const report = await dispatchDueJobs(h.ctx);
+
+    expect(report).toMatchObject({ dispatched: 0, redispatched: 0, leaseTakeovers: 0, webhooks: 0 });
+    expect(defer).toHaveBeenCalledWith(entry, h.clock.now() + STALE_MS);
+    expect(h.jobsQueue.sent).toEqual([]);
+  });
+});
+
+describe('sends that fail', () => {
+  it('leave their entries due, so the next run sends them', async () => {
+    await putJob();
+    h.clock.advance(STALE_MS);
+    h.jobsQueue.failNext(1);
+
+    expect(await dispatchDueJobs(h.ctx)).toMatchObject({ redispatched: 0, failedSends: 1 });
+    expect(await dispatchDueJobs(h.ctx)).toMatchObject({ redispatched: 1, failedSends: 0 });
+  });
+});
+
+describe('a backlog', () => {
+  it('is sent in batches, bounded per shard per run, and reported incomplete until done', async () => {
+    await Promise.all(Array.from({ length: 60 }, () => putJob()));
+    h.clock.advance(STALE_MS + 5000);
+
+    const first = await dispatchDueJobs(h.ctx, { maxPerShard: 5, pageSize: 5 });
+    expect(first.redispatched).toBeLessThanOrEqual(20);
+    expect(first.complete).toBe(false);
+    expect(first.oldestOverdueSeconds).toBe(5);
+
+    let total = first.redispatched;
+    for (let run = 0; run < 20 && total < 60; run++) total += (await dispatchDueJobs(h.ctx, { maxPerShard: 5, pageSize: 5 })).redispatched;
+    expect(total).toBe(60);
+    expect(new Set(h.jobsQueue.sent.map((d) => d.message.jobId)).size).toBe(60);
+    expect(await dispatchDueJobs(h.ctx)).toMatchObject({ redispatched: 0, complete: true, oldestOverdueSeconds: 0 });
+  });
+
+  it('stops at the time budget', async () => {
+    await Promise.all(Array.from({ length: 8 }, () => putJob()));
+    h.clock.advance(STALE_MS);
+
+    const report = await dispatchDueJobs(h.ctx, { budgetMs: 0 });
+
+    expect(report).toMatchObject({ redispatched: 0, complete: false });
+  });
+});
+
+describe('the Lambda handler', () => {
+  it('runs one sweep within the time the Lambda has left', async () => {
+    await putJob();
+    h.clock.advance(STALE_MS);
+
+    const report = await createSchedulerHandler(h.ctx)({}, { getRemainingTimeInMillis: () => 60_000 });
+
+    expect(report).toMatchObject({ redispatched: 1, complete: true });
+  });
+});

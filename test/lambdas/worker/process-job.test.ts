@@ -1,0 +1,445 @@
+/**
+ * The worker Lambda against a real store (dynalite) with recording queues and a
+ * hand-moved clock: claim, run, finish, and everything a duplicate, late or
+ * stale message must not do (SPEC §4).
+ */
+import * as z from 'zod';
+import type { JobContext, JobType } from '../../../lambdas/job-types/job-type';
+import { getJobType } from '../../../lambdas/job-types/registry';
+import { FatalJobError, RetryableJobError } from '../../../lambdas/jobs/errors';
+import type { Job } from '../../../lambdas/jobs/job';
+import { cancel, claim, LEASE_MARGIN_MS, retry } from '../../../lambdas/jobs/transitions';
+import { createWorkerHandler, JobWorker } from '../../../lambdas/worker/process-job';
+import { startContextHarness, type ContextHarness } from '../../support/service-context';
+import { jobFactory } from '../../support/job-factory';
+import { lambdaContextFactory, sqsEventFactory, sqsRecordFactory } from '../../support/sqs-event';
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+
+interface Call {
+  payload: unknown;
+  context: JobContext;
+}
+
+let h: ContextHarness;
+let calls: Call[];
+let behaviour: (payload: unknown, context: JobContext) => Promise<unknown>;
+
+const testType: JobType<Record<string, unknown>> = {
+  type: 'test',
+  description: 'does what the test says',
+  schema: z.record(z.string(), z.unknown()),
+  handle(payload, context) {
+    calls.push({ payload, context });
+    return behaviour(payload, context);
+  },
+};
+const jobTypes = (type: string) => (type === 'test' ? (testType as JobType<unknown>) : getJobType(type));
+
+beforeAll(async () => {
+  // Lookahead 300 s (default): a retry due within 5 minutes is re-sent at once.
+  h = await startContextHarness({ JOB_TIMEOUT_SECONDS: '0.5', BACKOFF_BASE_SECONDS: '2', BACKOFF_MAX_SECONDS: '3600' });
+  await h.ctx.tenants.createTenant({ tenantId: 'tenant-a', name: 'A', status: 'active', webhookSecrets: [SECRET], createdAt: new Date().toISOString() });
+});
+afterAll(() => h?.close());
+
+beforeEach(() => {
+  calls = [];
+  behaviour = async (payload) => ({ echoed: payload });
+  h.jobsQueue.drain();
+  h.webhooksQueue.drain();
+});
+
+/** The worker with the jitter fixed at `random`. */
+const worker = (random = 0.5) => new JobWorker(h.ctx, { jobTypes, random: () => random });
+
+async function putJob(overrides: Partial<Job> = {}): Promise<Job> {
+  const job = jobFactory(h.clock.now(), { type: 'test', ...overrides });
+  const { created } = await h.ctx.jobs.create(job);
+  expect(created).toBe(true);
+  return job;
+}
+
+const messageOf = (job: Pick<Job, 'tenantId' | 'jobId'>) => JSON.stringify({ tenantId: job.tenantId, jobId: job.jobId });
+const stored = async (job: Pick<Job, 'tenantId' | 'jobId'>) => (await h.ctx.jobs.get(job, { consistent: true }))!;
+
+describe('an attempt', () => {
+  it('that returns makes the job succeeded, with its result and the attempt on record', async () => {
+    const job = await putJob({ payload: { n: 1 } });
+
+    const outcome = await worker().processMessage(messageOf(job));
+
+    expect(outcome).toBe('succeeded');
+    const after = await stored(job);
+    expect(after).toMatchObject({ status: 'succeeded', attempts: 1, result: { echoed: { n: 1 } }, leaseUntilMs: null, nextRunAt: null });
+    expect(after.history).toEqual([
+      { attempt: 1, status: 'succeeded', error: null, startedAt: expect.any(String), finishedAt: expect.any(String), durationMs: 0 },
+    ]);
+    expect(h.jobsQueue.sent).toEqual([]);
+  });
+
+  it('gets the job context: ids, attempt, the tenant secret, a signal and the timeout', async () => {
+    const job = await putJob();
+
+    await worker().processMessage(messageOf(job));
+
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.context).toMatchObject({
+      jobId: job.jobId,
+      tenantId: 'tenant-a',
+      attempt: 1,
+      signingSecrets: [SECRET],
+      timeoutMs: 500,
+      allowPrivateTargets: true,
+      emailFrom: h.ctx.config.emailFrom,
+    });
+    expect(calls[0]!.context.signal.aborted).toBe(false);
+  });
+
+  it('that throws a retryable error puts the job in retry with full-jitter backoff and re-sends it delayed', async () => {
+    const job = await putJob();
+    behaviour = async () => {
+      throw new RetryableJobError('HTTP 503 from target');
+    };
+
+    const outcome = await worker(0.5).processMessage(messageOf(job));
+
+    expect(outcome).toBe('retry');
+    const after = await stored(job);
+    // attempt 1: random(0, min(max, 2 s · 2^0)) = 0.5 · 2000 ms
+    expect(after).toMatchObject({ status: 'retry', attempts: 1, lastError: 'HTTP 503 from target', dispatched: true });
+    expect(Date.parse(after.nextRunAt!)).toBe(h.clock.now() + 1000);
+    expect(after.history).toMatchObject([{ attempt: 1, status: 'failed', error: 'HTTP 503 from target' }]);
+    expect(h.jobsQueue.sent).toEqual([{ message: { tenantId: job.tenantId, jobId: job.jobId }, delaySeconds: 1 }]);
+  });
+
+  it('honours a Retry-After longer than the backoff, and leaves a retry beyond the look-ahead to the sweep index', async () => {
+    const job = await putJob();
+    behaviour = async () => {
+      throw new RetryableJobError('HTTP 429 from target', { minDelaySeconds: 1200 });
+    };
+
+    await worker(0).processMessage(messageOf(job));
+
+    const after = await stored(job);
+    expect(after.status).toBe('retry');
+    expect(Date.parse(after.nextRunAt!)).toBe(h.clock.now() + 1_200_000);
+    expect(after.dispatched).toBe(false);
+    expect(h.jobsQueue.sent).toEqual([]);
+  });
+
+  it('that throws anything else is retryable too', async () => {
+    const job = await putJob();
+    behaviour = async () => {
+      throw new TypeError('cannot read properties of undefined');
+    };
+
+    expect(await worker().processMessage(messageOf(job))).toBe('retry');
+    expect((await stored(job)).lastError).toBe('cannot read properties of undefined');
+  });
+
+  it('that throws a fatal error makes the job fatal at once, attempts left or not', async () => {
+    const job = await putJob({ maxAttempts: 5, attemptLimit: 5 });
+    behaviour = async () => {
+      throw new FatalJobError('HTTP 400 from target');
+    };
+
+    expect(await worker().processMessage(messageOf(job))).toBe('fatal');
+    expect(await stored(job)).toMatchObject({ status: 'fatal', attempts: 1, lastError: 'HTTP 400 from target', finishedAt: expect.any(String) });
+    expect(h.jobsQueue.sent).toEqual([]);
+  });
+
+  it('that fails retryably on the last attempt makes the job fatal', async () => {
+    const job = await putJob({ status: 'retry', attempts: 2, maxAttempts: 3, attemptLimit: 3 });
+    behaviour = async () => {
+      throw new RetryableJobError('HTTP 503 from target');
+    };
+
+    expect(await worker().processMessage(messageOf(job))).toBe('fatal');
+    expect(await stored(job)).toMatchObject({ status: 'fatal', attempts: 3 });
+  });
+
+  it('that runs past JOB_TIMEOUT_SECONDS is aborted and counts as a retryable failure', async () => {
+    const job = await putJob();
+    let signal: AbortSignal | undefined;
+    behaviour = (_payload, context) => {
+      signal = context.signal;
+      return new Promise(() => undefined); // never settles, ignores its signal
+    };
+
+    const outcome = await worker().processMessage(messageOf(job));
+
+    expect(outcome).toBe('retry');
+    expect(signal?.aborted).toBe(true);
+    expect(await stored(job)).toMatchObject({ status: 'retry', lastError: 'attempt timed out after 0.5s' });
+  });
+
+  it('is bounded by the time the Lambda has left', async () => {
+    const job = await putJob();
+    behaviour = () => new Promise(() => undefined);
+
+    const handler = createWorkerHandler(h.ctx, { jobTypes });
+    await handler(sqsEventFactory(sqsRecordFactory(messageOf(job))), lambdaContextFactory(LEASE_MARGIN_MS + 200));
+
+    expect(calls[0]!.context.timeoutMs).toBeLessThanOrEqual(200);
+    expect((await stored(job)).lastError).toMatch(/^attempt timed out after 0\.[12]s$/);
+  });
+
+  it('of a type no longer registered is fatal', async () => {
+    const job = await putJob({ type: 'fax' });
+
+    expect(await worker().processMessage(messageOf(job))).toBe('fatal');
+    expect((await stored(job)).lastError).toBe('unknown job type "fax"');
+  });
+
+  it('whose payload no longer fits its type is fatal without running', async () => {
+    const job = await putJob({ type: 'http', payload: { url: 42 } });
+
+    expect(await worker().processMessage(messageOf(job))).toBe('fatal');
+    expect((await stored(job)).lastError).toBe('payload no longer matches the http schema');
+  });
+});
+
+describe('a finished job with a webhookUrl', () => {
+  it('has its terminal event sent to the webhooks queue', async () => {
+    const job = await putJob({ webhookUrl: 'https://hooks.example.com/x' });
+
+    await worker().processMessage(messageOf(job));
+
+    const after = await stored(job);
+    expect(after.webhook.status).toBe('pending');
+    expect(h.webhooksQueue.sent).toEqual([{ message: { tenantId: job.tenantId, jobId: job.jobId, eventId: after.webhookEvent!.id } }]);
+  });
+
+  it('stays finished when that send fails: the sweep index sends the event later', async () => {
+    const job = await putJob({ webhookUrl: 'https://hooks.example.com/x' });
+    h.webhooksQueue.failNext();
+
+    expect(await worker().processMessage(messageOf(job))).toBe('succeeded');
+
+    const after = await stored(job);
+    expect(after).toMatchObject({ status: 'succeeded', webhook: { status: 'pending' } });
+    const [entry] = (await Promise.all([0, 1, 2, 3].map((s) => h.ctx.jobs.dueForSweep(s, h.clock.now() + 3_600_000, 100))))
+      .flat()
+      .filter((e) => e.jobId === job.jobId);
+    expect(entry).toMatchObject({ status: 'succeeded', webhookEventId: after.webhookEvent!.id });
+  });
+});
+
+describe('a retry whose re-send fails', () => {
+  it('is still recorded, and waits on the sweep index', async () => {
+    const job = await putJob();
+    behaviour = async () => {
+      throw new RetryableJobError('HTTP 503 from target');
+    };
+    h.jobsQueue.failNext();
+
+    expect(await worker().processMessage(messageOf(job))).toBe('retry');
+    expect((await stored(job)).status).toBe('retry');
+  });
+});
+
+describe('a message that must not run anything', () => {
+  it.each([
+    ['succeeded', { status: 'succeeded', attempts: 1, nextRunAt: null, finishedAt: new Date().toISOString() }],
+    ['fatal', { status: 'fatal', attempts: 3, nextRunAt: null }],
+    ['canceled', { status: 'canceled', nextRunAt: null }],
+  ] as const)('for a %s job does nothing', async (_status, overrides) => {
+    const job = await putJob(overrides as Partial<Job>);
+    const before = await stored(job);
+
+    expect(await worker().processMessage(messageOf(job))).toBe('finished');
+
+    expect(calls).toEqual([]);
+    expect(await stored(job)).toEqual(before);
+    expect(h.jobsQueue.sent).toEqual([]);
+  });
+
+  it('for a job that does not exist does nothing', async () => {
+    expect(await worker().processMessage(messageOf({ tenantId: 'tenant-a', jobId: 'no-such-job' }))).toBe('missing');
+    expect(calls).toEqual([]);
+  });
+
+  it('for a job of another tenant finds nothing', async () => {
+    const job = await putJob();
+    expect(await worker().processMessage(messageOf({ tenantId: 'tenant-b', jobId: job.jobId }))).toBe('missing');
+    expect((await stored(job)).status).toBe('queued');
+  });
+
+  it('for a job running under a live lease (a duplicate) does nothing', async () => {
+    const job = await putJob();
+    await h.ctx.jobs.transition(job, (j) => claim(j, 60_000, { nowMs: h.clock.now(), retentionDays: 7 }));
+    const before = await stored(job);
+
+    expect(await worker().processMessage(messageOf(job))).toBe('busy');
+
+    expect(calls).toEqual([]);
+    expect(await stored(job)).toEqual(before);
+  });
+
+  it('delivered twice at once runs the handler once', async () => {
+    const job = await putJob();
+    behaviour = () => new Promise((resolve) => setTimeout(() => resolve('done'), 50));
+    const handler = createWorkerHandler(h.ctx, { jobTypes });
+
+    const response = await handler(sqsEventFactory(sqsRecordFactory(messageOf(job)), sqsRecordFactory(messageOf(job))), lambdaContextFactory());
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(calls).toHaveLength(1);
+    expect(await stored(job)).toMatchObject({ status: 'succeeded', attempts: 1 });
+  });
+
+  it('that arrives early is sent again with the time left, or dropped when the sweep index will send it', async () => {
+    const soon = await putJob({ nextRunAt: new Date(h.clock.now() + 10_000).toISOString() });
+    const later = await putJob({ nextRunAt: new Date(h.clock.now() + 3_600_000).toISOString(), dispatched: false });
+
+    expect(await worker().processMessage(messageOf(soon))).toBe('not-due');
+    expect(await worker().processMessage(messageOf(later))).toBe('not-due');
+
+    expect(calls).toEqual([]);
+    expect(h.jobsQueue.sent).toEqual([{ message: { tenantId: soon.tenantId, jobId: soon.jobId }, delaySeconds: 10 }]);
+    expect((await stored(soon)).status).toBe('queued');
+  });
+});
+
+describe('a job whose lease expired (its worker died)', () => {
+  it('is taken over: the lost attempt is recorded as failed "lease expired" and counts', async () => {
+    const job = await putJob({ maxAttempts: 3, attemptLimit: 3 });
+    await h.ctx.jobs.transition(job, (j) => claim(j, 1000, { nowMs: h.clock.now(), retentionDays: 7 }));
+    h.clock.advance(1001);
+
+    expect(await worker().processMessage(messageOf(job))).toBe('succeeded');
+
+    const after = await stored(job);
+    expect(after).toMatchObject({ status: 'succeeded', attempts: 2 });
+    expect(after.history.map((a) => [a.attempt, a.status, a.error])).toEqual([
+      [1, 'failed', 'lease expired'],
+      [2, 'succeeded', null],
+    ]);
+  });
+
+  it('on its last attempt becomes fatal, with its webhook event sent', async () => {
+    const job = await putJob({ maxAttempts: 1, attemptLimit: 1, webhookUrl: 'https://hooks.example.com/x' });
+    await h.ctx.jobs.transition(job, (j) => claim(j, 1000, { nowMs: h.clock.now(), retentionDays: 7 }));
+    h.clock.advance(1001);
+
+    expect(await worker().processMessage(messageOf(job))).toBe('lease-expired-fatal');
+
+    const after = await stored(job);
+    expect(after).toMatchObject({ status: 'fatal', attempts: 1, lastError: 'lease expired' });
+    expect(calls).toEqual([]);
+    expect(h.webhooksQueue.sent).toEqual([{ message: { tenantId: job.tenantId, jobId: job.jobId, eventId: after.webhookEvent!.id } }]);
+  });
+
+  it('finishing late after a takeover changes nothing (fenced by the attempt number)', async () => {
+    const job = await putJob({ maxAttempts: 3, attemptLimit: 3 });
+    // The first worker's handler outlives its lease; meanwhile another delivery takes the job over.
+    behaviour = async () => {
+      h.clock.advance(h.ctx.config.jobTimeoutSeconds * 1000 + LEASE_MARGIN_MS + 1);
+      const takeover = await h.ctx.jobs.transition(job, (j) => claim(j, 60_000, { nowMs: h.clock.now(), retentionDays: 7 }));
+      expect(takeover.outcome).toBe('claimed');
+      return 'too late';
+    };
+
+    expect(await worker().processMessage(messageOf(job))).toBe('lost');
+
+    const after = await stored(job);
+    expect(after).toMatchObject({ status: 'running', attempts: 2, result: null });
+    expect(after.history.map((a) => [a.attempt, a.status, a.error])).toEqual([
+      [1, 'failed', 'lease expired'],
+      [2, 'running', null],
+    ]);
+  });
+});
+
+describe('the batch handler', () => {
+  it('reports only the records that failed: an unparseable one, and one whose store call failed', async () => {
+    const ok = await putJob();
+    const storeFails = await putJob();
+    const transition = h.ctx.jobs.transition.bind(h.ctx.jobs);
+    const spy = jest.spyOn(h.ctx.jobs, 'transition').mockImplementation((key, decide) =>
+      key.jobId === storeFails.jobId ? Promise.reject(new Error('ProvisionedThroughputExceededException')) : transition(key, decide),
+    );
+    const records = [
+      sqsRecordFactory(messageOf(ok)),
+      sqsRecordFactory('{"not":"a job message"}', { messageId: 'bad' }),
+      sqsRecordFactory(messageOf(storeFails), { messageId: 'store' }),
+    ];
+
+    try {
+      const response = await createWorkerHandler(h.ctx, { jobTypes })(sqsEventFactory(...records), lambdaContextFactory());
+
+      expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['bad', 'store']);
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await stored(ok)).status).toBe('succeeded');
+    expect((await stored(storeFails)).status).toBe('queued');
+  });
+
+  it('reports every record when all fail, rather than throwing', async () => {
+    const response = await createWorkerHandler(h.ctx, { jobTypes })(
+      sqsEventFactory(sqsRecordFactory('garbage', { messageId: 'a' }), sqsRecordFactory('', { messageId: 'b' })),
+      lambdaContextFactory(),
+    );
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'a' }, { itemIdentifier: 'b' }]);
+  });
+
+  it('runs the records of a batch concurrently', async () => {
+    const jobs = await Promise.all(Array.from({ length: 5 }, () => putJob()));
+    let running = 0;
+    let most = 0;
+    behaviour = async () => {
+      running++;
+      most = Math.max(most, running);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      running--;
+    };
+
+    await createWorkerHandler(h.ctx, { jobTypes })(sqsEventFactory(...jobs.map((j) => sqsRecordFactory(messageOf(j)))), lambdaContextFactory());
+
+    expect(most).toBe(5);
+  });
+});
+
+describe('the API actions racing a delivery (SPEC §3.5)', () => {
+  const timing = () => ({ nowMs: h.clock.now(), retentionDays: 7 });
+
+  it('cancel vs claim: canceled and never run, or run and not canceled — never both', async () => {
+    const outcomes = await Promise.all(
+      Array.from({ length: 30 }, async () => {
+        const job = await putJob();
+        const [processed, canceled] = await Promise.all([
+          worker().processMessage(messageOf(job)),
+          h.ctx.jobs.transition(job, (j) => cancel(j, timing())),
+        ]);
+        return { processed, canceled: canceled.ok, job: await stored(job), runs: calls.filter((c) => c.context.jobId === job.jobId).length };
+      }),
+    );
+
+    for (const o of outcomes) {
+      if (o.canceled) expect(o).toMatchObject({ processed: 'finished', runs: 0, job: { status: 'canceled', attempts: 0, history: [] } });
+      else expect(o).toMatchObject({ processed: 'succeeded', runs: 1, job: { status: 'succeeded', attempts: 1 } });
+    }
+  });
+
+  it('retry vs stale duplicates: the re-queued job runs exactly one more attempt', async () => {
+    const jobs = await Promise.all(Array.from({ length: 10 }, () => putJob({ status: 'fatal', attempts: 1, nextRunAt: null })));
+
+    await Promise.all(
+      jobs.flatMap((job) => [
+        h.ctx.jobs.transition(job, (j) => retry(j, timing())),
+        worker().processMessage(messageOf(job)),
+        worker().processMessage(messageOf(job)),
+        worker().processMessage(messageOf(job)),
+      ]),
+    );
+    // Whatever the interleaving, the retry's own message is still to come; deliver it.
+    await Promise.all(jobs.map((job) => worker().processMessage(messageOf(job))));
+
+    for (const job of jobs) {
+      expect(await stored(job)).toMatchObject({ status: 'succeeded', attempts: 2 });
+      expect(calls.filter((c) => c.context.jobId === job.jobId)).toHaveLength(1);
+    }
+  });
+});

@@ -1,0 +1,41 @@
+/**
+ * Waiting in tests (SPEC §13): never sleep for a fixed time, wait for a
+ * condition with a deadline, and say which condition failed.
+ */
+export interface WaitOptions {
+  /** @default 10_000 */
+  readonly timeoutMs?: number;
+  /** Pause between probes. @default 25 */
+  readonly intervalMs?: number;
+  /** Named in the error when the deadline passes. */
+  readonly description?: string;
+}
+
+/**
+ * Calls `probe` until it returns something other than `undefined`, `null` or
+ * `false`, and returns that. A probe that throws is retried too (the condition
+ * may not be reachable yet); the last error is reported when the deadline passes.
+ */
+export async function waitFor<T>(
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  options: WaitOptions = {},
+): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== null && value !== false) return value;
+      lastError = undefined;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() >= deadline) {
+      const what = options.description ?? 'condition';
+      const why = lastError === undefined ? '' : ` (last error: ${(lastError as Error).message ?? String(lastError)})`;
+      throw new Error(`${what} not met within ${timeoutMs} ms${why}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 25));
+  }
+}
