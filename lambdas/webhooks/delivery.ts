@@ -1,0 +1,197 @@
+/**
+ * The webhook Lambda's work (SPEC §6): one webhooks-queue message → at most one
+ * signed POST of the job's pending webhook event → its outcome recorded on the job.
+ *
+ * A message is only a pointer (`{tenantId, jobId, eventId}`); the job item holds
+ * the event (id, body, next try) and its delivery state, so duplicate, stale and
+ * early messages are recognised and dropped (webhook-transitions.ts). Each try:
+ * - signs the event's fixed body with every current secret of the tenant
+ *   (two during a rotation), `webhook-timestamp` in real time whatever clock the
+ *   rest of the service reads (receivers reject skew);
+ * - POSTs through the SSRF guard: the URL is checked again, resolved, every
+ *   address checked, the connection pinned to the checked address, no redirects,
+ *   the `WEBHOOK_TIMEOUT_SECONDS` deadline (pinned-request.ts);
+ * - records the outcome with a conditional write; a retry due within SQS's
+ *   15 minutes is re-sent with a delay, a later one waits on the sweep index
+ *   for the scheduler.
+ *
+ * Logs name the job, tenant, event, try and status code; never the body, the
+ * URL (its query string may hold a receiver's token) or a secret.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { countJobs } from '../observability';
+import { SigningSecrets } from '../worker/signing-secrets';
+import { parseWebhookMessage, type WebhookMessage } from '../queue/job-queue';
+import { MAX_SQS_DELAY_SECONDS } from '../resources';
+import type { ServiceContext } from '../service-context';
+import { OutboundError } from './errors';
+import { sendPinnedRequest } from './pinned-request';
+import { signWebhook } from './signer';
+import type { Resolver } from './url-guard';
+import { checkDeliverable, outcomeOfStatus, recordTry, type SkipReason, type TryOutcome } from './webhook-transitions';
+
+export const USER_AGENT = 'JobsService-Webhooks/1';
+/** The receiver's answer is not used; reading a little of it lets the connection end cleanly. */
+const MAX_RESPONSE_BYTES = 1024;
+
+export interface WebhookHandlerOptions {
+  /** DNS for the delivery-time URL check; tests pass their own. @default the system resolver */
+  readonly resolver?: Resolver;
+  /**
+   * How long a tenant's signing secrets stay cached in this container. Harmless
+   * to rotation: while one is in progress both secrets sign, so a receiver
+   * holding either accepts a list cached just before or after. @default 60 s
+   */
+  readonly secretsTtlMs?: number;
+}
+
+export type SqsBatchHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+
+/** What handling one message came to. */
+export type DeliveryReport =
+  | { outcome: 'skipped'; reason: SkipReason }
+  | { outcome: 'delivered' | 'retry' | 'failed' | 'stale'; attempt: number; statusCode: number | null };
+
+/** A webhooks-queue message that is not one this service sends: it goes to the DLQ after its receives. */
+export class MalformedWebhookMessageError extends Error {
+  override name = 'MalformedWebhookMessageError';
+}
+
+export class WebhookDeliverer {
+  private readonly secrets: SigningSecrets;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly options: WebhookHandlerOptions = {},
+  ) {
+    this.secrets = new SigningSecrets(ctx.tenants, options.secretsTtlMs);
+  }
+
+  /**
+   * Handles one message. Throws only when the message is malformed or the store
+   * fails; SQS then brings the message back (and finally to the DLQ).
+   */
+  async deliver(message: WebhookMessage): Promise<DeliveryReport> {
+    const { ctx } = this;
+    const key = { tenantId: message.tenantId, jobId: message.jobId };
+    const check = checkDeliverable(await ctx.jobs.get(key, { consistent: true }), message, ctx.now());
+    const logKeys = { tenantId: message.tenantId, jobId: message.jobId, eventId: message.eventId };
+    if (!check.deliver) {
+      ctx.logger.debug('webhook message skipped', { ...logKeys, reason: check.reason });
+      return { outcome: 'skipped', reason: check.reason };
+    }
+    const attempt = check.attemptsBefore + 1;
+    const outcome = await this.tryOnce(check.url, check.event.id, check.event.body, message.tenantId);
+
+    const result = await ctx.jobs.transition(key, (current) =>
+      recordTry(
+        current,
+        {
+          eventId: check.event.id,
+          attemptsBefore: check.attemptsBefore,
+          outcome,
+          retrySchedule: ctx.config.webhookRetrySchedule,
+          dispatchWithinMs: MAX_SQS_DELAY_SECONDS * 1000,
+        },
+        { nowMs: ctx.now(), retentionDays: ctx.config.retentionDays },
+      ),
+    );
+    const statusCode = outcome.statusCode;
+    const jobType = check.job.type;
+    const fields = { ...logKeys, type: jobType, attempt, statusCode };
+    switch (result.outcome) {
+      case 'stale':
+        ctx.logger.info('webhook try not recorded: the event moved on meanwhile', fields);
+        return { outcome: 'stale', attempt, statusCode };
+      case 'delivered':
+        ctx.logger.info('webhook delivered', { ...fields, attempt: result.attempt });
+        countJobs(ctx.metrics, 'WebhooksDelivered', jobType);
+        return { outcome: 'delivered', attempt: result.attempt, statusCode };
+      case 'failed':
+        ctx.logger.warn('webhook failed for good', { ...fields, attempt: result.attempt, error: errorOf(outcome) });
+        countJobs(ctx.metrics, 'WebhooksFailed', jobType);
+        return { outcome: 'failed', attempt: result.attempt, statusCode };
+      case 'retry':
+        ctx.logger.info('webhook try failed; will retry', {
+          ...fields,
+          attempt: result.attempt,
+          error: errorOf(outcome),
+          retryInSeconds: result.delayMs / 1000,
+        });
+        if (result.dispatch) await this.enqueueRetry(message, result.delayMs);
+        return { outcome: 'retry', attempt: result.attempt, statusCode };
+    }
+  }
+
+  /** One signed POST; every way it can end becomes a TryOutcome (store errors aside). */
+  private async tryOnce(url: string, eventId: string, body: string, tenantId: string): Promise<TryOutcome> {
+    const secrets = await this.secrets.of(tenantId);
+    if (secrets.length === 0) return { kind: 'failed', statusCode: null, error: 'the tenant has no webhook signing secret', retryable: false };
+    let signature;
+    try {
+      // Real time, not ctx.now(): receivers compare it with their own clock (SPEC §6).
+      signature = signWebhook({ id: eventId, timestampSeconds: Math.floor(Date.now() / 1000), body, secrets });
+    } catch (error) {
+      // The signer's messages never include a secret.
+      return { kind: 'failed', statusCode: null, error: `cannot sign: ${(error as Error).message}`, retryable: false };
+    }
+    try {
+      const response = await sendPinnedRequest({
+        url,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT, ...signature },
+        body,
+        timeoutMs: this.ctx.config.webhookTimeoutSeconds * 1000,
+        policy: { allowPrivate: this.ctx.config.allowPrivateTargets },
+        resolver: this.options.resolver,
+        maxResponseBytes: MAX_RESPONSE_BYTES,
+      });
+      return outcomeOfStatus(response.status);
+    } catch (error) {
+      if (!(error instanceof OutboundError)) throw error;
+      // Outbound messages name the host at most, never the path or query string.
+      return { kind: 'failed', statusCode: null, error: error.message, retryable: error.retryable };
+    }
+  }
+
+  /** Sends the next try with its delay; if SQS refuses, the sweep index re-sends it after STALE_AFTER_SECONDS. */
+  private async enqueueRetry(message: WebhookMessage, delayMs: number): Promise<void> {
+    try {
+      await this.ctx.webhooksQueue.send({ message, delaySeconds: delayMs / 1000 });
+    } catch (error) {
+      this.ctx.logger.warn('webhook retry enqueue failed; the sweep will dispatch it', {
+        tenantId: message.tenantId,
+        jobId: message.jobId,
+        eventId: message.eventId,
+        error: (error as Error).message,
+      });
+    }
+  }
+}
+
+function errorOf(outcome: TryOutcome): string | null {
+  return outcome.kind === 'failed' ? outcome.error : null;
+}
+
+/**
+ * The webhook Lambda's SQS handler: each record handled on its own, failures
+ * reported per record (`batchItemFailures`), so one bad message never makes the
+ * others' deliveries repeat.
+ */
+export function createWebhookHandler(ctx: ServiceContext, options: WebhookHandlerOptions = {}): SqsBatchHandler {
+  const deliverer = new WebhookDeliverer(ctx, options);
+  const handleRecord = async (record: SQSRecord): Promise<DeliveryReport> => {
+    const message = parseWebhookMessage(record.body);
+    if (!message) {
+      ctx.logger.error('malformed webhooks-queue message', { messageId: record.messageId });
+      throw new MalformedWebhookMessageError(`message ${record.messageId} is not a webhook message`);
+    }
+    return deliverer.deliver(message);
+  };
+  return async (event, context) => {
+    // One processor per invocation: the local twin runs several batches at once through one handler.
+    const processor = new BatchProcessor(EventType.SQS);
+    return processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
+  };
+}

@@ -1,0 +1,469 @@
+/**
+ * The webhook Lambda's handler against the real pieces: dynalite, the embedded
+ * SQS endpoint and real HTTP receivers on 127.0.0.1, verified with the
+ * `standardwebhooks` package. Jobs are finished through the store with the
+ * domain's own transitions, as a worker would; the handler is called with SQS
+ * events, as Lambda would.
+ */
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Webhook } from 'standardwebhooks';
+import { loadConfig, type Config } from '../../../lambdas/config';
+import type { Job } from '../../../lambdas/jobs/job';
+import { prepareJob } from '../../../lambdas/jobs/submit-job';
+import { sweepShardOf } from '../../../lambdas/jobs/sweep';
+import { claim, finishAttempt, redeliverWebhook } from '../../../lambdas/jobs/transitions';
+import { MessageQueue, type WebhookMessage } from '../../../lambdas/queue/job-queue';
+import { createServiceContext, type ServiceContext } from '../../../lambdas/service-context';
+import { createWebhookHandler, USER_AGENT, type WebhookHandlerOptions } from '../../../lambdas/webhooks/delivery';
+import { generateWebhookSecret } from '../../../lambdas/webhooks/signer';
+import type { Resolver } from '../../../lambdas/webhooks/url-guard';
+import { ensureTable, startDynamoDb, type LocalDynamoDb } from '../../../local/dynamodb';
+import { startSqsEndpoint, type SqsEndpoint } from '../../../local/sqs';
+import { TestClock } from '../../support/clock';
+import { sqsEventFactory, sqsRecordFactory, lambdaContextFactory } from '../../support/sqs-event';
+import { respondInTurn, startReceiver, type Receiver } from '../../support/receiver';
+import { waitFor } from '../../support/wait-for';
+
+const TENANT = 'acme';
+const SECRET = generateWebhookSecret();
+
+let dynamodb: LocalDynamoDb;
+let sqsEndpoint: SqsEndpoint;
+let sqs: SQSClient;
+let baseConfig: Config;
+const receivers: Receiver[] = [];
+const contexts: ServiceContext[] = [];
+const logged: string[] = [];
+const metrics: Array<{ name: string; jobType: string }> = [];
+
+/** A logger that keeps every line's arguments, to check what is (never) logged. */
+function capturingLogger(): Logger {
+  const logger = new Logger({ serviceName: 'webhook-test' });
+  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
+    jest.spyOn(logger, level).mockImplementation((...args: unknown[]) => {
+      logged.push(JSON.stringify(args));
+    });
+  }
+  return logger;
+}
+
+beforeAll(async () => {
+  dynamodb = await startDynamoDb({});
+  sqsEndpoint = await startSqsEndpoint({});
+  // Handlers build default-configured clients; these point them here (SPEC §2).
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamodb.url;
+  process.env.AWS_ENDPOINT_URL_SQS = sqsEndpoint.url;
+  const setup = new DynamoDBClient({});
+  await ensureTable(setup, 'jobs');
+  setup.destroy();
+  sqs = new SQSClient({});
+  baseConfig = loadConfig({
+    ALLOW_PRIVATE_TARGETS: 'true',
+    WEBHOOK_RETRY_SCHEDULE: '1,1,1',
+    WEBHOOK_TIMEOUT_SECONDS: '0.5',
+    JOBS_QUEUE_URL: await createQueue(),
+    WEBHOOKS_QUEUE_URL: await createQueue(),
+  });
+  const ctx = createServiceContext({ config: baseConfig });
+  await ctx.tenants.createTenant({ tenantId: TENANT, name: 'Acme', status: 'active', webhookSecrets: [SECRET], createdAt: new Date().toISOString() });
+  ctx.db.destroy();
+  ctx.sqs.destroy();
+});
+
+afterAll(async () => {
+  for (const receiver of receivers) await receiver.close();
+  for (const ctx of contexts) {
+    ctx.db.destroy();
+    ctx.sqs.destroy();
+  }
+  sqs?.destroy();
+  await sqsEndpoint?.close();
+  await dynamodb?.close();
+});
+
+async function createQueue(): Promise<string> {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `webhooks-${randomUUID()}` }));
+  return QueueUrl!;
+}
+
+async function receiver(...answers: Parameters<typeof respondInTurn>): Promise<Receiver> {
+  const started = await startReceiver(respondInTurn(...answers));
+  receivers.push(started);
+  return started;
+}
+
+interface Harness {
+  ctx: ServiceContext;
+  clock: TestClock;
+  queueUrl: string;
+  handle(...messages: Array<WebhookMessage | string>): Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>;
+}
+
+/** A service context of its own (fresh webhooks queue, test clock), and the handler under test. */
+async function harness(configOverrides: Partial<Config> = {}, options: WebhookHandlerOptions = {}): Promise<Harness> {
+  const clock = new TestClock(Date.UTC(2030, 0, 1));
+  const queueUrl = await createQueue();
+  const config = { ...baseConfig, ...configOverrides, webhooksQueueUrl: queueUrl };
+  const base = createServiceContext({ config, now: clock.now, logger: capturingLogger() });
+  contexts.push(base);
+  jest.spyOn(base.metrics, 'singleMetric').mockImplementation(() => {
+    let jobType = '';
+    return {
+      addDimension: (_name: string, value: string) => (jobType = value),
+      addMetric: (name: string) => metrics.push({ name, jobType }),
+    } as never;
+  });
+  const ctx: ServiceContext = { ...base, webhooksQueue: new MessageQueue<WebhookMessage>(base.sqs, queueUrl) };
+  const handler = createWebhookHandler(ctx, { secretsTtlMs: 0, ...options });
+  return {
+    ctx,
+    clock,
+    queueUrl,
+    handle: async (...messages) => {
+      const records = messages.map((message, index) => sqsRecordFactory(message, { messageId: `m-${index}` }));
+      const response = await handler(sqsEventFactory(...records), lambdaContextFactory(30_000));
+      return response as { batchItemFailures: Array<{ itemIdentifier: string }> };
+    },
+  };
+}
+
+/** A job run to its end through the store, the way a worker does it; returns it with its webhook event. */
+async function finishedJob(
+  h: Harness,
+  webhookUrl: string | undefined,
+  outcome: 'succeeded' | 'fatal' = 'succeeded',
+  tenantId = TENANT,
+): Promise<Job> {
+  const timing = () => ({ nowMs: h.clock.now(), retentionDays: 7 });
+  const submission = { type: 'echo', payload: { marker: 'PAYLOAD-MARKER' }, ...(webhookUrl ? { webhookUrl } : {}) };
+  const { job } = prepareJob(h.ctx, tenantId, submission, randomUUID());
+  await h.ctx.jobs.create(job);
+  const key = { tenantId, jobId: job.jobId };
+  await h.ctx.jobs.transition(key, (j) => claim(j, 30_000, timing()));
+  const attemptOutcome =
+    outcome === 'succeeded' ? { kind: 'succeeded' as const, result: { marker: 'RESULT-MARKER' } } : { kind: 'fatal' as const, error: 'boom' };
+  const finished = await h.ctx.jobs.transition(key, (j) => finishAttempt(j, 1, attemptOutcome, 900_000, timing()));
+  if (finished.outcome === 'lost') throw new Error('could not finish the job');
+  return finished.job;
+}
+
+const messageFor = (job: Job): WebhookMessage => ({ tenantId: job.tenantId, jobId: job.jobId, eventId: job.webhookEvent!.id });
+
+async function reload(h: Harness, job: Job): Promise<Job> {
+  return (await h.ctx.jobs.get(job, { consistent: true }))!;
+}
+
+async function queueCounts(queueUrl: string) {
+  const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }));
+  return { visible: Number(Attributes.ApproximateNumberOfMessages), delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed) };
+}
+
+describe('webhook delivery', () => {
+  it('POSTs the event signed so that standardwebhooks verifies it, and records it delivered', async () => {
+    // Arrange
+    const h = await harness();
+    const target = await receiver({ status: 204 });
+    const job = await finishedJob(h, `${target.url}/hooks?token=QUERY-TOKEN`);
+
+    // Act
+    const response = await h.handle(messageFor(job));
+
+    // Assert
+    expect(response.batchItemFailures).toEqual([]);
+    expect(target.requests).toHaveLength(1);
+    const [request] = target.requests;
+    expect(request!.method).toBe('POST');
+    expect(request!.path).toBe('/hooks?token=QUERY-TOKEN');
+    expect(request!.headers['content-type']).toBe('application/json');
+    expect(request!.headers['user-agent']).toBe(USER_AGENT);
+    expect(request!.body).toBe(job.webhookEvent!.body);
+    const verified = new Webhook(SECRET).verify(request!.body, request!.headers as Record<string, string>);
+    expect(verified).toMatchObject({ type: 'job.succeeded', data: { jobId: job.jobId, status: 'succeeded', result: { marker: 'RESULT-MARKER' } } });
+    expect(verified).not.toHaveProperty('data.payload');
+    expect(request!.headers['webhook-id']).toBe(job.webhookEvent!.id);
+
+    const stored = await reload(h, job);
+    expect(stored.webhook).toEqual({
+      status: 'delivered',
+      attempts: 1,
+      lastStatusCode: 204,
+      lastError: null,
+      deliveredAt: new Date(h.clock.now()).toISOString(),
+    });
+    expect(stored.status).toBe('succeeded');
+    expect(metrics).toContainEqual({ name: 'WebhooksDelivered', jobType: 'echo' });
+  });
+
+  it('stamps webhook-timestamp with real time, whatever clock the service reads', async () => {
+    const h = await harness(); // its clock says 2030
+    const target = await receiver({ status: 200 });
+    const job = await finishedJob(h, target.url);
+
+    await h.handle(messageFor(job));
+
+    const stamped = Number(target.requests[0]!.headers['webhook-timestamp']);
+    expect(Math.abs(stamped - Date.now() / 1000)).toBeLessThan(5);
+  });
+
+  it('signs with both secrets during a rotation; a receiver holding either one verifies', async () => {
+    // Arrange
+    const h = await harness();
+    const [oldSecret, newSecret] = [generateWebhookSecret(), generateWebhookSecret()];
+    const tenantId = `rotating-${randomUUID().slice(0, 8)}`;
+    await h.ctx.tenants.createTenant({ tenantId, name: 'Rotating', status: 'active', webhookSecrets: [oldSecret], createdAt: new Date().toISOString() });
+    await h.ctx.tenants.rotateWebhookSecret(tenantId, newSecret);
+    const target = await receiver({ status: 200 });
+    const job = await finishedJob(h, target.url, 'succeeded', tenantId);
+
+    // Act
+    await h.handle(messageFor(job));
+
+    // Assert
+    const { body, headers } = target.requests[0]!;
+    expect(String(headers['webhook-signature']).split(' ')).toHaveLength(2);
+    expect(() => new Webhook(oldSecret).verify(body, headers as Record<string, string>)).not.toThrow();
+    expect(() => new Webhook(newSecret).verify(body, headers as Record<string, string>)).not.toThrow();
+  });
+
+  it('re-sends a failed try to the webhooks queue with the schedule delay, and keeps the job untouched', async () => {
+    // Arrange
+    const h = await harness();
+    const target = await receiver({ status: 500 });
+    const job = await finishedJob(h, target.url, 'fatal');
+
+    // Act
+    await h.handle(messageFor(job));
+
+    // Assert
+    const stored = await reload(h, job);
+    expect(stored.webhook).toEqual({ status: 'pending', attempts: 1, lastStatusCode: 500, lastError: 'HTTP 500 from receiver', deliveredAt: null });
+    expect(stored.webhookEvent!.nextAttemptAt).toBe(h.clock.now() + 1000);
+    expect(stored.dispatched).toBe(true);
+    expect({ status: stored.status, result: stored.result, lastError: stored.lastError, attempts: stored.attempts }).toEqual({
+      status: 'fatal',
+      result: null,
+      lastError: 'boom',
+      attempts: 1,
+    });
+    expect(await queueCounts(h.queueUrl)).toEqual({ visible: 0, delayed: 1 });
+    const resent = await waitFor(
+      async () => (await sqs.send(new ReceiveMessageCommand({ QueueUrl: h.queueUrl, WaitTimeSeconds: 1 }))).Messages?.[0],
+      { timeoutMs: 5000, description: 'the delayed retry message' },
+    );
+    expect(JSON.parse(resent.Body!)).toEqual(messageFor(job));
+  });
+
+  it('retries with the same webhook-id and fresh timestamps until delivered (500, 500, 200)', async () => {
+    // Arrange
+    const h = await harness();
+    const target = await receiver({ status: 500 }, { status: 500 }, { status: 200 });
+    const job = await finishedJob(h, target.url);
+
+    // Act: each try when it is due (the test clock stands in for the queue delay)
+    for (let i = 0; i < 3; i++) {
+      await h.handle(messageFor(job));
+      h.clock.advance(1000);
+    }
+
+    // Assert
+    expect(target.requests.map((r) => r.headers['webhook-id'])).toEqual(Array(3).fill(job.webhookEvent!.id));
+    for (const { body, headers } of target.requests) {
+      expect(() => new Webhook(SECRET).verify(body, headers as Record<string, string>)).not.toThrow();
+    }
+    expect((await reload(h, job)).webhook).toMatchObject({ status: 'delivered', attempts: 3, lastStatusCode: 200, lastError: null });
+  });
+
+  it('fails the webhook once the schedule is exhausted, never the job', async () => {
+    // Arrange
+    const h = await harness();
+    const target = await receiver({ status: 503 });
+    const job = await finishedJob(h, target.url);
+
+    // Act: 1 try + 3 retries
+    for (let i = 0; i < 4; i++) {
+      await h.handle(messageFor(job));
+      h.clock.advance(1000);
+    }
+    await h.handle(messageFor(job));
+
+    // Assert
+    expect(target.requests).toHaveLength(4);
+    const stored = await reload(h, job);
+    expect(stored.webhook).toMatchObject({ status: 'failed', attempts: 4, lastStatusCode: 503 });
+    expect({ status: stored.status, result: stored.result }).toEqual({ status: 'succeeded', result: { marker: 'RESULT-MARKER' } });
+    expect(metrics).toContainEqual({ name: 'WebhooksFailed', jobType: 'echo' });
+  });
+
+  it('stops at once on 410 Gone', async () => {
+    const h = await harness();
+    const target = await receiver({ status: 410 });
+    const job = await finishedJob(h, target.url);
+
+    await h.handle(messageFor(job));
+    h.clock.advance(1000);
+    await h.handle(messageFor(job));
+
+    expect(target.requests).toHaveLength(1);
+    expect((await reload(h, job)).webhook).toMatchObject({ status: 'failed', attempts: 1, lastStatusCode: 410 });
+    expect(await queueCounts(h.queueUrl)).toEqual({ visible: 0, delayed: 0 });
+  });
+
+  it('does not follow redirects', async () => {
+    const h = await harness();
+    const elsewhere = await receiver({ status: 200 });
+    const target = await receiver({ status: 307, headers: { location: `${elsewhere.url}/stolen` } });
+    const job = await finishedJob(h, target.url);
+
+    await h.handle(messageFor(job));
+
+    expect(elsewhere.requests).toHaveLength(0);
+    expect((await reload(h, job)).webhook).toMatchObject({ status: 'pending', attempts: 1, lastStatusCode: 307 });
+  });
+
+  it('gives up a try after WEBHOOK_TIMEOUT_SECONDS and retries', async () => {
+    const h = await harness(); // 0.5 s
+    const target = await receiver({ hang: true });
+    const job = await finishedJob(h, target.url);
+    const started = Date.now();
+
+    await h.handle(messageFor(job));
+
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect((await reload(h, job)).webhook).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      lastStatusCode: null,
+      lastError: expect.stringContaining('timed out'),
+    });
+  });
+
+  it('leaves a retry beyond 15 minutes to the sweep index instead of SQS', async () => {
+    // Arrange
+    const h = await harness({ webhookRetrySchedule: [3600] });
+    const target = await receiver({ status: 500 });
+    const job = await finishedJob(h, target.url);
+
+    // Act
+    await h.handle(messageFor(job));
+
+    // Assert
+    const stored = await reload(h, job);
+    const nextAttemptAt = h.clock.now() + 3_600_000;
+    expect(stored.webhookEvent!.nextAttemptAt).toBe(nextAttemptAt);
+    expect(stored.dispatched).toBe(false);
+    expect(await queueCounts(h.queueUrl)).toEqual({ visible: 0, delayed: 0 });
+    const shard = sweepShardOf(job.jobId);
+    const onIndex = async (nowMs: number) => (await h.ctx.jobs.dueForSweep(shard, nowMs, 100)).some((e) => e.jobId === job.jobId);
+    expect(await onIndex(nextAttemptAt - 1)).toBe(false);
+    expect(await onIndex(nextAttemptAt)).toBe(true);
+  });
+
+  it('refuses at delivery a name that resolves to a private address (DNS rebinding)', async () => {
+    // Arrange: a public-looking https URL passes the submit-time check…
+    const resolved: string[] = [];
+    const rebinding: Resolver = async (hostname) => {
+      resolved.push(hostname);
+      return [{ address: '127.0.0.1', family: 4 }];
+    };
+    const h = await harness({ allowPrivateTargets: false }, { resolver: rebinding });
+    const job = await finishedJob(h, 'https://hooks.example.com/jobs?token=QUERY-TOKEN');
+
+    // Act: …but its name now resolves to loopback
+    await h.handle(messageFor(job));
+
+    // Assert
+    expect(resolved).toEqual(['hooks.example.com']);
+    expect((await reload(h, job)).webhook).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      lastStatusCode: null,
+      lastError: 'host hooks.example.com resolves to 127.0.0.1, a loopback address',
+    });
+  });
+
+  it('refuses a name with one public and one private address', async () => {
+    const mixed: Resolver = async () => [
+      { address: '93.184.215.14', family: 4 },
+      { address: '169.254.169.254', family: 4 },
+    ];
+    const h = await harness({ allowPrivateTargets: false }, { resolver: mixed });
+    const job = await finishedJob(h, 'https://hooks.example.com/jobs');
+
+    await h.handle(messageFor(job));
+
+    expect((await reload(h, job)).webhook).toMatchObject({ status: 'failed', lastError: expect.stringContaining('cloud metadata') });
+  });
+
+  it('drops duplicate, stale and early messages without a request', async () => {
+    // Arrange
+    const h = await harness();
+    const target = await receiver({ status: 500 }, { status: 200 });
+    const job = await finishedJob(h, target.url);
+    const noWebhook = await finishedJob(h, undefined);
+
+    // Act
+    await h.handle(messageFor(job)); // 500: next try due in 1 s
+    await h.handle(messageFor(job)); // a duplicate, early
+    await h.handle({ ...messageFor(job), eventId: 'msg_older' });
+    await h.handle({ tenantId: TENANT, jobId: noWebhook.jobId, eventId: 'msg_any' });
+    await h.handle({ tenantId: 'other-tenant', jobId: job.jobId, eventId: job.webhookEvent!.id });
+    h.clock.advance(1000);
+    await h.handle(messageFor(job)); // 200
+    await h.handle(messageFor(job)); // a duplicate after delivery
+
+    // Assert
+    expect(target.requests).toHaveLength(2);
+    expect((await reload(h, job)).webhook).toMatchObject({ status: 'delivered', attempts: 2 });
+    expect(noWebhook.webhook.status).toBe('none');
+    expect(noWebhook.webhookEvent).toBeNull();
+  });
+
+  it('redelivers the same event with a fresh schedule', async () => {
+    // Arrange
+    const h = await harness();
+    const target = await receiver({ status: 200 });
+    const job = await finishedJob(h, target.url);
+    await h.handle(messageFor(job));
+
+    // Act
+    const redelivered = await h.ctx.jobs.transition(job, (j) => redeliverWebhook(j, { nowMs: h.clock.now(), retentionDays: 7 }));
+    expect(redelivered.ok).toBe(true);
+    await h.handle(messageFor(job));
+
+    // Assert
+    expect(target.requests.map((r) => r.headers['webhook-id'])).toEqual([job.webhookEvent!.id, job.webhookEvent!.id]);
+    expect(target.requests[1]!.body).toBe(target.requests[0]!.body);
+    expect((await reload(h, job)).webhook).toMatchObject({ status: 'delivered', attempts: 1 });
+  });
+
+  it('reports a malformed message as a batch item failure and delivers the rest', async () => {
+    const h = await harness();
+    const target = await receiver({ status: 200 });
+    const job = await finishedJob(h, target.url);
+
+    const response = await h.handle('not json', messageFor(job), JSON.stringify({ tenantId: TENANT }));
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-0' }, { itemIdentifier: 'm-2' }]);
+    expect(target.requests).toHaveLength(1);
+  });
+
+  it('never logs the body, the URL query string or a secret', async () => {
+    const h = await harness();
+    const target = await receiver({ status: 500 }, { status: 200 });
+    const job = await finishedJob(h, `${target.url}/hooks?token=QUERY-TOKEN`);
+
+    await h.handle(messageFor(job));
+    h.clock.advance(1000);
+    await h.handle(messageFor(job));
+
+    const lines = logged.join('\n');
+    expect(lines).toContain(job.jobId);
+    expect(lines).toContain(job.webhookEvent!.id);
+    for (const secretThing of ['QUERY-TOKEN', 'RESULT-MARKER', 'PAYLOAD-MARKER', SECRET, SECRET.slice(6), '/hooks']) {
+      expect(lines).not.toContain(secretThing);
+    }
+  });
+});
