@@ -108,11 +108,12 @@ export const MAX_SQS_DELAY_SECONDS = 900;
 
 /**
  * The default API Gateway usage plan every tenant's API key joins: per-key
- * steady rate and burst (token bucket) and a monthly quota. The twin's gateway
- * applies the same rate and burst.
+ * steady rate and burst (token bucket) and a daily quota. The twin's gateway
+ * applies the same rate and burst (API_RATE_LIMIT_PER_SECOND / API_BURST_LIMIT
+ * override them there).
  */
 export const USAGE_PLAN = {
-  rateLimitPerSecond: 1000,
-  burstLimit: 2000,
-  quotaPerMonth: 100_000_000,
+  rateLimitPerSecond: 50,
+  burstLimit: 100,
+  quotaPerDay: 1_000_000,
 } as const;

@@ -1,0 +1,43 @@
+/**
+ * Deploy-time choices read from CDK context, so nobody edits code to deploy:
+ * `npx cdk deploy -c alarmEmail=ops@example.com -c emailFrom=jobs@example.com`.
+ */
+import type { Node } from 'constructs';
+import type { JobsServiceStackProps } from './jobs-service-stack';
+
+/** Context keys the app reads (all optional). */
+export const CONTEXT_KEYS = {
+  /** Stack name; default `JobsService`. */
+  stackName: 'stackName',
+  /** Email address subscribed to the alarm topic. */
+  alarmEmail: 'alarmEmail',
+  /** Default sender of email jobs (an SES-verified identity). */
+  emailFrom: 'emailFrom',
+  /** Sender id on SMS where the destination country supports it. */
+  smsSenderId: 'smsSenderId',
+  /** `false` turns off the table's deletion protection (e.g. a throwaway stack). */
+  tableDeletionProtection: 'tableDeletionProtection',
+} as const;
+
+export const DEFAULT_STACK_NAME = 'JobsService';
+
+export function stackNameFromContext(node: Node): string {
+  return text(node, CONTEXT_KEYS.stackName) ?? DEFAULT_STACK_NAME;
+}
+
+export function stackPropsFromContext(node: Node): JobsServiceStackProps {
+  const deletionProtection = node.tryGetContext(CONTEXT_KEYS.tableDeletionProtection);
+  return {
+    alarmEmail: text(node, CONTEXT_KEYS.alarmEmail),
+    tableDeletionProtection: deletionProtection === undefined ? undefined : String(deletionProtection) !== 'false',
+    settings: {
+      emailFrom: text(node, CONTEXT_KEYS.emailFrom),
+      smsSenderId: text(node, CONTEXT_KEYS.smsSenderId),
+    },
+  };
+}
+
+function text(node: Node, key: string): string | undefined {
+  const value = node.tryGetContext(key);
+  return value === undefined || value === null || value === '' ? undefined : String(value);
+}

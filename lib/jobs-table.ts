@@ -1,0 +1,80 @@
+/**
+ * The jobs table (SPEC §7): one table for jobs, tenants and API keys, built
+ * from `lambdas/resources.ts` so its keys, indexes and TTL attribute are the
+ * ones the local twin creates and the store code queries.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE, type IndexDefinition } from '../lambdas/resources';
+
+export interface JobsTableProps {
+  /**
+   * Refuse `DeleteTable` (even from CloudFormation) until this is turned off.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * What happens to the table when it leaves the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Days of point-in-time recovery (1..35); matches the job retention promise.
+   * @default 7
+   */
+  readonly recoveryPeriodDays?: number;
+}
+
+/** The item operations the store uses (lambdas/store/*): no Scan, no batch or transaction calls on AWS. */
+const ITEM_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+
+export class JobsTable extends Construct {
+  public readonly table: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, props: JobsTableProps = {}) {
+    super(scope, id);
+    const attribute = (key: { readonly name: string; readonly type: 'S' | 'N' }): dynamodb.Attribute => ({
+      name: key.name,
+      type: key.type === 'S' ? dynamodb.AttributeType.STRING : dynamodb.AttributeType.NUMBER,
+    });
+
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: attribute(TABLE_KEYS.partitionKey),
+      sortKey: attribute(TABLE_KEYS.sortKey),
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: TTL_ATTRIBUTE,
+      pointInTimeRecoverySpecification: {
+        pointInTimeRecoveryEnabled: true,
+        recoveryPeriodInDays: props.recoveryPeriodDays ?? 7,
+      },
+      // Encrypted at rest with an AWS-owned key (the default): no KMS charges per request.
+      encryption: dynamodb.TableEncryption.DEFAULT,
+      deletionProtection: props.deletionProtection ?? true,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    for (const index of TABLE_INDEXES) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: attribute(index.partitionKey),
+        sortKey: attribute(index.sortKey),
+        projectionType: dynamodb.ProjectionType.INCLUDE,
+        nonKeyAttributes: [...index.nonKeyAttributes],
+      });
+    }
+  }
+
+  /**
+   * Lets `grantee` read and write items and query the base table (tenants and
+   * keys live in one partition) and the given indexes, named one by one: no
+   * `index/*`, no Scan, no table management.
+   */
+  grantItemAccess(grantee: iam.IGrantable, options: { readonly queryIndexes?: readonly IndexDefinition[] } = {}): iam.Grant {
+    const indexArns = (options.queryIndexes ?? []).map((index) => `${this.table.tableArn}/index/${index.indexName}`);
+    const items = iam.Grant.addToPrincipal({ grantee, actions: ITEM_ACTIONS, resourceArns: [this.table.tableArn] });
+    return items.combine(
+      iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:Query'], resourceArns: [this.table.tableArn, ...indexArns] }),
+    );
+  }
+}

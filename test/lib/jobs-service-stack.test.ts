@@ -1,0 +1,284 @@
+/**
+ * The stack's storage, queues, functions, permissions, scheduler rule and
+ * outputs (issue 6; SPEC §7, §10), asserted property by property on the
+ * synthesized template.
+ */
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { JOBS_QUEUE, STATUS_INDEX, SWEEP_INDEX, TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE, WEBHOOKS_QUEUE, DLQ_RETENTION_SECONDS } from '../../lambdas/resources';
+import { WorkQueue } from '../../lib/job-queues';
+import { arnOf, permissionsOf, ref, synthStack, type Fixture } from './stack-fixture';
+
+let fixture: Fixture;
+beforeAll(() => {
+  fixture = synthStack({ settings: { emailFrom: 'jobs@example.org' } });
+});
+
+const functionNames = ['api', 'worker', 'scheduler', 'webhook'] as const;
+const functionId = (name: (typeof functionNames)[number]) => fixture.idOf(fixture.stack.functions[name].function);
+const roleId = (name: (typeof functionNames)[number]) => fixture.idOf(fixture.stack.functions[name].role);
+
+describe('jobs table', () => {
+  test('keys, billing and TTL come from lambdas/resources.ts', () => {
+    fixture.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: TABLE_KEYS.partitionKey.name, KeyType: 'HASH' },
+        { AttributeName: TABLE_KEYS.sortKey.name, KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+    });
+  });
+
+  test('each GSI has its keys and a narrow INCLUDE projection', () => {
+    const table = Object.values(fixture.template.findResources('AWS::DynamoDB::Table'))[0]!;
+    const indexes = table.Properties.GlobalSecondaryIndexes;
+    expect(indexes).toHaveLength(TABLE_INDEXES.length);
+    for (const index of TABLE_INDEXES) {
+      expect(indexes).toContainEqual({
+        IndexName: index.indexName,
+        KeySchema: [
+          { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+          { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.nonKeyAttributes] },
+      });
+    }
+    expect(STATUS_INDEX.nonKeyAttributes).not.toContain('payload');
+    expect(STATUS_INDEX.nonKeyAttributes).not.toContain('history');
+  });
+
+  test('point-in-time recovery keeps 7 days, and the table survives stack deletion', () => {
+    fixture.template.hasResource('AWS::DynamoDB::Table', {
+      Properties: Match.objectLike({
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 7 },
+        DeletionProtectionEnabled: true,
+      }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  test('deletion protection is configurable', () => {
+    const { template } = synthStack({ tableDeletionProtection: false });
+    template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
+  });
+});
+
+describe.each([
+  ['jobs', () => fixture.stack.jobsQueue, JOBS_QUEUE, 'worker'],
+  ['webhooks', () => fixture.stack.webhooksQueue, WEBHOOKS_QUEUE, 'webhook'],
+] as const)('%s queue', (_name, queueOf, definition, consumer) => {
+  test('is encrypted, redrives to its DLQ after maxReceiveCount, keeps messages as defined', () => {
+    const work = queueOf();
+    fixture.template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: definition.visibilityTimeoutSeconds,
+      MessageRetentionPeriod: definition.retentionSeconds,
+      RedrivePolicy: { deadLetterTargetArn: arnOf(fixture.idOf(work.deadLetterQueue)), maxReceiveCount: definition.maxReceiveCount },
+    });
+    const dlq = fixture.template.toJSON().Resources[fixture.idOf(work.deadLetterQueue)];
+    expect(dlq.Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: DLQ_RETENTION_SECONDS });
+  });
+
+  test('queue and DLQ refuse requests without TLS', () => {
+    const work = queueOf();
+    for (const queue of [work.queue, work.deadLetterQueue]) {
+      fixture.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [ref(fixture.idOf(queue))],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  test('feeds its consumer in batches with partial failures, a batching window and a concurrency cap', () => {
+    fixture.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: arnOf(fixture.idOf(queueOf().queue)),
+      FunctionName: ref(functionId(consumer)),
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: definition.batchSize,
+      MaximumBatchingWindowInSeconds: definition.maxBatchingWindowSeconds,
+      ScalingConfig: { MaximumConcurrency: definition.maxConcurrency },
+    });
+  });
+
+  test('visibility timeout is at least 6 × the consumer function timeout', () => {
+    const resources = fixture.template.toJSON().Resources;
+    const visibility = resources[fixture.idOf(queueOf().queue)].Properties.VisibilityTimeout;
+    const timeout = resources[functionId(consumer)].Properties.Timeout;
+    expect(timeout).toBe(definition.consumerTimeoutSeconds);
+    expect(visibility).toBeGreaterThanOrEqual(6 * timeout);
+  });
+});
+
+test('a queue refuses a consumer whose timeout is over a sixth of its visibility timeout', () => {
+  const stack = new Stack(new App(), 'Probe');
+  const work = new WorkQueue(stack, 'Work', { definition: { ...JOBS_QUEUE, visibilityTimeoutSeconds: 300 } });
+  const slow = new lambda.Function(stack, 'Slow', {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => {}'),
+    timeout: Duration.seconds(60),
+  });
+  expect(() => work.consumeWith(slow)).toThrow(/visibility timeout 300s is under 6 × the consumer's 60s timeout/);
+});
+
+describe('functions', () => {
+  test.each(functionNames)('%s: Node.js 24 on arm64, the service environment, its own log group', (name) => {
+    const { template, stack } = fixture;
+    const resource = template.toJSON().Resources[functionId(name)];
+    expect(resource.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Role: arnOf(roleId(name)),
+      LoggingConfig: { LogGroup: ref(fixture.idOf(stack.functions[name].logGroup)) },
+      Environment: {
+        Variables: {
+          JOBS_TABLE_NAME: ref(fixture.idOf(stack.table.table)),
+          JOBS_QUEUE_URL: ref(fixture.idOf(stack.jobsQueue.queue)),
+          WEBHOOKS_QUEUE_URL: ref(fixture.idOf(stack.webhooksQueue.queue)),
+          EMAIL_FROM: 'jobs@example.org',
+          POWERTOOLS_SERVICE_NAME: 'jobs-service',
+          POWERTOOLS_METRICS_NAMESPACE: 'JobsService',
+          NODE_OPTIONS: '--enable-source-maps',
+        },
+      },
+    });
+    // AWS never allows private targets by default (SPEC §6).
+    expect(resource.Properties.Environment.Variables).not.toHaveProperty('ALLOW_PRIVATE_TARGETS');
+    expect(template.toJSON().Resources[fixture.idOf(stack.functions[name].logGroup)].Properties.RetentionInDays).toBe(30);
+  });
+
+  test('timeouts: the worker and webhook functions take theirs from the queue definitions', () => {
+    const resources = fixture.template.toJSON().Resources;
+    expect(resources[functionId('worker')].Properties.Timeout).toBe(JOBS_QUEUE.consumerTimeoutSeconds);
+    expect(resources[functionId('webhook')].Properties.Timeout).toBe(WEBHOOKS_QUEUE.consumerTimeoutSeconds);
+    expect(resources[functionId('api')].Properties.Timeout).toBeLessThan(29); // API Gateway's integration limit
+  });
+
+  test('roles use no AWS managed policies', () => {
+    for (const role of Object.values(fixture.template.findResources('AWS::IAM::Role'))) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  test('a job timeout that does not fit in the worker timeout fails synthesis', () => {
+    expect(() => synthStack({ settings: { jobTimeoutSeconds: 90 } })).toThrow(/JOB_TIMEOUT_SECONDS \(90s\) must be shorter than the WorkerFunction timeout \(60s\)/);
+  });
+
+  test('an out-of-range setting fails synthesis with the variable named', () => {
+    expect(() => synthStack({ settings: { retentionDays: 0 } })).toThrow(/RETENTION_DAYS/);
+  });
+});
+
+describe('least privilege', () => {
+  const tableArn = () => arnOf(fixture.idOf(fixture.stack.table.table));
+  const indexArn = (indexName: string) => ({ 'Fn::Join': ['', [tableArn(), `/index/${indexName}`]] });
+  const queueArn = (which: 'jobsQueue' | 'webhooksQueue') => arnOf(fixture.idOf(fixture.stack[which].queue));
+  const can = (name: (typeof functionNames)[number], action: string, resource: unknown) =>
+    permissionsOf(fixture.template, roleId(name)).some((p) => p.action === action && JSON.stringify(p.resource) === JSON.stringify(resource));
+  const actionsOf = (name: (typeof functionNames)[number]) => new Set(permissionsOf(fixture.template, roleId(name)).map((p) => p.action));
+  const itemActions = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'];
+
+  test.each(functionNames)('%s reads and writes items of the table only, and writes only its own log group', (name) => {
+    for (const action of itemActions) expect(can(name, action, tableArn())).toBe(true);
+    expect(actionsOf(name)).not.toContain('dynamodb:Scan');
+    expect([...actionsOf(name)].filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([...itemActions].sort());
+    for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents']) {
+      expect(can(name, action, arnOf(fixture.idOf(fixture.stack.functions[name].logGroup)))).toBe(true);
+    }
+  });
+
+  test('api: queries the status index; sends to both queues; consumes nothing; no email or SMS', () => {
+    expect(can('api', 'dynamodb:Query', indexArn(STATUS_INDEX.indexName))).toBe(true);
+    expect(can('api', 'dynamodb:Query', indexArn(SWEEP_INDEX.indexName))).toBe(false);
+    expect(can('api', 'sqs:SendMessage', queueArn('jobsQueue'))).toBe(true);
+    expect(can('api', 'sqs:SendMessage', queueArn('webhooksQueue'))).toBe(true);
+    expect(actionsOf('api')).not.toContain('sqs:ReceiveMessage');
+    expect(actionsOf('api')).not.toContain('ses:SendEmail');
+    expect(actionsOf('api')).not.toContain('sns:Publish');
+  });
+
+  test('worker: consumes the jobs queue, sends to both queues, sends email (SES identities of this account/region) and SMS', () => {
+    expect(can('worker', 'sqs:ReceiveMessage', queueArn('jobsQueue'))).toBe(true);
+    expect(can('worker', 'sqs:DeleteMessage', queueArn('jobsQueue'))).toBe(true);
+    expect(can('worker', 'sqs:ReceiveMessage', queueArn('webhooksQueue'))).toBe(false);
+    expect(can('worker', 'sqs:SendMessage', queueArn('jobsQueue'))).toBe(true);
+    expect(can('worker', 'sqs:SendMessage', queueArn('webhooksQueue'))).toBe(true);
+    expect(
+      can('worker', 'ses:SendEmail', {
+        'Fn::Join': ['', ['arn:', ref('AWS::Partition'), ':ses:', ref('AWS::Region'), ':', ref('AWS::AccountId'), ':identity/*']],
+      }),
+    ).toBe(true);
+    expect(can('worker', 'sns:Publish', '*')).toBe(true);
+    expect(can('worker', 'dynamodb:Query', indexArn(STATUS_INDEX.indexName))).toBe(false);
+  });
+
+  test('scheduler: queries the sweep index and sends to both queues', () => {
+    expect(can('scheduler', 'dynamodb:Query', indexArn(SWEEP_INDEX.indexName))).toBe(true);
+    expect(can('scheduler', 'dynamodb:Query', indexArn(STATUS_INDEX.indexName))).toBe(false);
+    expect(can('scheduler', 'sqs:SendMessage', queueArn('jobsQueue'))).toBe(true);
+    expect(can('scheduler', 'sqs:SendMessage', queueArn('webhooksQueue'))).toBe(true);
+    expect(actionsOf('scheduler')).not.toContain('sqs:ReceiveMessage');
+  });
+
+  test('webhook: consumes and re-sends to the webhooks queue only', () => {
+    expect(can('webhook', 'sqs:ReceiveMessage', queueArn('webhooksQueue'))).toBe(true);
+    expect(can('webhook', 'sqs:SendMessage', queueArn('webhooksQueue'))).toBe(true);
+    expect(can('webhook', 'sqs:SendMessage', queueArn('jobsQueue'))).toBe(false);
+    expect(actionsOf('webhook')).not.toContain('ses:SendEmail');
+  });
+
+  test('no wildcard actions anywhere; the only "*" resource is SMS publishing', () => {
+    for (const name of functionNames) {
+      for (const { action, resource } of permissionsOf(fixture.template, roleId(name))) {
+        expect(action).not.toContain('*');
+        if (resource === '*') expect(action).toBe('sns:Publish');
+      }
+    }
+    expect(Object.keys(fixture.template.findResources('AWS::IAM::Policy'))).toHaveLength(functionNames.length);
+  });
+});
+
+describe('scheduler rule', () => {
+  test('runs the scheduler every minute, without retrying a missed run', () => {
+    fixture.template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: arnOf(functionId('scheduler')), RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } })],
+    });
+    fixture.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: ref(functionId('scheduler')),
+      MaximumRetryAttempts: 0,
+    });
+    fixture.template.hasResourceProperties('AWS::Lambda::Permission', {
+      FunctionName: arnOf(functionId('scheduler')),
+      Principal: 'events.amazonaws.com',
+    });
+  });
+});
+
+describe('outputs', () => {
+  test('API URL, dashboard URL, table name, and what the tenants CLI needs', () => {
+    const outputs = fixture.template.toJSON().Outputs;
+    expect(Object.keys(outputs)).toEqual(
+      expect.arrayContaining(['ApiUrl', 'DashboardUrl', 'TableName', 'UsagePlanId', 'JobsQueueUrl', 'WebhooksQueueUrl', 'JobsDlqUrl', 'WebhooksDlqUrl']),
+    );
+    expect(outputs.TableName.Value).toEqual(ref(fixture.idOf(fixture.stack.table.table)));
+    expect(outputs.UsagePlanId.Value).toEqual(ref(fixture.idOf(fixture.stack.api.usagePlan)));
+    expect(JSON.stringify(outputs.ApiUrl.Value)).toContain('.execute-api.');
+    expect(JSON.stringify(outputs.DashboardUrl.Value)).toContain('#dashboards:name=');
+    expect(JSON.stringify(outputs.DashboardUrl.Value)).toContain(fixture.idOf(fixture.stack.observability.dashboard));
+  });
+});
+
+test('the template is the same on every synthesis (no timestamps or random names)', () => {
+  const again = synthStack({ settings: { emailFrom: 'jobs@example.org' } });
+  expect(again.template.toJSON()).toEqual(fixture.template.toJSON());
+});
