@@ -1,0 +1,223 @@
+/** The bench's printed report: plain aligned tables, one section per part of SPEC §14. */
+import { isBackground, type UsageCounters } from './aws-usage';
+import type { BundleResult } from './bundles';
+import {
+  API_ACCESS_LOG_BYTES_PER_REQUEST,
+  LAMBDA_MEMORY_MB,
+  LAMBDA_PLATFORM_LOG_BYTES_PER_INVOCATION,
+  PRICES,
+  PRICES_AS_OF,
+  type CostBreakdown,
+} from './cost-model';
+import type { EndToEndResult, IdleLatencyResult } from './end-to-end';
+import type { ApiDuration, EnqueueResult } from './enqueue';
+import type { FairnessResult } from './fairness';
+
+export interface BenchResults {
+  readonly startedAt: string;
+  readonly scale: number;
+  readonly environment: {
+    readonly node: string;
+    readonly cpus: number;
+    readonly platform: string;
+    /** 1-minute load average at start and end: other work on the machine skews every number here. */
+    readonly loadAverage: { readonly start: number; readonly end: number };
+    readonly twin: Readonly<Record<string, string>>;
+  };
+  readonly enqueue: { readonly single: EnqueueResult; readonly batch: EnqueueResult; readonly apiDuration: ApiDuration };
+  readonly endToEnd: { readonly idle: IdleLatencyResult; readonly single: EndToEndResult; readonly batch: EndToEndResult };
+  readonly scheduler: { readonly runs: number; readonly readUnitsPerRun: number; readonly msPerRun: number; readonly dollarsPerMonth: number };
+  readonly twinTtlSweep: { readonly scans: number; readonly ms: number };
+  readonly fairness: FairnessResult;
+  readonly bundles: readonly BundleResult[];
+  readonly prices: typeof PRICES;
+  readonly pricesAsOf: string;
+  readonly durationSeconds: number;
+}
+
+export function renderReport(r: BenchResults): string {
+  const out: string[] = [];
+  const { single: es, batch: eb, apiDuration } = r.enqueue;
+  out.push(
+    `Jobs Service bench — scale ${r.scale}, Node ${r.environment.node}, ${r.environment.cpus} CPUs, ${r.startedAt}, ${r.durationSeconds.toFixed(0)} s, ` +
+      `load average ${r.environment.loadAverage.start.toFixed(1)} → ${r.environment.loadAverage.end.toFixed(1)}`,
+    'Local twin in memory, one process (dynalite + SQS endpoint + API + pollers + this load generator); logs at INFO, metrics off.',
+    '',
+    `ENQUEUE — jobs parked with delaySeconds ${es.delaySeconds}: the API does its conditional put and SendMessage; no worker runs them during the bench`,
+  );
+  if (eb.concurrency !== es.concurrency) {
+    out.push(`(batch route: ${eb.concurrency} calls in flight = ${eb.concurrency * 100} jobs; ${es.concurrency} would put every call in flight at once)`);
+  }
+  out.push(
+    table(
+      ['route', 'calls', 'jobs', 'in flight', 'calls/s', 'jobs/s', 'p50 ms', 'p99 ms', 'statuses'],
+      [es, eb].map((e) => [
+        e.route,
+        int(e.calls),
+        int(e.jobs),
+        int(e.concurrency),
+        fixed(e.callsPerSecond, 0),
+        fixed(e.jobsPerSecond, 0),
+        fixed(e.latencyMs.p50, 1),
+        fixed(e.latencyMs.p99, 1),
+        Object.entries(e.statuses).map(([s, n]) => `${s}×${n}`).join(' '),
+      ]),
+    ),
+    `one call alone (no concurrency; priced as the api Lambda's duration): POST /v1/jobs mean ${fixed(apiDuration.singleMs.mean, 1)} ms, ` +
+      `POST /v1/jobs/batch (100) mean ${fixed(apiDuration.batchMs.mean, 1)} ms`,
+    '',
+  );
+
+  const { idle, single: s, batch: b } = r.endToEnd;
+  out.push('END TO END — echo jobs, submit → succeeded, each job timed by its own createdAt → finishedAt');
+  out.push(
+    table(
+      ['submission', 'jobs', 'succeeded', 'submit in flight', 'submit s', 'jobs/s', 'p50 ms', 'p99 ms', 'max ms'],
+      [
+        ['POST /v1/jobs, one job at a time', int(idle.jobs), int(idle.succeeded), '1', '-', '-', fixed(idle.latencyMs.p50, 0), fixed(idle.latencyMs.p99, 0), fixed(idle.latencyMs.max, 0)],
+        ...[s, b].map((e) => [
+          e.submission === 'single' ? 'POST /v1/jobs, burst' : 'POST /v1/jobs/batch, burst',
+          int(e.jobs),
+          int(e.succeeded),
+          int(e.submitConcurrency),
+          fixed(e.submitMs / 1000, 1),
+          fixed(e.jobsPerSecond, 0),
+          fixed(e.latencyMs.p50, 0),
+          fixed(e.latencyMs.p99, 0),
+          fixed(e.latencyMs.max, 0),
+        ]),
+      ],
+    ),
+    'burst: every job submitted as fast as the API takes them; their latency is mostly the wait behind the backlog, jobs/s is the worker\'s pace.',
+    '',
+  );
+
+  out.push('AWS REQUESTS PER JOB — measured over each end-to-end run (first submit → last message deleted)');
+  const usageRow = (label: string, pick: (e: EndToEndResult) => string) => [label, pick(s), pick(b)];
+  const dynamo = (e: EndToEndResult, field: 'readUnits' | 'writeUnits' | 'indexWriteUnits' | 'failedWriteUnits' | 'calls') =>
+    fixed(sumDynamo(e.usage, field) / e.jobs, 2);
+  out.push(
+    table(
+      ['per job', 'single', 'batch'],
+      [
+        usageRow('DynamoDB calls', (e) => dynamo(e, 'calls')),
+        ...dynamoOperations([s, b]).map((label) => usageRow(`  ${label}`, (e) => fixed((e.usage.dynamodb[label]?.calls ?? 0) / e.jobs, 3))),
+        usageRow('DynamoDB RRU (ReturnConsumedCapacity)', (e) => dynamo(e, 'readUnits')),
+        usageRow('DynamoDB WRU, table (ReturnConsumedCapacity)', (e) => dynamo(e, 'writeUnits')),
+        usageRow('DynamoDB WRU, GSIs (modelled: dynalite omits)', (e) => dynamo(e, 'indexWriteUnits')),
+        usageRow('DynamoDB WRU, failed conditions (modelled)', (e) => dynamo(e, 'failedWriteUnits')),
+        usageRow('SQS requests (billed, 64 KiB chunks)', (e) => fixed(e.perJob.sqsRequests, 2)),
+        ...sqsOperations([s, b]).map((label) => usageRow(`  ${label}`, (e) => fixed((e.usage.sqs[label]?.requests ?? 0) / e.jobs, 3))),
+        usageRow('Lambda invocations: api', (e) => fixed(e.perJob.invocations.api, 3)),
+        usageRow('Lambda invocations: worker (batches)', (e) => fixed(e.perJob.invocations.worker, 3)),
+        usageRow('Lambda invocations: webhook', (e) => fixed(e.perJob.invocations.webhook, 3)),
+        usageRow('worker batch duration, mean ms (twin)', (e) => fixed(e.usage.batchMs.worker / Math.max(1, e.usage.timedBatches.worker), 1)),
+        usageRow('api call duration, ms (one call alone)', (e) => fixed(e.apiDurationMs, 1)),
+        usageRow('Lambda GB-s', (e) => e.perJob.gbSeconds.toExponential(2)),
+        usageRow('log bytes: function lines (measured)', (e) => fixed(e.usage.logBytes / e.jobs, 0)),
+        usageRow('log bytes: + Lambda platform + API access (est.)', (e) => fixed(e.perJob.logBytes, 0)),
+      ],
+    ),
+    '',
+  );
+
+  out.push(`COST PER MILLION JOBS (USD) — us-east-1 list prices ${PRICES_AS_OF}`);
+  const costRow = (label: string, pick: (c: CostBreakdown) => number) => [label, money(pick(s.costPerMillion)), money(pick(b.costPerMillion))];
+  out.push(
+    table(
+      ['service', 'single', 'batch'],
+      [
+        costRow(`DynamoDB ($${PRICES.dynamodbPerMillionWriteUnits}/M WRU, $${PRICES.dynamodbPerMillionReadUnits}/M RRU)`, (c) => c.dynamodb),
+        costRow(`SQS ($${PRICES.sqsPerMillionRequests}/M requests)`, (c) => c.sqs),
+        costRow(`Lambda arm64 ($${PRICES.lambdaArmPerGbSecond}/GB-s, $${PRICES.lambdaPerMillionRequests}/M)`, (c) => c.lambda),
+        costRow(`API Gateway REST ($${PRICES.apiGatewayRestPerMillion}/M)`, (c) => c.apiGateway),
+        costRow(`CloudWatch Logs ($${PRICES.cloudWatchLogsPerGbIngested}/GB)`, (c) => c.logs),
+        costRow('total', (c) => c.total),
+      ],
+    ),
+    `Lambda memory as lib/ sets it: api ${LAMBDA_MEMORY_MB.api} MB, worker ${LAMBDA_MEMORY_MB.worker} MB, webhook ${LAMBDA_MEMORY_MB.webhook} MB; ` +
+      `durations measured on the twin (above). Logs add ${LAMBDA_PLATFORM_LOG_BYTES_PER_INVOCATION} B per invocation (Lambda's own lines) and ` +
+      `${API_ACCESS_LOG_BYTES_PER_REQUEST} B per API call (access log), estimated.`,
+    `Not per job: the scheduler's idle sweep, ${fixed(r.scheduler.readUnitsPerRun, 1)} RRU per run → $${r.scheduler.dollarsPerMonth.toFixed(3)} a month at one run a minute; ` +
+      'idle SQS long polls of the event source mappings; storage.',
+    '',
+  );
+
+  const f = r.fairness;
+  out.push(`FAIRNESS — noisy tenant submits ${f.noisy.jobs} jobs (batch route), then a quiet tenant submits ${f.quiet.jobs} (one by one)`);
+  out.push(
+    table(
+      ['tenant', 'jobs', 'attempts read', 'submit→start p50 ms', 'p99 ms', 'max ms'],
+      [
+        ['quiet', int(f.quiet.jobs), int(f.quiet.sampled), fixed(f.quiet.submitToStartMs.p50, 0), fixed(f.quiet.submitToStartMs.p99, 0), fixed(f.quiet.submitToStartMs.max, 0)],
+        ['noisy', int(f.noisy.jobs), int(f.noisy.sampled), fixed(f.noisy.submitToStartMs.p50, 0), fixed(f.noisy.submitToStartMs.p99, 0), fixed(f.noisy.submitToStartMs.max, 0)],
+      ],
+    ),
+    `noisy jobs still waiting when the first quiet job arrived: ${int(f.noisyBacklogAtQuietSubmit)}; ` +
+      `in FIFO order the last quiet job would have waited ≈ ${fixed(f.fifoWaitEstimateMs, 0)} ms; backlog drained in ${fixed(f.drainMs / 1000, 1)} s`,
+    '',
+  );
+
+  out.push('BUNDLES — esbuild as lib/handler-function.ts (ESM, minified, source maps, node24); cold import in a fresh node, median');
+  const entries = [...new Set(r.bundles.map((x) => x.entry))];
+  out.push(
+    table(
+      ['entry', 'SDK external: KB', 'import ms', 'cpu ms', 'SDK bundled: KB', 'import ms', 'cpu ms'],
+      entries.map((entry) => {
+        const cells = (sdk: BundleResult['sdk']) => {
+          const x = r.bundles.find((b) => b.entry === entry && b.sdk === sdk);
+          return x ? [fixed(x.bytes / 1024, 0), fixed(x.importMedianMs, 0), fixed(x.importCpuMedianMs, 0)] : ['-', '-', '-'];
+        };
+        return [entry, ...cells('external'), ...cells('bundled')];
+      }),
+    ),
+    `import times on Node ${r.environment.node} here, with NODE_OPTIONS=--enable-source-maps as on Lambda (which runs nodejs24.x).`,
+  );
+  return `${out.join('\n')}\n`;
+}
+
+function sumDynamo(usage: UsageCounters, field: 'readUnits' | 'writeUnits' | 'indexWriteUnits' | 'failedWriteUnits' | 'calls'): number {
+  return Object.entries(usage.dynamodb)
+    .filter(([label]) => !isBackground(label))
+    .reduce((sum, [, d]) => sum + d[field], 0);
+}
+
+function dynamoOperations(runs: readonly EndToEndResult[]): string[] {
+  const labels = new Set<string>();
+  for (const run of runs) {
+    for (const [label, usage] of Object.entries(run.usage.dynamodb)) if (!isBackground(label) && usage.calls > 0) labels.add(label);
+  }
+  return [...labels].sort();
+}
+
+function sqsOperations(runs: readonly EndToEndResult[]): string[] {
+  const labels = new Set<string>();
+  for (const run of runs) {
+    for (const [label, usage] of Object.entries(run.usage.sqs)) if (!isBackground(label) && usage.requests > 0) labels.add(label);
+  }
+  return [...labels].sort();
+}
+
+/** Columns padded to their widest cell; numbers right-aligned. */
+export function table(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const numeric = (cell: string) => /^[-$]?[\d.,]+(e[-+]\d+)?$/.test(cell) || cell === '-';
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, i) => (i > 0 && numeric(cell) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+function int(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function fixed(n: number, digits: number): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : '-';
+}
+
+function money(n: number): string {
+  return `$${n.toFixed(2)}`;
+}
