@@ -30,8 +30,10 @@ export interface HandlerFunctionProps {
   readonly logRetention?: logs.RetentionDays;
   /**
    * Bundle the AWS SDK into the function instead of using the one in the
-   * Lambda runtime: pins the exact SDK version at the cost of a ~1 MB bundle.
-   * @default false
+   * Lambda runtime. Bundled, the function runs the exact SDK version the tests
+   * ran, and imports faster (`npm run bench`: api 291 ms vs 512 ms cold import,
+   * tree-shaken ESM vs the runtime's many files), at ~450 KB more per bundle.
+   * @default true
    */
   readonly bundleAwsSdk?: boolean;
 }
@@ -82,7 +84,7 @@ export class HandlerFunction extends Construct implements iam.IGrantable {
         sourcesContent: false,
         // Some bundled CommonJS code calls require(); ESM output has none without this.
         banner: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-        externalModules: props.bundleAwsSdk ? [] : ['@aws-sdk/*'],
+        externalModules: (props.bundleAwsSdk ?? true) ? [] : ['@aws-sdk/*'],
       },
     });
   }
