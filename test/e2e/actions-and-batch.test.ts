@@ -3,7 +3,7 @@
  * SPEC §3.7 batch submission, through the running twin.
  */
 import { startTwin, type Twin } from '../../local/twin';
-import { apiClient, type ApiResult } from '../support/api-client';
+import { apiClient, type ApiResponse } from '../support/twin';
 
 let twin: Twin;
 let api: ReturnType<typeof apiClient>;
@@ -18,7 +18,7 @@ afterAll(async () => {
 
 const farAway = (payload: object = {}) => ({ type: 'echo', payload, delaySeconds: 86_400 });
 
-function expectCode(result: ApiResult, status: number, code: string): void {
+function expectCode(result: ApiResponse, status: number, code: string): void {
   expect({ status: result.status, code: result.body?.code }).toEqual({ status, code });
 }
 

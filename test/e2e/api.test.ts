@@ -7,7 +7,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { hashApiKey, localApiKeyId } from '../../lambdas/store/tenant-store';
 import { startTwin, type Twin } from '../../local/twin';
-import { apiClient, type ApiResult } from '../support/api-client';
+import { apiClient, type ApiResponse } from '../support/twin';
 
 let twin: Twin;
 let api: ReturnType<typeof apiClient>;
@@ -34,7 +34,7 @@ async function storedState(): Promise<{ jobs: number; messages: number }> {
   return { jobs: scan.Count ?? 0, messages };
 }
 
-function expectProblem(result: ApiResult, status: number, code: string): void {
+function expectProblem(result: ApiResponse, status: number, code: string): void {
   expect({ status: result.status, code: result.body?.code }).toEqual({ status, code });
   expect(result.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   expect(result.body).toMatchObject({ type: 'about:blank', status, title: expect.any(String), detail: expect.any(String) });
@@ -132,7 +132,7 @@ describe('POST /v1/jobs idempotency', () => {
 
 describe('errors: status, code, and nothing written (SPEC §3)', () => {
   const longKey = 'k'.repeat(256);
-  const cases: Array<[string, () => Promise<ApiResult>, number, string]> = [
+  const cases: Array<[string, () => Promise<ApiResponse>, number, string]> = [
     ['body is not JSON', () => api('POST', '/v1/jobs', { rawBody: '{"type":', headers: { 'content-type': 'application/json' } }), 400, 'invalid_json'],
     ['body is a JSON array', () => api('POST', '/v1/jobs', { body: [later] }), 400, 'invalid_json'],
     ['body is a JSON string', () => api('POST', '/v1/jobs', { body: 'echo' }), 400, 'invalid_json'],
@@ -233,7 +233,7 @@ describe('tenant isolation and cursors', () => {
     let firstCursor: string | undefined;
     // Act
     do {
-      const page: ApiResult = await api('GET', `/v1/jobs?status=queued&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: ApiResponse = await api('GET', `/v1/jobs?status=queued&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
       expect(page.status).toBe(200);
       expect(page.body.items.length).toBeLessThanOrEqual(2);
       for (const item of page.body.items) {

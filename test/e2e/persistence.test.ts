@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { startTwin, type Twin } from '../../local/twin';
-import { apiClient } from '../support/api-client';
+import { apiClient } from '../support/twin';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'jobs-persist-'));
 const env = { JOBS_DATA_DIR: dataDir, JOBS_IN_MEMORY: '0', PORT: '0', SCHEDULER_INTERVAL_SECONDS: '3600' };

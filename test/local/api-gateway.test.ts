@@ -1,7 +1,7 @@
 /** The twin's API Gateway front: per-key throttling as a usage plan applies it. */
 import { KeyThrottle } from '../../local/api-gateway';
 import { startTwin, type Twin } from '../../local/twin';
-import { apiClient } from '../support/api-client';
+import { apiClient } from '../support/twin';
 
 describe('KeyThrottle', () => {
   it('allows a burst, then refills at the steady rate, per key', () => {

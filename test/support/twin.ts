@@ -50,7 +50,9 @@ export interface JobView {
 export interface ApiResponse<T = any> {
   status: number;
   headers: Headers;
+  /** Parsed JSON, or the text when it is not JSON. */
   body: T;
+  text: string;
 }
 
 export interface RequestOptions {
@@ -58,6 +60,8 @@ export interface RequestOptions {
   readonly headers?: Record<string, string>;
   /** Another key, or null for none. @default the dev tenant's key */
   readonly apiKey?: string | null;
+  /** Sent exactly as given (not JSON-encoded, no content type added). */
+  readonly rawBody?: string | Buffer;
 }
 
 export class ApiClient {
@@ -69,8 +73,10 @@ export class ApiClient {
   async request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
     const apiKey = options.apiKey === undefined ? this.apiKey : options.apiKey;
     const headers: Record<string, string> = { ...(apiKey === null ? {} : { 'x-api-key': apiKey }), ...options.headers };
-    let body: string | undefined;
-    if (options.body !== undefined) {
+    let body: string | Buffer | undefined;
+    if (options.rawBody !== undefined) {
+      body = options.rawBody;
+    } else if (options.body !== undefined) {
       body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
       headers['content-type'] ??= 'application/json';
     }
@@ -82,7 +88,7 @@ export class ApiClient {
     } catch {
       // not JSON: keep the text
     }
-    return { status: response.status, headers: response.headers, body: parsed as T };
+    return { status: response.status, headers: response.headers, body: parsed as T, text };
   }
 
   /** POST /v1/jobs; fails the test unless the job was created (202) or replayed (200). */
@@ -156,6 +162,12 @@ export class ApiClient {
       { timeoutMs, intervalMs: 50, description: `job ${jobId} reaching ${typeof until === 'function' ? 'the expected state' : until.join('|')}` },
     );
   }
+}
+
+/** `ApiClient.request` as a plain function: `api('POST', '/v1/jobs', { body })`. */
+export function apiClient(baseUrl: string, apiKey: string): ApiClient['request'] {
+  const client = new ApiClient(baseUrl, apiKey);
+  return client.request.bind(client);
 }
 
 export interface QueueDepth {
