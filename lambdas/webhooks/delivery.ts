@@ -21,7 +21,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { countJobs } from '../observability';
-import { SigningSecrets } from '../worker/signing-secrets';
+import { SigningSecrets } from './signing-secrets';
 import { parseWebhookMessage, type WebhookMessage } from '../queue/job-queue';
 import { MAX_SQS_DELAY_SECONDS } from '../resources';
 import type { ServiceContext } from '../service-context';

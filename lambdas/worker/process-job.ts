@@ -21,7 +21,7 @@ import { countJobs, recordDuration, recordSeconds } from '../observability';
 import { parseJobMessage, type JobMessage } from '../queue/job-queue';
 import type { ServiceContext } from '../service-context';
 import { runAttempt } from './run-attempt';
-import { SigningSecrets } from './signing-secrets';
+import { SigningSecrets } from '../webhooks/signing-secrets';
 
 export interface WorkerOptions {
   /** Finds a job type by name. @default the registry (lambdas/job-types/registry.ts) */
