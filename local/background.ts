@@ -20,10 +20,6 @@ import { createWorkerHandler } from '../lambdas/worker/process-job';
 import { createWebhookHandler } from '../lambdas/webhooks/delivery';
 import { startSqsEventSource, type SqsEventSource } from './event-sources';
 
-export interface BackgroundOptions {
-  readonly outboxDir: string;
-}
-
 export interface Background {
   /** Runs the scheduler once more, after any run in progress; resolves with that run's report. */
   runSchedulerNow(): Promise<DispatchReport>;
@@ -39,11 +35,12 @@ const WORKER_CONCURRENCY = 4;
 const WEBHOOK_CONCURRENCY = 2;
 /** Longest a twin scheduler run goes on (AWS gives it most of a minute; here it must not hold up a shutdown). */
 const SCHEDULER_BUDGET_MS = 5000;
-const TTL_SWEEP_INTERVAL_MS = 60_000;
+/** The TTL sweep reads a stretch of the table this often, so a large table never stalls the twin's one thread. */
+const TTL_SWEEP_INTERVAL_MS = 5_000;
 /** How long running batches get to finish on shutdown before their messages are handed back. */
 const SHUTDOWN_GRACE_MS = 3000;
 
-export function startBackground(context: ServiceContext, _options: BackgroundOptions): Background {
+export function startBackground(context: ServiceContext): Background {
   const { config, logger } = context;
   const stopping = new AbortController();
   const pollers: SqsEventSource[] = [];
@@ -95,13 +92,28 @@ export function startBackground(context: ServiceContext, _options: BackgroundOpt
   scheduleNextRun();
 
   // ── TTL deletion ────────────────────────────────────────────────────────
-  const sweepExpired = async (): Promise<number> => {
-    const deleted = await context.jobs.deleteExpired();
+  let ttlResumeKey: Record<string, unknown> | undefined;
+  let ttlSweep: Promise<unknown> = Promise.resolve();
+  const sweepStretch = async (): Promise<number> => {
+    const { deleted, resumeKey } = await context.jobs.deleteExpired({ resumeKey: ttlResumeKey });
+    ttlResumeKey = resumeKey;
     if (deleted > 0) logger.info('deleted expired items', { deleted });
     return deleted;
   };
+  /** One whole pass over the table, after any stretch in progress. */
+  const sweepExpired = (): Promise<number> => {
+    const pass = ttlSweep.then(async () => {
+      ttlResumeKey = undefined;
+      let deleted = 0;
+      do deleted += await sweepStretch();
+      while (ttlResumeKey);
+      return deleted;
+    });
+    ttlSweep = pass.catch(() => undefined);
+    return pass;
+  };
   const ttlTimer = setInterval(() => {
-    sweepExpired().catch((error: unknown) => logger.warn('TTL sweep failed', { error: (error as Error).message }));
+    ttlSweep = ttlSweep.then(sweepStretch).catch((error: unknown) => logger.warn('TTL sweep failed', { error: (error as Error).message }));
   }, TTL_SWEEP_INTERVAL_MS);
 
   let stopped: Promise<void> | undefined;
@@ -113,7 +125,7 @@ export function startBackground(context: ServiceContext, _options: BackgroundOpt
         stopping.abort();
         clearTimeout(schedulerTimer);
         clearInterval(ttlTimer);
-        await lastRun;
+        await Promise.all([lastRun, ttlSweep]);
         await Promise.all(pollers.map((poller) => poller.stop(SHUTDOWN_GRACE_MS)));
       })();
       return stopped;

@@ -110,7 +110,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       context.sqs.destroy();
     });
     const dev = await ensureDevTenant(context.tenants, config, dataDir);
-    const background = startBackground(context, { outboxDir });
+    const background = startBackground(context);
     closers.push(() => background.stop());
     // Closed first on shutdown: stop taking requests, then finish or release background work.
     const gateway = await startApiGateway({

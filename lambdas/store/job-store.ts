@@ -66,6 +66,12 @@ export interface SweepEntry {
 /** What a transition decides: write this job, or leave it and answer `result`. */
 export type Decision<R> = { write: Job; result: R } | { delete: true; result: R } | { result: R };
 
+/** One stretch of the twin's TTL sweep: what it deleted, and where the next stretch starts (none: the table's end). */
+export interface ExpiredSweep {
+  deleted: number;
+  resumeKey: Record<string, unknown> | undefined;
+}
+
 export class InvalidCursorError extends Error {
   override name = 'InvalidCursorError';
 }
@@ -267,41 +273,40 @@ export class JobStore {
   }
 
   /**
-   * Deletes items whose `expiresAt` has passed: what DynamoDB TTL does on AWS, for
-   * the local twin (dynalite has no TTL). A Scan, acceptable only there.
+   * Deletes expired items from one stretch of the table: what DynamoDB TTL does
+   * on AWS, for the local twin (dynalite has no TTL). A Scan, acceptable only
+   * there; bounded to `pageSize` items read per call, so a big table is swept a
+   * stretch at a time (pass back `resumeKey`) without holding up everything else.
    */
-  async deleteExpired(limit = 500): Promise<number> {
+  async deleteExpired(options: { resumeKey?: Record<string, unknown>; pageSize?: number } = {}): Promise<ExpiredSweep> {
     const nowSeconds = Math.floor(this.options.now() / 1000);
+    const page = await this.db.send(
+      new ScanCommand({
+        TableName: this.options.tableName,
+        FilterExpression: 'expiresAt <= :nowSeconds',
+        ExpressionAttributeValues: { ':nowSeconds': nowSeconds },
+        ProjectionExpression: 'pk, sk',
+        ExclusiveStartKey: options.resumeKey,
+        Limit: options.pageSize ?? 500,
+      }),
+    );
     let deleted = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.db.send(
-        new ScanCommand({
-          TableName: this.options.tableName,
-          FilterExpression: 'expiresAt <= :nowSeconds',
-          ExpressionAttributeValues: { ':nowSeconds': nowSeconds },
-          ProjectionExpression: 'pk, sk',
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        try {
-          await this.db.send(
-            new DeleteCommand({
-              TableName: this.options.tableName,
-              Key: { pk: item.pk, sk: item.sk },
-              ConditionExpression: 'expiresAt <= :nowSeconds',
-              ExpressionAttributeValues: { ':nowSeconds': nowSeconds },
-            }),
-          );
-          deleted++;
-        } catch (error) {
-          if (!isConditionalCheckFailed(error)) throw error;
-        }
+    for (const item of page.Items ?? []) {
+      try {
+        await this.db.send(
+          new DeleteCommand({
+            TableName: this.options.tableName,
+            Key: { pk: item.pk, sk: item.sk },
+            ConditionExpression: 'expiresAt <= :nowSeconds',
+            ExpressionAttributeValues: { ':nowSeconds': nowSeconds },
+          }),
+        );
+        deleted++;
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && deleted < limit);
-    return deleted;
+    }
+    return { deleted, resumeKey: page.LastEvaluatedKey };
   }
 
   private isExpired(job: Job): boolean {
