@@ -27,10 +27,10 @@ export const LEASE_MARGIN_MS = 5000;
 /** A message that arrives this early (clock skew) still claims the job. */
 const EARLY_TOLERANCE_MS = 1000;
 
-const iso = (ms: number) => new Date(ms).toISOString();
+export const iso = (ms: number) => new Date(ms).toISOString();
 
-/** Stamps `updatedAt` and recomputes `expiresAt` (SPEC §7). */
-function touched(job: Job, t: Timing): Job {
+/** Stamps `updatedAt` and recomputes `expiresAt` (SPEC §7): every transition's last step. */
+export function touched(job: Job, t: Timing): Job {
   const nextRunAtMs = job.nextRunAt ? Date.parse(job.nextRunAt) : null;
   return { ...job, updatedAt: iso(t.nowMs), expiresAt: expiryOf(t.nowMs, nextRunAtMs, t.retentionDays) };
 }

@@ -12,8 +12,8 @@
  * schedule is exhausted, or the receiver answers 410 Gone, or the target can never
  * be reached (blocked by the URL guard), the webhook is `failed`.
  */
-import { expiryOf, isTerminal, type Job, type WebhookEvent } from '../jobs/job';
-import type { Timing } from '../jobs/transitions';
+import { isTerminal, type Job, type WebhookEvent } from '../jobs/job';
+import { iso, touched, type Timing } from '../jobs/transitions';
 import type { Decision } from '../store/job-store';
 import type { WebhookMessage } from '../queue/job-queue';
 
@@ -98,7 +98,7 @@ export function recordTry(job: Job | undefined, facts: TryFacts, t: Timing): Dec
   if (outcome.kind === 'delivered') {
     // A 2xx is news whoever else tried meanwhile: the receiver has the event.
     const attempt = job.webhook.attempts + 1;
-    const delivered = stamped(
+    const delivered = touched(
       {
         ...job,
         dispatched: false,
@@ -116,7 +116,7 @@ export function recordTry(job: Job | undefined, facts: TryFacts, t: Timing): Dec
   const failedTry = { attempts: attempt, lastStatusCode: outcome.statusCode, lastError: outcome.error, deliveredAt: null };
   const delaySeconds = outcome.retryable ? facts.retrySchedule[attempt - 1] : undefined;
   if (delaySeconds === undefined) {
-    const failed = stamped(
+    const failed = touched(
       { ...job, dispatched: false, webhook: { status: 'failed', ...failedTry }, webhookEvent: { ...event, nextAttemptAt: null } },
       t,
     );
@@ -124,7 +124,7 @@ export function recordTry(job: Job | undefined, facts: TryFacts, t: Timing): Dec
   }
   const delayMs = delaySeconds * 1000;
   const dispatch = delayMs <= facts.dispatchWithinMs;
-  const waiting = stamped(
+  const waiting = touched(
     {
       ...job,
       // Not dispatched: the sweep index holds it until `nextAttemptAt`, then the scheduler enqueues it.
@@ -135,12 +135,4 @@ export function recordTry(job: Job | undefined, facts: TryFacts, t: Timing): Dec
     t,
   );
   return { write: waiting, result: { outcome: 'retry', job: waiting, attempt, delayMs, dispatch } };
-}
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
-/** Stamps `updatedAt` and recomputes `expiresAt` (SPEC §7). */
-function stamped(job: Job, t: Timing): Job {
-  const nextRunAtMs = job.nextRunAt ? Date.parse(job.nextRunAt) : null;
-  return { ...job, updatedAt: iso(t.nowMs), expiresAt: expiryOf(t.nowMs, nextRunAtMs, t.retentionDays) };
 }
