@@ -6,21 +6,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { USAGE_PLAN } from '../lambdas/resources';
 import { localApiKeyId } from '../lambdas/store/tenant-store';
+import { listenOnLoopback, type LoopbackServer } from './loopback-server';
 
 /** API Gateway's own payload limit; the api Lambda enforces its 256 KiB itself. */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-export interface LocalApiGateway {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+export type LocalApiGateway = LoopbackServer;
 
 export interface ApiGatewayOptions {
   readonly port: number;
@@ -72,20 +68,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     });
   });
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return listenOnLoopback(server, options.port);
 }
 
 async function serve(req: IncomingMessage, res: ServerResponse, handler: ProxyHandler, requestId: string): Promise<void> {

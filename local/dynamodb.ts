@@ -4,37 +4,20 @@
  * resources module the CDK stack uses.
  */
 import { mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { TABLE_INDEXES, TABLE_KEYS } from '../lambdas/resources';
+import { listenOnLoopback, type LoopbackServer } from './loopback-server';
 
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (options: { createTableMs: number; deleteTableMs: number; updateTableMs: number; path?: string }) => import('node:http').Server;
 
-export interface LocalDynamoDb {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+export type LocalDynamoDb = LoopbackServer;
 
 export async function startDynamoDb(options: { port?: number; dataDir?: string }): Promise<LocalDynamoDb> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dataDir ? { path: options.dataDir } : {}) });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections?.();
-      }),
-  };
+  return listenOnLoopback(server, options.port);
 }
 
 /** Creates the jobs table (keys and GSIs from lambdas/resources.ts) unless it exists. */
