@@ -1,0 +1,83 @@
+/**
+ * The paths of JobStore that only real DynamoDB takes (dynalite cannot show
+ * them): a lost conditional put that carries the existing item, as
+ * `ReturnValuesOnConditionCheckFailure: ALL_OLD` makes AWS return it.
+ */
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { Job } from '../../../lambdas/jobs/job';
+import { JobStore } from '../../../lambdas/store/job-store';
+
+const NOW = Date.UTC(2026, 11, 1, 10);
+
+function sampleJob(overrides: Partial<Job> = {}): Job {
+  const at = new Date(NOW).toISOString();
+  return {
+    jobId: '0f8fad5b-d9cb-569f-a165-70867728950e',
+    tenantId: 'acme',
+    type: 'echo',
+    status: 'queued',
+    payload: { n: 1 },
+    payloadHash: 'sha256:aa',
+    idempotencyKey: 'order-1',
+    webhookUrl: null,
+    maxAttempts: 5,
+    attemptLimit: 5,
+    attempts: 0,
+    nextRunAt: at,
+    leaseUntilMs: null,
+    result: null,
+    lastError: null,
+    history: [],
+    webhook: { status: 'none', attempts: 0, lastStatusCode: null, lastError: null, deliveredAt: null },
+    webhookEvent: null,
+    dispatched: true,
+    createdAt: at,
+    updatedAt: at,
+    finishedAt: null,
+    expiresAt: Math.ceil(NOW / 1000) + 7 * 86_400,
+    version: NOW,
+    ...overrides,
+  };
+}
+
+describe('JobStore.create on AWS', () => {
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+  const mock = mockClient(db);
+  const store = new JobStore(db, { tableName: 'jobs', now: () => NOW, sweep: { lookaheadMs: 300_000, staleAfterMs: 120_000 } });
+  afterEach(() => mock.reset());
+
+  it('asks for the existing item and uses the one that comes with the lost condition, without reading again', async () => {
+    // Arrange: AWS sends the old item as raw AttributeValues, even through lib-dynamodb.
+    const existing = sampleJob({ payloadHash: 'sha256:bb', status: 'running', attempts: 1 });
+    const item = { pk: 'JOB#acme#0f8fad5b-d9cb-569f-a165-70867728950e', sk: 'JOB', entity: 'job', gsi1pk: 'acme#running', gsi1sk: 'x', ...existing };
+    mock.on(PutCommand).rejects(
+      new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: marshall(item, { removeUndefinedValues: true }) }),
+    );
+    // Act
+    const outcome = await store.create(sampleJob());
+    // Assert
+    expect(outcome).toEqual({ created: false, job: existing });
+    expect(mock.commandCalls(PutCommand)[0]!.args[0].input).toMatchObject({
+      ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :nowSeconds',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    });
+    expect(mock.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
+  it('falls back to a consistent read when the error carries no item (as dynalite answers)', async () => {
+    const existing = sampleJob({ payloadHash: 'sha256:cc' });
+    mock.on(PutCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+    mock.on(GetCommand).resolves({ Item: { pk: 'p', sk: 'JOB', entity: 'job', ...existing } });
+    const outcome = await store.create(sampleJob());
+    expect(outcome).toEqual({ created: false, job: existing });
+    expect(mock.commandCalls(GetCommand)[0]!.args[0].input.ConsistentRead).toBe(true);
+  });
+
+  it('lets throttling and other errors through (the SDK has retried them already)', async () => {
+    mock.on(PutCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' }));
+    await expect(store.create(sampleJob())).rejects.toThrow('Rate exceeded');
+  });
+});
