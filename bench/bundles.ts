@@ -1,7 +1,8 @@
 /**
  * Lambda bundles: each entry point bundled with esbuild as the stack bundles it
  * (lib/handler-function.ts: ESM, minified, source maps without sources, target
- * node24, `@aws-sdk/*` left to the runtime), and once more with the SDK inside.
+ * node24, the AWS SDK inside), and once more with `@aws-sdk/*` left to the
+ * runtime, the alternative the stack offers (`bundleAwsSdk: false`).
  * For each: its size, and its cold import time in a fresh `node` (median of N),
  * with the environment the stack gives the functions.
  *
