@@ -12,7 +12,7 @@ import {
   UpdateApiKeyCommand,
   type APIGatewayClient,
 } from '@aws-sdk/client-api-gateway';
-import { hashApiKey, localApiKeyId, type ApiKeyRecord, type Tenant, type TenantStatus, type TenantStore } from '../lambdas/store/tenant-store';
+import { DEFAULT_TENANT_TIER, hashApiKey, localApiKeyId, type ApiKeyRecord, type Tenant, type TenantStatus, type TenantStore } from '../lambdas/store/tenant-store';
 import { generateWebhookSecret } from '../lambdas/webhooks/signer';
 import { generateApiKey } from '../local/dev-tenant';
 
@@ -78,6 +78,7 @@ export class TenantAdminError extends Error {
 
 /** The same rule as the dev tenant's id (JOBS_DEV_TENANT): lowercase letters, digits and dashes. */
 const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const TIER = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
 export interface IssuedKey {
   readonly tenantId: string;
@@ -96,6 +97,7 @@ export interface TenantListing {
   readonly tenantId: string;
   readonly name: string;
   readonly status: TenantStatus;
+  readonly tier: string;
   readonly createdAt: string;
   /** Two during a webhook secret rotation. */
   readonly webhookSecrets: number;
@@ -110,9 +112,11 @@ export class TenantAdmin {
   ) {}
 
   /** A new tenant with its first API key and a webhook signing secret. */
-  async createTenant(input: { tenantId: string; name?: string }): Promise<CreatedTenant> {
+  async createTenant(input: { tenantId: string; name?: string; tier?: string }): Promise<CreatedTenant> {
     const { tenantId } = input;
     if (!TENANT_ID.test(tenantId)) throw new TenantAdminError(`tenant id "${tenantId}" must be 1-63 lowercase letters, digits and dashes`);
+    const tier = input.tier ?? DEFAULT_TENANT_TIER;
+    if (!TIER.test(tier)) throw new TenantAdminError(`tier "${tier}" must be 1-32 lowercase letters, digits and dashes`);
     const name = input.name?.trim() || tenantId;
     const webhookSecret = generateWebhookSecret();
     const created = await this.tenants.createTenant({
@@ -120,6 +124,7 @@ export class TenantAdmin {
       name,
       status: 'active',
       webhookSecrets: [webhookSecret],
+      tier,
       createdAt: this.now().toISOString(),
     });
     if (!created) throw new TenantAdminError(`tenant ${tenantId} already exists (add-key gives it another key)`);
@@ -146,6 +151,7 @@ export class TenantAdmin {
         tenantId: tenant.tenantId,
         name: tenant.name,
         status: tenant.status,
+        tier: tenant.tier ?? DEFAULT_TENANT_TIER,
         createdAt: tenant.createdAt,
         webhookSecrets: tenant.webhookSecrets.length,
         keys: keys

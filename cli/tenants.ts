@@ -10,7 +10,9 @@ import { TenantAdminError, type TenantListing } from './tenant-admin';
 const USAGE = `Usage: npm run tenants -- <command> [options]
 
 Commands:
-  create <tenantId> [--name <name>]   new tenant, its first API key and webhook secret (shown once)
+  create <tenantId> [--name <name>] [--tier <tier>]
+                                     new tenant (tier: a metrics dimension, default standard),
+                                     its first API key and webhook secret (shown once)
   add-key <tenantId>                  another API key for the tenant (shown once)
   list                                tenants and their API key ids
   disable-key <apiKeyId>              stop an API key
@@ -47,6 +49,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       allowPositionals: true,
       options: {
         name: { type: 'string' },
+        tier: { type: 'string' },
         stack: { type: 'string' },
         local: { type: 'boolean' },
         json: { type: 'boolean' },
@@ -77,7 +80,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     const { admin } = connection;
     switch (command) {
       case 'create': {
-        const created = await admin.createTenant({ tenantId: argument!, name: values.name });
+        const created = await admin.createTenant({ tenantId: argument!, name: values.name, tier: values.tier });
         out(
           [
             `Created tenant ${created.tenantId} (${created.name}) on ${describe(target)}.`,
@@ -166,7 +169,7 @@ function formatList(tenants: readonly TenantListing[]): string {
   return tenants
     .map((tenant) =>
       [
-        `${tenant.tenantId}  ${tenant.status}  "${tenant.name}"  since ${tenant.createdAt}${tenant.webhookSecrets > 1 ? '  (webhook secret rotation in progress)' : ''}`,
+        `${tenant.tenantId}  ${tenant.status}  ${tenant.tier}  "${tenant.name}"  since ${tenant.createdAt}${tenant.webhookSecrets > 1 ? '  (webhook secret rotation in progress)' : ''}`,
         ...(tenant.keys.length === 0 ? ['  no API keys'] : tenant.keys.map((key) => `  key ${key.apiKeyId}  ${key.status}  since ${key.createdAt}`)),
       ].join('\n'),
     )

@@ -9,12 +9,17 @@ import { isConditionalCheckFailed } from './errors';
 
 export type TenantStatus = 'active' | 'disabled';
 
+/** The tier of a tenant created without one. */
+export const DEFAULT_TENANT_TIER = 'standard';
+
 export interface Tenant {
   tenantId: string;
   name: string;
   status: TenantStatus;
   /** Webhook signing secrets, current first; during a rotation the previous one follows. */
   webhookSecrets: string[];
+  /** Service tier (e.g. `standard`, `premium`): a metrics dimension. @default DEFAULT_TENANT_TIER */
+  tier?: string;
   createdAt: string;
 }
 

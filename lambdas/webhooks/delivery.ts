@@ -21,7 +21,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { countJobs } from '../observability';
-import { SigningSecrets } from './signing-secrets';
+import { TenantProfiles } from '../store/tenant-profiles';
 import { parseWebhookMessage, type WebhookMessage } from '../queue/job-queue';
 import { MAX_SQS_DELAY_SECONDS } from '../resources';
 import type { ServiceContext } from '../service-context';
@@ -59,13 +59,13 @@ export class MalformedWebhookMessageError extends Error {
 }
 
 export class WebhookDeliverer {
-  private readonly secrets: SigningSecrets;
+  private readonly tenantProfiles: TenantProfiles;
 
   constructor(
     private readonly ctx: ServiceContext,
     private readonly options: WebhookHandlerOptions = {},
   ) {
-    this.secrets = new SigningSecrets(ctx.tenants, options.secretsTtlMs);
+    this.tenantProfiles = new TenantProfiles(ctx.tenants, options.secretsTtlMs);
   }
 
   /**
@@ -126,7 +126,7 @@ export class WebhookDeliverer {
 
   /** One signed POST; every way it can end becomes a TryOutcome (store errors aside). */
   private async tryOnce(url: string, eventId: string, body: string, tenantId: string): Promise<TryOutcome> {
-    const secrets = await this.secrets.of(tenantId);
+    const { secrets } = await this.tenantProfiles.of(tenantId);
     if (secrets.length === 0) return { kind: 'failed', statusCode: null, error: 'the tenant has no webhook signing secret', retryable: false };
     let signature;
     try {

@@ -21,7 +21,7 @@ import { countJobs, recordDuration, recordSeconds } from '../observability';
 import { parseJobMessage, type JobMessage } from '../queue/job-queue';
 import type { ServiceContext } from '../service-context';
 import { runAttempt } from './run-attempt';
-import { SigningSecrets } from '../webhooks/signing-secrets';
+import { TenantProfiles, type TenantProfile } from '../store/tenant-profiles';
 
 export interface WorkerOptions {
   /** Finds a job type by name. @default the registry (lambdas/job-types/registry.ts) */
@@ -55,11 +55,8 @@ export class UnparseableMessageError extends Error {
 
 export type WorkerHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
 
-/** QueueWaitSeconds' dimension. Tenants have no tiers yet: every tenant is `standard`. */
-const TENANT_TIER = 'standard';
-
 export class JobWorker {
-  private readonly secrets: SigningSecrets;
+  private readonly tenantProfiles: TenantProfiles;
   private readonly jobTypes: (type: string) => JobType<unknown> | undefined;
   private readonly random: () => number;
 
@@ -67,7 +64,7 @@ export class JobWorker {
     private readonly ctx: ServiceContext,
     options: WorkerOptions = {},
   ) {
-    this.secrets = new SigningSecrets(ctx.tenants);
+    this.tenantProfiles = new TenantProfiles(ctx.tenants);
     this.jobTypes = options.jobTypes ?? getJobType;
     this.random = options.random ?? Math.random;
   }
@@ -98,7 +95,7 @@ export class JobWorker {
       throw new UnparseableMessageError('not a jobs-queue message');
     }
     // Read before the claim: a failure here leaves the job untouched and the message for another try.
-    const signingSecrets = await this.secrets.of(message.tenantId);
+    const tenant = await this.tenantProfiles.of(message.tenantId);
 
     let before: Job | undefined;
     const leaseMs = this.jobTimeoutMs + LEASE_MARGIN_MS;
@@ -124,14 +121,14 @@ export class JobWorker {
         return 'lease-expired-fatal';
       }
       case 'claimed':
-        return this.runClaimed(claimed.job, before, signingSecrets, remainingMs, claimed.lostAttempt);
+        return this.runClaimed(claimed.job, before, tenant, remainingMs, claimed.lostAttempt);
     }
   }
 
   private async runClaimed(
     job: Job,
     before: Job | undefined,
-    signingSecrets: readonly string[],
+    tenant: TenantProfile,
     remainingMs: number | undefined,
     lostAttempt: number | undefined,
   ): Promise<MessageOutcome> {
@@ -142,7 +139,7 @@ export class JobWorker {
     if (lostAttempt !== undefined) logger.warn('took over a job whose lease expired', { lostAttempt });
     if (attempt === 1 && before) {
       const dueMs = Math.max(Date.parse(before.createdAt), Date.parse(before.nextRunAt ?? before.createdAt));
-      recordSeconds(this.ctx.metrics, 'QueueWaitSeconds', Math.max(0, this.ctx.now() - dueMs) / 1000, { tenantTier: TENANT_TIER });
+      recordSeconds(this.ctx.metrics, 'QueueWaitSeconds', Math.max(0, this.ctx.now() - dueMs) / 1000, { tenantTier: tenant.tier });
     }
 
     const timeoutMs = Math.max(1, Math.min(this.jobTimeoutMs, (remainingMs ?? Infinity) - LEASE_MARGIN_MS));
@@ -156,7 +153,7 @@ export class JobWorker {
             jobId: job.jobId,
             tenantId: job.tenantId,
             attempt,
-            signingSecrets,
+            signingSecrets: tenant.secrets,
             allowPrivateTargets: this.ctx.config.allowPrivateTargets,
             outboxDir: this.ctx.config.outboxDir,
             emailFrom: this.ctx.config.emailFrom,

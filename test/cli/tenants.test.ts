@@ -126,7 +126,7 @@ describe('a second tenant, created by the CLI', () => {
   test('list: every tenant with its key ids and their states, no secrets', async () => {
     const tenants = await admin.list();
     const listed = tenants.find((t) => t.tenantId === 'acme')!;
-    expect(listed).toMatchObject({ name: 'Acme Corp', status: 'active', webhookSecrets: 1 });
+    expect(listed).toMatchObject({ name: 'Acme Corp', status: 'active', tier: 'standard', webhookSecrets: 1 });
     expect(listed.keys.map((key) => key.status).sort()).toEqual(['active', 'active', 'disabled', 'disabled']);
     expect(tenants.map((t) => t.tenantId)).toContain(twin.dev.tenantId);
     expect(JSON.stringify(tenants)).not.toMatch(/whsec_|jobs_|keyHash/);
@@ -143,6 +143,7 @@ describe('a second tenant, created by the CLI', () => {
   test('refuses a duplicate tenant, a malformed id, and unknown tenants and keys', async () => {
     await expect(admin.createTenant({ tenantId: 'acme' })).rejects.toThrow(/already exists/);
     await expect(admin.createTenant({ tenantId: 'Acme Corp' })).rejects.toThrow(TenantAdminError);
+    await expect(admin.createTenant({ tenantId: 'zeta', tier: 'Gold Plus' })).rejects.toThrow(/tier/);
     await expect(admin.addKey('nobody')).rejects.toThrow(/no tenant nobody/);
     await expect(admin.disableKey('local-nope')).rejects.toThrow(/no API key with id local-nope/);
     await expect(admin.rotateSecret('nobody')).rejects.toThrow(/no tenant nobody/);
@@ -159,8 +160,9 @@ describe('the command line', () => {
   };
 
   test('create prints the key and the secret once; the key works over HTTP', async () => {
-    const { code, stdout } = await run('create', 'beta', '--name', 'Beta Ltd');
+    const { code, stdout } = await run('create', 'beta', '--name', 'Beta Ltd', '--tier', 'premium');
     expect(code).toBe(0);
+    expect((await twin.context.tenants.getTenant('beta'))!.tier).toBe('premium');
     const apiKey = /API key {9}(\S+)/.exec(stdout)![1]!;
     expect(stdout.split(apiKey)).toHaveLength(2);
     expect(stdout).toMatch(/webhook secret {2}whsec_/);
@@ -185,8 +187,8 @@ describe('the command line', () => {
 
   test('`npm run tenants` (tsx cli/tenants.ts) lists the tenants', async () => {
     const { stdout } = await promisify(execFile)(join(process.cwd(), 'node_modules/.bin/tsx'), ['cli/tenants.ts', 'list'], { env: env(), timeout: 20_000 });
-    expect(stdout).toMatch(/^acme {2}active {2}"Acme Corp"/m);
-    expect(stdout).toMatch(/^beta {2}active/m);
+    expect(stdout).toMatch(/^acme {2}active {2}standard {2}"Acme Corp"/m);
+    expect(stdout).toMatch(/^beta {2}active {2}premium/m);
   }, 30_000);
 });
 
