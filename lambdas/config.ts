@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { TABLE_NAME, USAGE_PLAN } from './resources';
+import { isWebhookSecret } from './webhooks/signer';
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])
@@ -21,7 +22,7 @@ const ConfigSchema = z.object({
   JOBS_DATA_DIR: z.string().min(1).default('.data'),
   JOBS_IN_MEMORY: bool.default(false),
   JOBS_DEV_API_KEY: z.string().regex(/^[\x21-\x7e]{20,128}$/, '20..128 visible ASCII characters').optional(),
-  JOBS_DEV_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{32,}$/, 'whsec_ followed by base64 of 24+ bytes').optional(),
+  JOBS_DEV_WEBHOOK_SECRET: z.string().refine(isWebhookSecret, 'whsec_ followed by standard base64 of 24 to 64 bytes').optional(),
   JOBS_DEV_TENANT: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes').default('dev'),
   RETENTION_DAYS: int(1, 365).default(7),
   DEFAULT_MAX_ATTEMPTS: int(1, 25).default(5),

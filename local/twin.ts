@@ -122,7 +122,9 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     if (dataDir) {
       // Where tools (the tenants CLI) find this twin while it runs.
       const twinInfo = { apiUrl: gateway.url, dynamodbUrl: dynamodb.url, sqsUrl: sqs.url, tableName: config.tableName };
-      writeFileSync(join(dataDir, 'twin.json'), `${JSON.stringify(twinInfo, null, 2)}\n`);
+      const twinFile = join(dataDir, 'twin.json');
+      writeFileSync(twinFile, `${JSON.stringify(twinInfo, null, 2)}\n`);
+      closers.push(async () => rmSync(twinFile, { force: true }));
     }
 
     return {

@@ -54,7 +54,9 @@ function problemResponses(ctx: ServiceContext): MiddlewareObj<APIGatewayProxyEve
         request.response = renderProblem(error, requestId);
         return;
       }
-      ctx.logger.error('unhandled error', { requestId, error: error as Error });
+      // Name and stack frames only: an error's message may quote request data (SPEC §11).
+      const frames = (error as Error)?.stack?.split('\n').slice(1, 8).join('\n');
+      ctx.logger.error('unhandled error', { requestId, errorName: (error as Error)?.name, frames });
       request.response = renderProblem(new HttpProblem(500, 'internal_error', 'An internal error occurred.'), requestId);
     },
   };
@@ -77,12 +79,9 @@ export function createApiHandler(ctx: ServiceContext): Handler {
     if ((request.rawBody?.length ?? 0) > MAX_BODY_BYTES) {
       throw new HttpProblem(413, 'payload_too_large', `The request body is over ${MAX_BODY_BYTES} bytes.`);
     }
-    ctx.logger.appendKeys({ tenantId: tenantId || undefined, requestId: request.requestId });
-    try {
-      return render(await handler(ctx, request, tenantId), request.requestId);
-    } finally {
-      ctx.logger.resetKeys();
-    }
+    // A logger of this request's own: on the twin one process serves many requests at once.
+    const logger = ctx.logger.createChild({ persistentKeys: { requestId: request.requestId, ...(tenantId ? { tenantId } : {}) } });
+    return render(await handler({ ...ctx, logger }, request, tenantId), request.requestId);
   }
 
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>().use(problemResponses(ctx)).handler(route) as unknown as Handler;

@@ -71,18 +71,24 @@ const postBatch: RouteHandler = async (ctx, request, tenantId) => {
   const work = async () => {
     while (next < items.length) {
       const index = next++;
-      const { idempotencyKey, ...submission } = items[index]!;
       try {
+        const item = items[index];
+        const isObject = typeof item === 'object' && item !== null && !Array.isArray(item);
+        // A non-object item goes to prepareJob as it is, which answers invalid_json for it.
+        const { idempotencyKey, ...submission } = isObject ? (item as Record<string, unknown>) : { idempotencyKey: undefined };
         if (idempotencyKey !== undefined && typeof idempotencyKey !== 'string') {
           throw new HttpProblem(400, 'invalid_idempotency_key', 'idempotencyKey must be a string of 1..255 visible ASCII characters.');
         }
-        const prepared = prepareJob(ctx, tenantId, submission, idempotencyKey);
+        const prepared = prepareJob(ctx, tenantId, isObject ? submission : item, idempotencyKey);
         const submitted = await createPreparedJob(ctx, prepared);
         if (submitted.status === 202) created.push(prepared);
         results[index] = { status: submitted.status, job: toJobView(submitted.job, { withPayload: true }) };
       } catch (error) {
-        if (!(error instanceof HttpProblem)) throw error;
-        results[index] = { status: error.status, error: problemDocument(error, request.requestId) };
+        // Items are independent: an unexpected failure of one is that item's 500, not the batch's.
+        const problem =
+          error instanceof HttpProblem ? error : new HttpProblem(500, 'internal_error', 'An internal error occurred.');
+        if (!(error instanceof HttpProblem)) ctx.logger.error('batch item failed', { requestId: request.requestId, item: index, errorName: (error as Error).name });
+        results[index] = { status: problem.status, error: problemDocument(problem, request.requestId) };
       }
     }
   };

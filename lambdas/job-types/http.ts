@@ -82,7 +82,8 @@ const HeadersSchema = z.record(z.string(), z.string()).superRefine((headers, ctx
 
 export const HttpPayloadSchema = z
   .strictObject({
-    url: z.string().min(1).max(2048).describe('Target URL (https; see the URL rules).'),
+    // Length and the other URL rules: the URL guard at submit (invalid_target_url).
+    url: z.string().min(1).describe('Target URL (https; see the URL rules).'),
     method: z.enum(HTTP_METHODS).optional().meta({ default: DEFAULT_METHOD }),
     headers: HeadersSchema.optional().describe('Extra request headers (no hop-by-hop, host or service headers).'),
     body: z

@@ -11,7 +11,8 @@ export const JobSubmissionSchema = z
   .strictObject({
     type: z.string().min(1).max(64),
     payload: z.record(z.string(), z.unknown()),
-    webhookUrl: z.string().min(1).max(4096).optional(),
+    // Length and the other URL rules are checked by the URL guard (invalid_webhook_url).
+    webhookUrl: z.string().min(1).optional(),
     maxAttempts: z.number().int().min(1).max(25).optional(),
     runAt: z.iso.datetime({ offset: true }).optional(),
     delaySeconds: z.number().int().min(0).max(MAX_RUN_AHEAD_SECONDS).optional(),
@@ -26,7 +27,8 @@ export type JobSubmission = z.infer<typeof JobSubmissionSchema>;
 export const BatchItemSchema = z.object({ idempotencyKey: z.unknown().optional() }).loose();
 
 export const BatchSubmissionSchema = z.strictObject({
-  jobs: z.array(z.record(z.string(), z.unknown())).min(1).max(100),
+  // Each item is judged on its own (a non-object item is that item's invalid_json).
+  jobs: z.array(z.unknown()).min(1).max(100),
 });
 
 /** SPEC §3: 1..255 visible ASCII characters (0x21–0x7E). */
@@ -49,6 +51,39 @@ export function fieldProblems(error: z.ZodError, prefix = ''): FieldProblem[] {
     }
     return { path: path || '(body)', message: issue.message };
   });
+}
+
+/** DynamoDB nests at most 32 levels; the payload sits one level down on the job item. */
+const MAX_PAYLOAD_DEPTH = 30;
+/** DynamoDB numbers: magnitudes from 1e-130; beyond ±2^53 JavaScript cannot hold them exactly. */
+const SMALLEST_MAGNITUDE = 1e-130;
+
+/**
+ * What JSON allows but a job cannot store faithfully: numbers JavaScript or
+ * DynamoDB cannot represent exactly, nesting deeper than DynamoDB allows, empty
+ * or reserved keys. Each is the client's mistake (`validation_failed`), found
+ * before anything is written.
+ */
+export function unstorableValues(value: unknown, path: string, depth = 0): FieldProblem[] {
+  if (typeof value === 'number') {
+    const magnitude = Math.abs(value);
+    if (magnitude > Number.MAX_SAFE_INTEGER) return [{ path, message: `number out of range (at most ±${Number.MAX_SAFE_INTEGER}); send it as a string` }];
+    if (magnitude !== 0 && magnitude < SMALLEST_MAGNITUDE) return [{ path, message: 'number too small to store; send it as a string' }];
+    return [];
+  }
+  if (typeof value !== 'object' || value === null) return [];
+  if (depth >= MAX_PAYLOAD_DEPTH) return [{ path, message: `nested more than ${MAX_PAYLOAD_DEPTH} levels deep` }];
+  const problems: FieldProblem[] = [];
+  const entries: Array<[string, unknown]> = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
+  for (const [key, child] of entries) {
+    if (!Array.isArray(value) && (key === '' || key === '__proto__')) {
+      problems.push({ path, message: key === '' ? 'empty keys cannot be stored' : 'the key "__proto__" is reserved' });
+      continue;
+    }
+    problems.push(...unstorableValues(child, `${path}.${key}`, depth + 1));
+    if (problems.length >= 10) break;
+  }
+  return problems;
 }
 
 /** When a submission asks to run (epoch ms), or a validation message. */

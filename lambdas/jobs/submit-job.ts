@@ -10,7 +10,7 @@ import { checkUrlStatic } from '../webhooks/url-guard';
 import { expiryOf, type Job } from './job';
 import { jobIdFor } from './job-id';
 import { payloadHash } from './payload-hash';
-import { fieldProblems, isValidIdempotencyKey, JobSubmissionSchema, resolveRunAt } from './submission';
+import { fieldProblems, isValidIdempotencyKey, JobSubmissionSchema, resolveRunAt, unstorableValues } from './submission';
 import { isDueForDispatch } from './sweep';
 
 export interface Submitted {
@@ -48,6 +48,10 @@ export function prepareJob(
   const nowMs = ctx.now();
   const when = resolveRunAt(submission, nowMs);
   if ('problem' in when) throw validationFailed([{ ...when.problem, path: [pathPrefix, when.problem.path].filter(Boolean).join('.') }]);
+
+  // The payload as parsed from JSON, not as zod rebuilt it (which drops a `__proto__` key).
+  const unstorable = unstorableValues((body as Record<string, unknown>).payload, [pathPrefix, 'payload'].filter(Boolean).join('.'));
+  if (unstorable.length > 0) throw validationFailed(unstorable);
 
   const jobType = getJobType(submission.type);
   if (!jobType) throw new HttpProblem(400, 'unknown_job_type', `Unknown job type "${submission.type.slice(0, 64)}".`);

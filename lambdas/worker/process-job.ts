@@ -134,8 +134,6 @@ export class JobWorker {
   ): Promise<MessageOutcome> {
     const attempt = job.attempts;
     const logger = this.ctx.logger.createChild({ persistentKeys: { ...this.keysOf(job), attempt } });
-    // Keys another handler appended for its own request (the twin shares one logger) are not this job's.
-    logger.resetKeys();
     if (lostAttempt !== undefined) logger.warn('took over a job whose lease expired', { lostAttempt });
     if (attempt === 1 && before) {
       const dueMs = Math.max(Date.parse(before.createdAt), Date.parse(before.nextRunAt ?? before.createdAt));

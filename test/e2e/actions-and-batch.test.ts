@@ -101,13 +101,20 @@ describe('POST /v1/jobs/batch (SPEC §3.7)', () => {
     ['an empty list', { jobs: [] }],
     ['more than 100 items', { jobs: Array.from({ length: 101 }, () => farAway()) }],
     ['no jobs field', { items: [] }],
-    ['items that are not objects', { jobs: [1, 2] }],
   ])('answers a plain 400 for %s, creating nothing', async (_name, body) => {
     const before = await api('GET', '/v1/jobs?status=queued&limit=100');
     const result = await api('POST', '/v1/jobs/batch', { body });
     expectCode(result, 400, 'validation_failed');
     const after = await api('GET', '/v1/jobs?status=queued&limit=100');
     expect(after.body.items.length).toBe(before.body.items.length);
+  });
+
+  it('answers invalid_json for an item that is not an object, and takes the others', async () => {
+    const result = await api('POST', '/v1/jobs/batch', { body: { jobs: [1, farAway({ ok: true }), 'x', [farAway()]] } });
+    expect(result.status).toBe(200);
+    expect(result.body.items.map((i: { status: number }) => i.status)).toEqual([400, 202, 400, 400]);
+    expect(result.body.items[0].error.code).toBe('invalid_json');
+    expect(result.body.items[3].error.code).toBe('invalid_json');
   });
 
   it('creates 100 jobs in one call', async () => {

@@ -34,6 +34,7 @@ describe('loadConfig (SPEC §12)', () => {
     ['DEFAULT_MAX_ATTEMPTS', '26'],
     ['WEBHOOK_RETRY_SCHEDULE', '5,,30'],
     ['JOBS_DEV_WEBHOOK_SECRET', 'not-a-secret'],
+    ['JOBS_DEV_WEBHOOK_SECRET', `whsec_${'A'.repeat(33)}`],
     ['JOBS_DEV_API_KEY', 'short'],
     ['JOBS_QUEUE_URL', 'not a url'],
   ])('stops on a bad %s=%s, naming the variable', (name, value) => {

@@ -22,7 +22,6 @@ describe('http payload', () => {
 
   it.each<[string, Record<string, unknown>, string]>([
     ['no url', {}, 'url'],
-    ['a URL longer than 2048', { url: `https://example.com/${'a'.repeat(2040)}` }, 'url'],
     ['a bad method', { url: 'https://example.com', method: 'HEAD' }, 'method'],
     ['a lower-case method', { url: 'https://example.com', method: 'post' }, 'method'],
     ['timeoutSeconds 0', { url: 'https://example.com', timeoutSeconds: 0 }, 'timeoutSeconds'],
