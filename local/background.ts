@@ -9,8 +9,10 @@
  * - DynamoDB's TTL deletion, which dynalite lacks.
  *
  * `stop()` stops the timers first (no new scheduler run, no new sweep), then the
- * pollers: they stop receiving, give running batches a grace period to finish,
- * and hand back what is still in flight (visibility 0) for the next start.
+ * pollers: they stop receiving and give running batches a grace period to
+ * finish; attempts still running then are interrupted and their jobs handed back
+ * uncounted (waiting again, with a fresh message), and any message still in
+ * flight is released (visibility 0) for the next start.
  */
 import { JOBS_QUEUE, WEBHOOKS_QUEUE } from '../lambdas/resources';
 import { createSchedulerHandler, type DispatchReport } from '../lambdas/scheduler/dispatch-due-jobs';
@@ -43,6 +45,8 @@ const SHUTDOWN_GRACE_MS = 3000;
 export function startBackground(context: ServiceContext): Background {
   const { config, logger } = context;
   const stopping = new AbortController();
+  /** Aborted when the shutdown grace ends: attempts still running stop and hand their jobs back. */
+  const interruptAttempts = new AbortController();
   const pollers: SqsEventSource[] = [];
 
   // ── SQS event source mappings ────────────────────────────────────────────
@@ -51,7 +55,7 @@ export function startBackground(context: ServiceContext): Background {
       name: 'worker',
       sqs: context.sqs,
       queueUrl: requireUrl(config.jobsQueueUrl, 'JOBS_QUEUE_URL'),
-      handler: createWorkerHandler(context),
+      handler: createWorkerHandler(context, { stop: interruptAttempts.signal }),
       batchSize: JOBS_QUEUE.batchSize,
       maxConcurrency: WORKER_CONCURRENCY,
       // Room for a whole attempt plus the writes around it, as the Lambda's timeout leaves on AWS.
@@ -126,7 +130,7 @@ export function startBackground(context: ServiceContext): Background {
         clearTimeout(schedulerTimer);
         clearInterval(ttlTimer);
         await Promise.all([lastRun, ttlSweep]);
-        await Promise.all(pollers.map((poller) => poller.stop(SHUTDOWN_GRACE_MS)));
+        await Promise.all(pollers.map((poller) => poller.stop({ graceMs: SHUTDOWN_GRACE_MS, interrupt: () => interruptAttempts.abort() })));
       })();
       return stopped;
     },

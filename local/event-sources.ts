@@ -29,9 +29,22 @@ export interface SqsEventSourceOptions {
   readonly logger: Logger;
 }
 
+export interface StopOptions {
+  /** How long running batches get to finish. @default 3000 */
+  readonly graceMs?: number;
+  /**
+   * Called when the grace period ends with batches still running (e.g. to abort
+   * their attempts so the handler hands the jobs back); they then get `settleMs`
+   * more to return before their messages are released.
+   */
+  readonly interrupt?: () => void;
+  /** @default 2000 */
+  readonly settleMs?: number;
+}
+
 export interface SqsEventSource {
-  /** Stops receiving; waits up to `graceMs` for running batches, then releases what is left. */
-  stop(graceMs?: number): Promise<void>;
+  /** Stops receiving; lets running batches finish (or interrupts them), then releases what is left. */
+  stop(options?: StopOptions): Promise<void>;
 }
 
 const LONG_POLL_SECONDS = 2;
@@ -134,14 +147,24 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
   const pollers = Array.from({ length: options.maxConcurrency }, () => poll());
 
   return {
-    async stop(graceMs = 3000) {
+    async stop({ graceMs = 3000, interrupt, settleMs = 2000 }: StopOptions = {}) {
       stopping = true;
       abort.abort();
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.all(pollers), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
-      clearTimeout(timer);
-      // Batches still running past the grace period: hand their messages back to the queue now.
+      const allDone = Promise.all(pollers);
+      await within(allDone, graceMs);
+      if (inFlight.size > 0 && interrupt) {
+        interrupt();
+        await within(allDone, settleMs);
+      }
+      // Batches still running now: hand their messages back to the queue.
       await release([...inFlight.values()]);
     },
   };
+}
+
+/** Waits for `promise`, but no longer than `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

@@ -174,6 +174,29 @@ export function finishAttempt(
   return { write: waiting, result: { outcome: 'retry', job: waiting } };
 }
 
+/**
+ * Hands a running attempt back without counting it (the local twin shutting
+ * down mid-attempt): the job waits again, due now, and the caller re-sends its
+ * message. Fenced like finishAttempt; the handler may have had effects, which the
+ * target can recognise by the job's stable Idempotency-Key.
+ */
+export function releaseAttempt(job: Job | undefined, attempt: number, t: Timing): Decision<{ released: boolean }> {
+  if (!job || job.status !== 'running' || job.attempts !== attempt) return { result: { released: false } };
+  const waiting = touched(
+    {
+      ...job,
+      status: attempt > 1 ? 'retry' : 'queued',
+      attempts: attempt - 1,
+      leaseUntilMs: null,
+      nextRunAt: iso(t.nowMs),
+      dispatched: true,
+      history: job.history.filter((a) => a.attempt !== attempt),
+    },
+    t,
+  );
+  return { write: waiting, result: { released: true } };
+}
+
 // ---------------------------------------------------------------------------
 // API actions (SPEC §3.5). Each answers with the state it found when it cannot act.
 

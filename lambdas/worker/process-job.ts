@@ -16,11 +16,11 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { getJobType } from '../job-types/registry';
 import type { JobType } from '../job-types/job-type';
 import type { Job } from '../jobs/job';
-import { claim, finishAttempt, LEASE_MARGIN_MS, type AttemptOutcome, type FinishResult, type Timing } from '../jobs/transitions';
+import { claim, finishAttempt, LEASE_MARGIN_MS, releaseAttempt, type AttemptOutcome, type FinishResult, type Timing } from '../jobs/transitions';
 import { countJobs, recordDuration, recordSeconds } from '../observability';
 import { parseJobMessage, type JobMessage } from '../queue/job-queue';
 import type { ServiceContext } from '../service-context';
-import { runAttempt } from './run-attempt';
+import { runAttempt, type Interrupted } from './run-attempt';
 import { TenantProfiles, type TenantProfile } from '../store/tenant-profiles';
 
 export interface WorkerOptions {
@@ -28,6 +28,8 @@ export interface WorkerOptions {
   readonly jobTypes?: (type: string) => JobType<unknown> | undefined;
   /** Draws the backoff's jitter, in [0, 1). @default Math.random */
   readonly random?: () => number;
+  /** Aborted when the process shuts down: running attempts stop and their jobs are handed back. */
+  readonly stop?: AbortSignal;
 }
 
 /** How one message ended; the handler deletes the message for all of them (a thrown error keeps it). */
@@ -47,7 +49,9 @@ export type MessageOutcome =
   | 'retry'
   | 'fatal'
   /** The attempt ran but the job had moved on (its lease expired and it was taken over): outcome discarded. */
-  | 'lost';
+  | 'lost'
+  /** Shutdown stopped the attempt; the job waits again, the attempt uncounted. */
+  | 'released';
 
 export class UnparseableMessageError extends Error {
   override name = 'UnparseableMessageError';
@@ -59,6 +63,7 @@ export class JobWorker {
   private readonly tenantProfiles: TenantProfiles;
   private readonly jobTypes: (type: string) => JobType<unknown> | undefined;
   private readonly random: () => number;
+  private readonly stop: AbortSignal | undefined;
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -67,6 +72,7 @@ export class JobWorker {
     this.tenantProfiles = new TenantProfiles(ctx.tenants);
     this.jobTypes = options.jobTypes ?? getJobType;
     this.random = options.random ?? Math.random;
+    this.stop = options.stop;
   }
 
   private get jobTimeoutMs(): number {
@@ -143,7 +149,7 @@ export class JobWorker {
     const timeoutMs = Math.max(1, Math.min(this.jobTimeoutMs, (remainingMs ?? Infinity) - LEASE_MARGIN_MS));
     const startedAt = Date.now();
     const jobType = this.jobTypes(job.type);
-    const outcome: AttemptOutcome = jobType
+    const outcome: AttemptOutcome | Interrupted = jobType
       ? await runAttempt(
           jobType,
           job.payload,
@@ -157,10 +163,11 @@ export class JobWorker {
             emailFrom: this.ctx.config.emailFrom,
             logger,
           },
-          { timeoutMs, backoff: this.backoffPolicy(), random: this.random },
+          { timeoutMs, backoff: this.backoffPolicy(), random: this.random, stop: this.stop },
         )
       : { kind: 'fatal', error: `unknown job type "${job.type}"` };
     const durationMs = Date.now() - startedAt;
+    if (outcome.kind === 'interrupted') return this.release(job, attempt, logger);
     recordDuration(this.ctx.metrics, 'AttemptDuration', job.type, durationMs);
 
     const finished = await this.finish(job, attempt, outcome);
@@ -194,6 +201,22 @@ export class JobWorker {
     const decision = finishAttempt(claimed, attempt, outcome, this.lookaheadMs, this.timing());
     if ('write' in decision && (await this.ctx.jobs.replace(decision.write, claimed.version))) return decision.result;
     return this.ctx.jobs.transition(claimed, (current) => finishAttempt(current, attempt, outcome, this.lookaheadMs, this.timing()));
+  }
+
+  /**
+   * Shutdown stopped the attempt: hand the job back uncounted, due now, with a
+   * fresh message (if the send fails, the sweep index dispatches it).
+   */
+  private async release(job: Job, attempt: number, logger: ServiceContext['logger']): Promise<MessageOutcome> {
+    const { released } = await this.ctx.jobs.transition(job, (current) => releaseAttempt(current, attempt, this.timing()));
+    if (!released) return 'lost';
+    logger.info('attempt interrupted by shutdown; job handed back');
+    try {
+      await this.ctx.jobsQueue.send({ message: { tenantId: job.tenantId, jobId: job.jobId } });
+    } catch (error) {
+      logger.warn('release enqueue failed; the sweep index will dispatch it', { error: (error as Error).message });
+    }
+    return 'released';
   }
 
   private backoffPolicy() {

@@ -11,6 +11,12 @@ import type { AttemptOutcome } from '../jobs/transitions';
 
 export interface AttemptSettings {
   readonly timeoutMs: number;
+  /**
+   * Aborted when the process is shutting down (the local twin's Ctrl-C): the
+   * attempt stops and is `interrupted`, so the caller can hand the job back
+   * rather than burn an attempt. (On AWS the function's own timeout plays this part.)
+   */
+  readonly stop?: AbortSignal;
   readonly backoff: BackoffPolicy;
   /** Draws the backoff's jitter, in [0, 1). @default Math.random */
   readonly random?: () => number;
@@ -19,36 +25,51 @@ export interface AttemptSettings {
 /** What the handler needs besides the payload, minus what this module supplies (signal, timeout). */
 export type AttemptContext = Omit<JobContext, 'signal' | 'timeoutMs'>;
 
+/** The attempt was stopped by a shutdown before its handler finished; it does not count. */
+export interface Interrupted {
+  kind: 'interrupted';
+}
+
 export async function runAttempt(
   jobType: JobType<unknown>,
   payload: unknown,
   context: AttemptContext,
   settings: AttemptSettings,
-): Promise<AttemptOutcome> {
+): Promise<AttemptOutcome | Interrupted> {
   const parsed = jobType.schema.safeParse(payload);
   if (!parsed.success) {
     // Validated at submit; a payload that no longer fits its type (the type changed) can never run.
     return { kind: 'fatal', error: `payload no longer matches the ${jobType.type} schema` };
   }
+  if (settings.stop?.aborted) return { kind: 'interrupted' };
   const abort = new AbortController();
   const timeoutError = new JobTimeoutError(`attempt timed out after ${formatSeconds(settings.timeoutMs)}`);
+  const interruption = new Error('interrupted by shutdown');
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
+  let onStop: (() => void) | undefined;
+  const ended = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       abort.abort(timeoutError);
       reject(timeoutError);
     }, settings.timeoutMs);
+    onStop = () => {
+      abort.abort(interruption);
+      reject(interruption);
+    };
+    settings.stop?.addEventListener('abort', onStop, { once: true });
   });
   try {
     const result = await Promise.race([
       jobType.handle(parsed.data, { ...context, signal: abort.signal, timeoutMs: settings.timeoutMs }),
-      timedOut,
+      ended,
     ]);
     return { kind: 'succeeded', result };
   } catch (error) {
+    if (error === interruption || (abort.signal.reason === interruption && settings.stop?.aborted)) return { kind: 'interrupted' };
     return failureOutcome(error, context.attempt, settings);
   } finally {
     clearTimeout(timer);
+    if (onStop) settings.stop?.removeEventListener('abort', onStop);
   }
 }
 

@@ -9,6 +9,7 @@ import {
   erase,
   finishAttempt,
   redeliverWebhook,
+  releaseAttempt,
   retry,
   type AttemptOutcome,
   type Timing,
@@ -256,5 +257,29 @@ describe('redeliverWebhook (SPEC §3.5)', () => {
   it('refuses a job that is not terminal or has no webhookUrl', () => {
     expect(redeliverWebhook(jobFactory(NOW, { webhookUrl: 'https://hooks.example.com/x' }), t()).result.ok).toBe(false);
     expect(redeliverWebhook(written(finishAttempt(runningJob(), 1, { kind: 'succeeded', result: 1 }, LOOKAHEAD_MS, t())), t()).result.ok).toBe(false);
+  });
+});
+
+describe('releaseAttempt (shutdown mid-attempt)', () => {
+  it('hands the running attempt back uncounted: waiting, due now, dispatched, its record gone', () => {
+    const running = runningJob();
+    const released = written(releaseAttempt(running, 1, t(NOW + 500)));
+    expect(released).toMatchObject({ status: 'queued', attempts: 0, leaseUntilMs: null, nextRunAt: iso(NOW + 500), dispatched: true });
+    expect(released.history).toEqual([]);
+  });
+
+  it('keeps earlier attempts and waits as retry after a failed one', () => {
+    const failed = written(finishAttempt(runningJob(), 1, { kind: 'retryable', error: 'HTTP 503 from target', delayMs: 1000 }, LOOKAHEAD_MS, t()));
+    const second = written(claim(failed, LEASE_MS, t(NOW + 2000)));
+    const released = written(releaseAttempt(second, 2, t(NOW + 3000)));
+    expect(released).toMatchObject({ status: 'retry', attempts: 1 });
+    expect(released.history.map((a) => [a.attempt, a.status])).toEqual([[1, 'failed']]);
+  });
+
+  it.each<[string, (job: Job) => Job]>([
+    ['another attempt', (job) => ({ ...job, attempts: 2 })],
+    ['a finished job', (job) => ({ ...job, status: 'succeeded' })],
+  ])('does nothing for %s (fenced by the attempt number)', (_name, change) => {
+    expect(releaseAttempt(change(runningJob()), 1, t())).toEqual({ result: { released: false } });
   });
 });
