@@ -96,7 +96,14 @@ export interface Job {
   lastError: string | null;
   history: Attempt[];
   webhook: WebhookState;
+  /** The event being delivered (or the last one, once delivered or failed). */
   webhookEvent: WebhookEvent | null;
+  /**
+   * Terminal events created while an earlier one was still pending (the job was
+   * re-run by the retry route and finished again): each is delivered, in order,
+   * after the one before it is delivered or has failed.
+   */
+  webhookBacklog?: WebhookEvent[];
   /**
    * Whether a message for the job's current wait (or its pending webhook) has been
    * handed to SQS. Decides where the job sits on the sweep index.
@@ -110,6 +117,9 @@ export interface Job {
   /** Optimistic-concurrency version: every transition is a write conditional on it. */
   version: number;
 }
+
+/** Events waiting behind a pending one; beyond this the oldest waiting ones are dropped. */
+export const WEBHOOK_BACKLOG_LIMIT = 10;
 
 /** Attempts kept on a job (SPEC §7). */
 export const ATTEMPT_HISTORY_LIMIT = 50;

@@ -15,22 +15,33 @@ export interface SweepSettings {
 
 /** Epoch ms at which the scheduler should look at this job, or null (not on the index). */
 export function sweepAtOf(job: Job, settings: SweepSettings): number | null {
+  const pendingEvent = job.webhook.status === 'pending' ? job.webhookEvent : null;
+  const nextTry = pendingEvent ? (pendingEvent.nextAttemptAt ?? Date.parse(job.updatedAt)) : null;
   switch (job.status) {
     case 'queued':
     case 'retry': {
       const runAt = Date.parse(job.nextRunAt ?? job.updatedAt);
-      return job.dispatched ? runAt + settings.staleAfterMs : runAt - settings.lookaheadMs;
+      return earliest(job.dispatched ? runAt + settings.staleAfterMs : runAt - settings.lookaheadMs, webhookWhileRunning(nextTry, settings));
     }
     case 'running':
-      return job.leaseUntilMs ?? Date.parse(job.updatedAt);
+      return earliest(job.leaseUntilMs ?? Date.parse(job.updatedAt), webhookWhileRunning(nextTry, settings));
     default:
-      if (job.webhook.status === 'pending' && job.webhookEvent) {
-        const next = job.webhookEvent.nextAttemptAt ?? Date.parse(job.updatedAt);
-        // An event already handed to the webhooks queue is looked at again only if its delivery stalls.
-        return job.dispatched ? next + settings.staleAfterMs : next;
-      }
-      return null;
+      if (nextTry === null) return null;
+      // An event already handed to the webhooks queue is looked at again only if its delivery stalls.
+      return job.dispatched ? nextTry + settings.staleAfterMs : nextTry;
   }
+}
+
+/**
+ * An earlier event still being delivered while the job runs again (retry route):
+ * its tries went to SQS or wait here; looked at once they should have happened.
+ */
+function webhookWhileRunning(nextTry: number | null, settings: SweepSettings): number | null {
+  return nextTry === null ? null : nextTry + settings.staleAfterMs;
+}
+
+function earliest(a: number, b: number | null): number {
+  return b === null ? a : Math.min(a, b);
 }
 
 /** Spreads the sweep index over a few partitions: a stable shard per job. */

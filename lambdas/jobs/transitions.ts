@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Decision } from '../store/job-store';
 import {
   ATTEMPT_HISTORY_LIMIT,
+  WEBHOOK_BACKLOG_LIMIT,
   boundError,
   boundResult,
   expiryOf,
@@ -57,19 +58,25 @@ function endRunningAttempt(job: Job, status: 'failed' | 'succeeded', error: stri
  * The terminal state, with a new webhook event when the job has a `webhookUrl`
  * (created in this same write, so a crash before the enqueue cannot lose it).
  * The event counts as dispatched: the caller enqueues it right after the write,
- * and the sweep index re-sends it if that never happens.
+ * and the sweep index re-sends it if that never happens. If an earlier event is
+ * still being delivered (the job was re-run by the retry route), the new one
+ * waits behind it in the backlog, so neither is lost and they arrive in order.
  */
 function finished(job: Job, status: 'succeeded' | 'fatal', t: Timing): Job {
   const done: Job = touched({ ...job, status, nextRunAt: null, leaseUntilMs: null, finishedAt: iso(t.nowMs), dispatched: false }, t);
   if (!job.webhookUrl) return { ...done, webhook: { ...done.webhook, status: 'none' }, webhookEvent: null };
-  const withPending: Job = {
+  const pendingWebhook: Job = {
     ...done,
     webhook: { status: 'pending', attempts: 0, lastStatusCode: null, lastError: null, deliveredAt: null },
-    dispatched: true,
   };
   const type = status === 'succeeded' ? 'job.succeeded' : 'job.fatal';
-  const body = JSON.stringify({ type, timestamp: iso(t.nowMs), data: toJobView(withPending, { withPayload: false }) });
-  return { ...withPending, webhookEvent: { id: `msg_${randomUUID().replaceAll('-', '')}`, type, body, nextAttemptAt: t.nowMs } };
+  const body = JSON.stringify({ type, timestamp: iso(t.nowMs), data: toJobView(pendingWebhook, { withPayload: false }) });
+  const event = { id: `msg_${randomUUID().replaceAll('-', '')}`, type, body, nextAttemptAt: t.nowMs } as const;
+  if (job.webhookEvent && job.webhook.status === 'pending') {
+    // Not dispatched: the sweep index brings the earlier event's next try (it may have been waiting there).
+    return { ...done, webhookBacklog: [...(job.webhookBacklog ?? []), event].slice(-WEBHOOK_BACKLOG_LIMIT) };
+  }
+  return { ...pendingWebhook, dispatched: true, webhookEvent: event };
 }
 
 // ---------------------------------------------------------------------------
@@ -233,8 +240,13 @@ export function retry(job: Job | undefined, t: Timing): Decision<ActionResult> {
       finishedAt: null,
       result: null,
       dispatched: true,
-      webhook: { status: job.webhookUrl ? 'pending' : 'none', attempts: 0, lastStatusCode: null, lastError: null, deliveredAt: null },
-      webhookEvent: null,
+      // An event still being delivered goes on being delivered while the job runs again.
+      ...(job.webhookEvent && job.webhook.status === 'pending'
+        ? {}
+        : {
+            webhook: { status: job.webhookUrl ? 'pending' : 'none', attempts: 0, lastStatusCode: null, lastError: null, deliveredAt: null },
+            webhookEvent: null,
+          }),
     },
     t,
   );

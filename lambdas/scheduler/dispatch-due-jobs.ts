@@ -121,10 +121,10 @@ async function sweepShard(
 }
 
 async function act(ctx: ServiceContext, entries: readonly SweepEntry[], nowMs: number, report: DispatchReport): Promise<void> {
-  const decided = await Promise.all(entries.map(async (entry) => ({ entry, action: await actionFor(ctx, entry, nowMs) })));
-  const actions = decided.map((d) => d.action).filter((a): a is Action => a !== undefined);
+  const decided = await Promise.all(entries.map(async (entry) => ({ entry, actions: await actionsFor(ctx, entry, nowMs) })));
+  const actions = decided.flatMap((d) => d.actions);
   // An entry that asks for nothing (the index lagging behind its job) is pushed out too, so it cannot pin the overdue age.
-  const idle = decided.filter((d) => d.action === undefined).map((d) => ({ entry: d.entry, nextSweepAt: nowMs + backoffOf(ctx, d.entry) }));
+  const idle = decided.filter((d) => d.actions.length === 0).map((d) => ({ entry: d.entry, nextSweepAt: nowMs + backoffOf(ctx, d.entry) }));
   const jobActions = actions.filter((a) => a.kind !== 'webhooks');
   const webhookActions = actions.filter((a) => a.kind === 'webhooks');
   const [failedJobs, failedWebhooks] = await Promise.all([
@@ -136,8 +136,12 @@ async function act(ctx: ServiceContext, entries: readonly SweepEntry[], nowMs: n
   if (failed.size > 0) ctx.logger.warn('sweep sends failed; tried again next run', { count: failed.size });
   const sent = actions.filter((a) => !failed.has(a.dispatch));
   for (const action of sent) report[action.kind]++;
-  // Push each entry out; a lost condition means the job changed meanwhile, and its new state set its own entry.
-  const deferrals = [...sent, ...idle];
+  // Push out each entry whose sends all went (to the earliest time one of them asks for); a
+  // lost condition means the job changed meanwhile, and its new state set its own entry.
+  const done = decided
+    .filter((d) => d.actions.length > 0 && d.actions.every((a) => !failed.has(a.dispatch)))
+    .map((d) => ({ entry: d.entry, nextSweepAt: Math.min(...d.actions.map((a) => a.nextSweepAt)) }));
+  const deferrals = [...done, ...idle];
   for (let i = 0; i < deferrals.length; i += DEFER_CONCURRENCY) {
     await Promise.all(deferrals.slice(i, i + DEFER_CONCURRENCY).map((d) => ctx.jobs.deferSweep(d.entry, d.nextSweepAt)));
   }
@@ -148,7 +152,26 @@ function backoffOf(ctx: ServiceContext, entry: SweepEntry): number {
   return ctx.config.staleAfterSeconds * 1000 * 2 ** Math.min(entry.sweepCount, MAX_SWEEP_DOUBLINGS);
 }
 
-/** What to send for one entry, or nothing (the job no longer needs it). */
+/**
+ * What to send for one entry: the job's own message, its pending webhook event,
+ * or both (an earlier event still being delivered while the retry route has the
+ * job running again); nothing when the job no longer needs either.
+ */
+async function actionsFor(ctx: ServiceContext, entry: SweepEntry, nowMs: number): Promise<Action[]> {
+  const forJob = await actionFor(ctx, entry, nowMs);
+  const alsoWebhook =
+    entry.status !== 'succeeded' && entry.status !== 'fatal' && entry.webhookEventId
+      ? ({
+          kind: 'webhooks',
+          entry,
+          dispatch: { message: { tenantId: entry.tenantId, jobId: entry.jobId, eventId: entry.webhookEventId } },
+          nextSweepAt: nowMs + backoffOf(ctx, entry),
+        } as const)
+      : undefined;
+  return [forJob, alsoWebhook].filter((a): a is Action => a !== undefined);
+}
+
+/** What to send for the job's own state, or nothing. */
 async function actionFor(ctx: ServiceContext, entry: SweepEntry, nowMs: number): Promise<Action | undefined> {
   const backoffMs = backoffOf(ctx, entry);
   const message = { tenantId: entry.tenantId, jobId: entry.jobId };

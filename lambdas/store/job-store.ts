@@ -324,7 +324,7 @@ export class JobStore {
       gsi1sk: `${job.createdAt}#${job.jobId}`,
       ...(sweepAt === null ? {} : { sweepShard: sweepShardOf(job.jobId), sweepAt, sweepCount: 0 }),
       // Top level so the sweep index can project it (the event body itself stays off the index).
-      ...(sweepAt !== null && job.webhookEvent ? { webhookEventId: job.webhookEvent.id } : {}),
+      ...(sweepAt !== null && job.webhookEvent && job.webhook.status === 'pending' ? { webhookEventId: job.webhookEvent.id } : {}),
     };
   }
 

@@ -107,10 +107,12 @@ export class WebhookDeliverer {
       case 'delivered':
         ctx.logger.info('webhook delivered', { ...fields, attempt: result.attempt });
         countJobs(ctx.metrics, 'WebhooksDelivered', jobType);
+        if (result.next) await this.enqueue({ ...message, eventId: result.next.id }, 0);
         return { outcome: 'delivered', attempt: result.attempt, statusCode };
       case 'failed':
         ctx.logger.warn('webhook failed for good', { ...fields, attempt: result.attempt, error: errorOf(outcome) });
         countJobs(ctx.metrics, 'WebhooksFailed', jobType);
+        if (result.next) await this.enqueue({ ...message, eventId: result.next.id }, 0);
         return { outcome: 'failed', attempt: result.attempt, statusCode };
       case 'retry':
         ctx.logger.info('webhook try failed; will retry', {
@@ -119,7 +121,7 @@ export class WebhookDeliverer {
           error: errorOf(outcome),
           retryInSeconds: result.delayMs / 1000,
         });
-        if (result.dispatch) await this.enqueueRetry(message, result.delayMs);
+        if (result.dispatch) await this.enqueue(message, result.delayMs);
         return { outcome: 'retry', attempt: result.attempt, statusCode };
     }
   }
@@ -155,12 +157,12 @@ export class WebhookDeliverer {
     }
   }
 
-  /** Sends the next try with its delay; if SQS refuses, the sweep index re-sends it after STALE_AFTER_SECONDS. */
-  private async enqueueRetry(message: WebhookMessage, delayMs: number): Promise<void> {
+  /** Sends a try (the next of this event, or the first of the next event) with its delay; if SQS refuses, the sweep index re-sends it. */
+  private async enqueue(message: WebhookMessage, delayMs: number): Promise<void> {
     try {
       await this.ctx.webhooksQueue.send({ message, delaySeconds: delayMs / 1000 });
     } catch (error) {
-      this.ctx.logger.warn('webhook retry enqueue failed; the sweep will dispatch it', {
+      this.ctx.logger.warn('webhook enqueue failed; the sweep will dispatch it', {
         tenantId: message.tenantId,
         jobId: message.jobId,
         eventId: message.eventId,

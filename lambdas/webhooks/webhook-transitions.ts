@@ -4,8 +4,12 @@
  * condition that the job did not change since it was read.
  *
  * These functions change only the webhook's own fields (`webhook`,
- * `webhookEvent.nextAttemptAt`, `dispatched`) and `updatedAt`/`expiresAt`:
- * a webhook never changes the job's status or result (SPEC §6).
+ * `webhookEvent`, `webhookBacklog`, and `dispatched` while the job is finished)
+ * and `updatedAt`/`expiresAt`: a webhook never changes the job's status or
+ * result (SPEC §6). An event is delivered whatever the job's status: its body
+ * was fixed when it was created, and the retry route may have the job running
+ * again meanwhile. When one ends (delivered or failed), the next event of the
+ * backlog takes its place.
  *
  * Tries: one first try plus one retry per entry of the retry schedule. After the
  * n-th failed try, the next one is due `schedule[n - 1]` seconds later; when the
@@ -24,8 +28,6 @@ export const EARLY_TOLERANCE_MS = 1000;
 export type SkipReason =
   /** The job is gone (deleted or expired). */
   | 'missing'
-  /** The job is not in a terminal state (re-run by the retry route since). */
-  | 'not-finished'
   /** The job has no webhook event (no `webhookUrl`, or re-run since). */
   | 'no-event'
   /** The message is for an older event of this job. */
@@ -42,7 +44,8 @@ export type DeliveryCheck =
 /** Whether `message` should lead to a delivery try of the job's pending event now. */
 export function checkDeliverable(job: Job | undefined, message: WebhookMessage, nowMs: number): DeliveryCheck {
   if (!job) return { deliver: false, reason: 'missing' };
-  if (!isTerminal(job.status)) return { deliver: false, reason: 'not-finished' };
+  // The job's status does not matter: an event's body was fixed when it was created,
+  // and it is delivered even while the retry route has the job running again.
   const event = job.webhookEvent;
   if (!event || !job.webhookUrl) return { deliver: false, reason: 'no-event' };
   if (event.id !== message.eventId) return { deliver: false, reason: 'other-event' };
@@ -83,14 +86,15 @@ export interface TryFacts {
 export type TryResult =
   /** The job or its event moved on while the try ran (another try, a redelivery, a re-run): nothing recorded. */
   | { outcome: 'stale' }
-  | { outcome: 'delivered'; job: Job; attempt: number }
+  /** `next`: an event from the backlog that is now pending; the caller enqueues it. */
+  | { outcome: 'delivered'; job: Job; attempt: number; next?: WebhookEvent }
   /** Another try is due at `webhookEvent.nextAttemptAt`; `dispatch`: the caller sends it with `delayMs` now. */
   | { outcome: 'retry'; job: Job; attempt: number; delayMs: number; dispatch: boolean }
-  | { outcome: 'failed'; job: Job; attempt: number };
+  | { outcome: 'failed'; job: Job; attempt: number; next?: WebhookEvent };
 
 /** Records one try of the job's pending event. */
 export function recordTry(job: Job | undefined, facts: TryFacts, t: Timing): Decision<TryResult> {
-  if (!job || !isTerminal(job.status) || job.webhook.status !== 'pending' || job.webhookEvent?.id !== facts.eventId) {
+  if (!job || job.webhook.status !== 'pending' || job.webhookEvent?.id !== facts.eventId) {
     return { result: { outcome: 'stale' } };
   }
   const event = job.webhookEvent;
@@ -98,16 +102,19 @@ export function recordTry(job: Job | undefined, facts: TryFacts, t: Timing): Dec
   if (outcome.kind === 'delivered') {
     // A 2xx is news whoever else tried meanwhile: the receiver has the event.
     const attempt = job.webhook.attempts + 1;
-    const delivered = touched(
-      {
-        ...job,
-        dispatched: false,
-        webhook: { status: 'delivered', attempts: attempt, lastStatusCode: outcome.statusCode, lastError: null, deliveredAt: iso(t.nowMs) },
-        webhookEvent: { ...event, nextAttemptAt: null },
-      },
+    const delivered = promoteBacklog(
+      touched(
+        {
+          ...job,
+          dispatched: isTerminal(job.status) ? false : job.dispatched,
+          webhook: { status: 'delivered', attempts: attempt, lastStatusCode: outcome.statusCode, lastError: null, deliveredAt: iso(t.nowMs) },
+          webhookEvent: { ...event, nextAttemptAt: null },
+        },
+        t,
+      ),
       t,
     );
-    return { write: delivered, result: { outcome: 'delivered', job: delivered, attempt } };
+    return { write: delivered, result: { outcome: 'delivered', job: delivered, attempt, next: nextEventOf(job, delivered) } };
   }
   // A failure is fenced like a worker's attempt: if another try was recorded
   // since this one began, that one already scheduled what comes next.
@@ -116,11 +123,19 @@ export function recordTry(job: Job | undefined, facts: TryFacts, t: Timing): Dec
   const failedTry = { attempts: attempt, lastStatusCode: outcome.statusCode, lastError: outcome.error, deliveredAt: null };
   const delaySeconds = outcome.retryable ? facts.retrySchedule[attempt - 1] : undefined;
   if (delaySeconds === undefined) {
-    const failed = touched(
-      { ...job, dispatched: false, webhook: { status: 'failed', ...failedTry }, webhookEvent: { ...event, nextAttemptAt: null } },
+    const failed = promoteBacklog(
+      touched(
+        {
+          ...job,
+          dispatched: isTerminal(job.status) ? false : job.dispatched,
+          webhook: { status: 'failed', ...failedTry },
+          webhookEvent: { ...event, nextAttemptAt: null },
+        },
+        t,
+      ),
       t,
     );
-    return { write: failed, result: { outcome: 'failed', job: failed, attempt } };
+    return { write: failed, result: { outcome: 'failed', job: failed, attempt, next: nextEventOf(job, failed) } };
   }
   const delayMs = delaySeconds * 1000;
   const dispatch = delayMs <= facts.dispatchWithinMs;
@@ -128,11 +143,33 @@ export function recordTry(job: Job | undefined, facts: TryFacts, t: Timing): Dec
     {
       ...job,
       // Not dispatched: the sweep index holds it until `nextAttemptAt`, then the scheduler enqueues it.
-      dispatched: dispatch,
+      // (While the job runs again, `dispatched` is about the job's own message: left alone.)
+      dispatched: isTerminal(job.status) ? dispatch : job.dispatched,
       webhook: { status: 'pending', ...failedTry },
       webhookEvent: { ...event, nextAttemptAt: t.nowMs + delayMs },
     },
     t,
   );
   return { write: waiting, result: { outcome: 'retry', job: waiting, attempt, delayMs, dispatch } };
+}
+
+/**
+ * Once an event is delivered or has failed, the next one in the backlog (if any)
+ * becomes the pending event, due now. On a finished job it counts as dispatched:
+ * the caller enqueues it, and the sweep index re-sends it if that never happens.
+ */
+function promoteBacklog(job: Job, t: Timing): Job {
+  const [next, ...rest] = job.webhookBacklog ?? [];
+  if (!next) return job;
+  return {
+    ...job,
+    webhook: { status: 'pending', attempts: 0, lastStatusCode: null, lastError: null, deliveredAt: null },
+    webhookEvent: { ...next, nextAttemptAt: t.nowMs },
+    webhookBacklog: rest,
+    dispatched: isTerminal(job.status) ? true : job.dispatched,
+  };
+}
+
+function nextEventOf(before: Job, after: Job): WebhookEvent | undefined {
+  return after.webhookEvent && after.webhookEvent.id !== before.webhookEvent?.id ? after.webhookEvent : undefined;
 }

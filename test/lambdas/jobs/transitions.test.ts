@@ -220,12 +220,30 @@ describe('retry (SPEC §3.5)', () => {
     expect(queued).toMatchObject({ status: 'queued', nextRunAt: iso(NOW), attempts: 3, attemptLimit: 6, finishedAt: null, result: null, dispatched: true });
   });
 
-  it('resets the webhook state so the next finish creates a new event', () => {
+  it('resets a delivered webhook so the next finish creates a new event', () => {
     const fatal = written(finishAttempt(runningJob({ webhookUrl: 'https://hooks.example.com/x' }), 1, { kind: 'fatal', error: 'x' }, LOOKAHEAD_MS, t()));
-    const queued = written(retry(fatal, t()));
+    const delivered = { ...fatal, webhook: { ...fatal.webhook, status: 'delivered' as const, attempts: 1 } };
+    const queued = written(retry(delivered, t()));
     expect(queued).toMatchObject({ webhookEvent: null, webhook: { status: 'pending', attempts: 0 } });
     const again = written(finishAttempt(written(claim(queued, LEASE_MS, t())), 2, { kind: 'succeeded', result: 1 }, LOOKAHEAD_MS, t()));
     expect(again.webhookEvent!.id).not.toBe(fatal.webhookEvent!.id);
+    expect(again).toMatchObject({ webhook: { status: 'pending' }, dispatched: true });
+  });
+
+  it('keeps delivering a still-pending event; the next finish queues its event behind it', () => {
+    // Arrange: fatal, its webhook still being tried (the receiver is down)
+    const fatal = written(finishAttempt(runningJob({ webhookUrl: 'https://hooks.example.com/x' }), 1, { kind: 'fatal', error: 'x' }, LOOKAHEAD_MS, t()));
+    const trying = { ...fatal, webhook: { ...fatal.webhook, attempts: 2 } };
+    // Act
+    const queued = written(retry(trying, t()));
+    const again = written(finishAttempt(written(claim(queued, LEASE_MS, t())), 2, { kind: 'succeeded', result: 1 }, LOOKAHEAD_MS, t()));
+    // Assert: the fatal event is still the pending one; the succeeded event waits in the backlog.
+    expect(queued.webhookEvent).toEqual(fatal.webhookEvent);
+    expect(queued.webhook).toEqual(trying.webhook);
+    expect(again.webhookEvent!.id).toBe(fatal.webhookEvent!.id);
+    expect(again.webhookBacklog).toHaveLength(1);
+    expect(again.webhookBacklog![0]!.type).toBe('job.succeeded');
+    expect(again.dispatched).toBe(false);
   });
 
   it.each(['queued', 'running', 'retry', 'succeeded'] as JobStatus[])('refuses a %s job', (status) => {

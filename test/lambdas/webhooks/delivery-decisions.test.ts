@@ -66,7 +66,6 @@ describe('checkDeliverable', () => {
 
   it.each([
     ['missing', undefined],
-    ['not-finished', finishedJobFactory({ status: 'queued' })],
     ['no-event', finishedJobFactory({ webhookEvent: null })],
     ['no-event', finishedJobFactory({ webhookUrl: null })],
     ['other-event', finishedJobFactory({ webhookEvent: { id: 'msg_0002', type: 'job.fatal', body: '{}', nextAttemptAt: NOW } })],
@@ -75,6 +74,11 @@ describe('checkDeliverable', () => {
     ['not-due', finishedJobFactory({ webhookEvent: { id: 'msg_0001', type: 'job.succeeded', body: '{}', nextAttemptAt: NOW + 30_000 } })],
   ])('skips a message when the job is %s', (reason, job) => {
     expect(checkDeliverable(job, message, NOW)).toEqual({ deliver: false, reason });
+  });
+
+  it('delivers a pending event while the retry route has the job running again (its body is fixed)', () => {
+    const job = finishedJobFactory({ status: 'queued' });
+    expect(checkDeliverable(job, message, NOW)).toMatchObject({ deliver: true });
   });
 
   it('tolerates a message that arrives a little early (clock skew)', () => {
@@ -101,6 +105,36 @@ describe('outcomeOfStatus', () => {
 });
 
 describe('recordTry', () => {
+  const queuedEvent = { id: 'msg_0002', type: 'job.succeeded' as const, body: '{"type":"job.succeeded"}', nextAttemptAt: null };
+
+  it.each<[string, TryOutcome, number]>([
+    ['delivered', ok, 0],
+    ['failed', outcomeOfStatus(410), 0],
+  ])('when the event is %s, makes the next event of the backlog pending, due now', (outcome, tried, attemptsBefore) => {
+    // Arrange: a second event waits behind the pending one (the job was re-run and finished again).
+    const job = finishedJobFactory({ webhookBacklog: [queuedEvent] });
+    // Act
+    const decision = recordTry(job, factsFactory(tried, { attemptsBefore }), t);
+    // Assert
+    expect(decision.result).toMatchObject({ outcome, next: { id: 'msg_0002' } });
+    const written = (decision as { write: Job }).write;
+    expect(written).toMatchObject({
+      webhook: { status: 'pending', attempts: 0, lastStatusCode: null },
+      webhookEvent: { id: 'msg_0002', nextAttemptAt: NOW },
+      webhookBacklog: [],
+      dispatched: true,
+      status: job.status,
+    });
+  });
+
+  it('leaves the job\'s own dispatch flag alone while the job runs again', () => {
+    const job = finishedJobFactory({ status: 'queued', dispatched: true, webhookBacklog: [queuedEvent] });
+    const written = (recordTry(job, factsFactory(ok), t) as { write: Job }).write;
+    expect(written).toMatchObject({ status: 'queued', dispatched: true, webhookEvent: { id: 'msg_0002' } });
+    const retried = (recordTry(finishedJobFactory({ status: 'running', dispatched: false }), factsFactory(serverError), t) as { write: Job }).write;
+    expect(retried).toMatchObject({ status: 'running', dispatched: false, webhook: { status: 'pending', attempts: 1 } });
+  });
+
   it('marks the webhook delivered on a 2xx', () => {
     // Arrange
     const job = finishedJobFactory({}, { attempts: 2, lastStatusCode: 503, lastError: 'HTTP 503 from receiver' });
