@@ -17,7 +17,6 @@
  * is what this exists to prevent.
  */
 import type { Context } from 'aws-lambda';
-import type { Job } from '../jobs/job';
 import { recordSeconds } from '../observability';
 import { SWEEP_SHARDS } from '../resources';
 import type { Dispatch, JobMessage, WebhookMessage } from '../queue/job-queue';
@@ -121,7 +120,7 @@ async function sweepShard(
 }
 
 async function act(ctx: ServiceContext, entries: readonly SweepEntry[], nowMs: number, report: DispatchReport): Promise<void> {
-  const decided = await Promise.all(entries.map(async (entry) => ({ entry, actions: await actionsFor(ctx, entry, nowMs) })));
+  const decided = entries.map((entry) => ({ entry, actions: actionsFor(ctx, entry, nowMs) }));
   const actions = decided.flatMap((d) => d.actions);
   // An entry that asks for nothing (the index lagging behind its job) is pushed out too, so it cannot pin the overdue age.
   const idle = decided.filter((d) => d.actions.length === 0).map((d) => ({ entry: d.entry, nextSweepAt: nowMs + backoffOf(ctx, d.entry) }));
@@ -157,8 +156,8 @@ function backoffOf(ctx: ServiceContext, entry: SweepEntry): number {
  * or both (an earlier event still being delivered while the retry route has the
  * job running again); nothing when the job no longer needs either.
  */
-async function actionsFor(ctx: ServiceContext, entry: SweepEntry, nowMs: number): Promise<Action[]> {
-  const forJob = await actionFor(ctx, entry, nowMs);
+function actionsFor(ctx: ServiceContext, entry: SweepEntry, nowMs: number): Action[] {
+  const forJob = actionFor(ctx, entry, nowMs);
   const alsoWebhook =
     entry.status !== 'succeeded' && entry.status !== 'fatal' && entry.webhookEventId
       ? ({
@@ -172,13 +171,13 @@ async function actionsFor(ctx: ServiceContext, entry: SweepEntry, nowMs: number)
 }
 
 /** What to send for the job's own state, or nothing. */
-async function actionFor(ctx: ServiceContext, entry: SweepEntry, nowMs: number): Promise<Action | undefined> {
+function actionFor(ctx: ServiceContext, entry: SweepEntry, nowMs: number): Action | undefined {
   const backoffMs = backoffOf(ctx, entry);
   const message = { tenantId: entry.tenantId, jobId: entry.jobId };
   switch (entry.status) {
     case 'queued':
     case 'retry': {
-      const nextRunAt = entry.nextRunAt ?? (await readJob(ctx, entry))?.nextRunAt;
+      const nextRunAt = entry.nextRunAt;
       if (!nextRunAt) return undefined;
       const runAtMs = Date.parse(nextRunAt);
       return {
@@ -193,22 +192,13 @@ async function actionFor(ctx: ServiceContext, entry: SweepEntry, nowMs: number):
       return { kind: 'leaseTakeovers', entry, dispatch: { message }, nextSweepAt: nowMs + backoffMs };
     case 'succeeded':
     case 'fatal': {
-      const eventId = entry.webhookEventId ?? pendingEventId(await readJob(ctx, entry));
+      const eventId = entry.webhookEventId;
       if (!eventId) return undefined;
       return { kind: 'webhooks', entry, dispatch: { message: { ...message, eventId } }, nextSweepAt: nowMs + backoffMs };
     }
     default:
       return undefined;
   }
-}
-
-/** For entries written before the index projected `nextRunAt` / `webhookEventId`. */
-function readJob(ctx: ServiceContext, entry: SweepEntry): Promise<Job | undefined> {
-  return ctx.jobs.get(entry, { consistent: true });
-}
-
-function pendingEventId(job: Job | undefined): string | undefined {
-  return job?.webhook.status === 'pending' ? job.webhookEvent?.id : undefined;
 }
 
 /** The scheduler Lambda's handler (EventBridge rule, every minute): one bounded run. */

@@ -57,9 +57,9 @@ export interface SweepEntry {
   status: JobStatus;
   sweepAt: number;
   sweepCount: number;
-  /** A waiting job's `nextRunAt` (ISO); null otherwise, or when the index predates this projection. */
+  /** A waiting job's `nextRunAt` (ISO); null otherwise. */
   nextRunAt: string | null;
-  /** A finished job's pending webhook event id; null otherwise, or when the index predates this projection. */
+  /** The id of the job's pending webhook event; null when none is pending. */
   webhookEventId: string | null;
 }
 
