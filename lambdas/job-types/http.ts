@@ -127,6 +127,8 @@ export const httpJobType: JobType<HttpPayload> = {
           policy: { allowPrivate: ctx.allowPrivateTargets },
           // Only what fits in the result is ever kept.
           maxResponseBytes: RESULT_LIMIT_BYTES,
+          // The attempt's end (timeout or shutdown) closes the connection too.
+          signal: ctx.signal,
         }),
       );
     } catch (error) {

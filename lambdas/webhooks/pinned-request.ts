@@ -32,6 +32,8 @@ export interface PinnedRequest {
   resolver?: Resolver;
   /** Response body bytes kept; the rest is dropped and `truncated` set. @default 65536 */
   maxResponseBytes?: number;
+  /** Ends the request early (its connection closed) when aborted, e.g. when the job attempt's time is up. */
+  signal?: AbortSignal;
 }
 
 export interface PinnedResponse {
@@ -85,6 +87,7 @@ export async function sendPinnedRequest(req: PinnedRequest): Promise<PinnedRespo
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onAbort);
       if (closeConnection) request?.destroy();
       if ('response' in outcome) resolve(outcome.response);
       else reject(outcome.error);
@@ -92,6 +95,12 @@ export async function sendPinnedRequest(req: PinnedRequest): Promise<PinnedRespo
     const fail = (error: OutboundError): void => settle({ error }, true);
 
     const timer = setTimeout(() => fail(new RequestTimeoutError(req.timeoutMs)), req.timeoutMs);
+    const onAbort = () => fail(new NetworkError('request aborted by the caller', { code: 'ABORT_ERR' }));
+    if (req.signal?.aborted) {
+      onAbort();
+      return;
+    }
+    req.signal?.addEventListener('abort', onAbort, { once: true });
 
     resolveSafeAddress(url, req.policy, req.resolver).then(
       (pinned) => {

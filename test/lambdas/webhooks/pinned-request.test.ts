@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { NetworkError, RequestTimeoutError, UnsafeTargetError } from '../../../lambdas/webhooks/errors';
 import { parseRetryAfter, sendPinnedRequest } from '../../../lambdas/webhooks/pinned-request';
 import type { Resolver } from '../../../lambdas/webhooks/url-guard';
+import { waitFor } from '../../support/wait-for';
 
 interface ReceivedRequest {
   method: string;
@@ -149,6 +150,33 @@ describe('sendPinnedRequest', () => {
     const elapsed = performance.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(timeoutMs - 20);
     expect(elapsed).toBeLessThan(timeoutMs + 1000);
+  });
+
+  it('ends the request, closing its connection, when the caller aborts', async () => {
+    // Arrange: a server that never answers, and that notices the connection closing.
+    let closedByClient = false;
+    const hanging = await startServer((req) => {
+      req.socket.on('close', () => (closedByClient = true));
+    });
+    server = hanging;
+    const abort = new AbortController();
+
+    // Act
+    const attempt = sendPinnedRequest({ url: `${hanging.origin}/hang`, method: 'POST', headers: {}, body: '{}', timeoutMs: 30_000, policy: LOCAL, signal: abort.signal });
+    await waitFor(() => hanging.received.length === 1, { timeoutMs: 2000, description: 'the request to arrive' });
+    abort.abort();
+
+    // Assert
+    await expect(attempt).rejects.toMatchObject({ name: 'NetworkError', code: 'ABORT_ERR', retryable: true });
+    await waitFor(() => closedByClient, { timeoutMs: 2000, description: 'the connection to close' });
+  });
+
+  it('sends nothing when the signal is already aborted', async () => {
+    const idle = await startServer((_req, res) => res.end('no'));
+    server = idle;
+    const attempt = sendPinnedRequest({ url: idle.origin, method: 'GET', headers: {}, timeoutMs: 1000, policy: LOCAL, signal: AbortSignal.abort() });
+    await expect(attempt).rejects.toMatchObject({ code: 'ABORT_ERR' });
+    expect(idle.connections).toBe(0);
   });
 
   it('times out a server that stalls in the middle of the body', async () => {
