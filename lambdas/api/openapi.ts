@@ -222,7 +222,10 @@ function schemas(): Record<string, Schema> {
   };
   components.BatchItemFailed = {
     type: 'object',
-    properties: { status: { type: 'integer', minimum: 400, maximum: 499 }, error: ref('Problem') },
+    properties: {
+      status: { type: 'integer', minimum: 400, maximum: 599, description: 'The 4xx the item would get alone; 500 if it failed unexpectedly (other items are unaffected).' },
+      error: ref('Problem'),
+    },
     required: ['status', 'error'],
   };
   components.BatchResult = {
