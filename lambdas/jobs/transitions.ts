@@ -211,7 +211,7 @@ export type ActionResult = { ok: true; job: Job } | { ok: false; job: Job | unde
 
 export function cancel(job: Job | undefined, t: Timing): Decision<ActionResult> {
   if (!job || (job.status !== 'queued' && job.status !== 'retry')) return { result: { ok: false, job } };
-  // A canceled job sends no webhook: say so rather than leave it "pending" (the retry route re-arms it).
+  // A canceled job sends no webhook of its own: say so rather than leave it "pending" (the retry route re-arms it).
   const canceled = touched(
     {
       ...job,
@@ -220,7 +220,8 @@ export function cancel(job: Job | undefined, t: Timing): Decision<ActionResult> 
       leaseUntilMs: null,
       dispatched: false,
       finishedAt: iso(t.nowMs),
-      webhook: { ...job.webhook, status: 'none' },
+      // An earlier run's event still being tried goes on being tried (the job was re-run by the retry route).
+      ...(job.webhookEvent && job.webhook.status === 'pending' ? {} : { webhook: { ...job.webhook, status: 'none' as const } }),
     },
     t,
   );
@@ -246,6 +247,7 @@ export function retry(job: Job | undefined, t: Timing): Decision<ActionResult> {
         : {
             webhook: { status: job.webhookUrl ? 'pending' : 'none', attempts: 0, lastStatusCode: null, lastError: null, deliveredAt: null },
             webhookEvent: null,
+            webhookBacklog: [],
           }),
     },
     t,

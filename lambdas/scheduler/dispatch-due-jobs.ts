@@ -17,6 +17,7 @@
  * is what this exists to prevent.
  */
 import type { Context } from 'aws-lambda';
+import { isTerminal } from '../jobs/job';
 import { recordSeconds } from '../observability';
 import { SWEEP_SHARDS } from '../resources';
 import type { Dispatch, JobMessage, WebhookMessage } from '../queue/job-queue';
@@ -139,10 +140,16 @@ async function act(ctx: ServiceContext, entries: readonly SweepEntry[], nowMs: n
   // lost condition means the job changed meanwhile, and its new state set its own entry.
   const done = decided
     .filter((d) => d.actions.length > 0 && d.actions.every((a) => !failed.has(a.dispatch)))
-    .map((d) => ({ entry: d.entry, nextSweepAt: Math.min(...d.actions.map((a) => a.nextSweepAt)) }));
-  const deferrals = [...done, ...idle];
+    .map((d) => ({
+      entry: d.entry,
+      nextSweepAt: Math.min(...d.actions.map((a) => a.nextSweepAt)),
+      // `dispatched` is about the job's own message (its webhook's, once the job is terminal):
+      // an earlier event sent for a job that runs again says nothing about the job.
+      markDispatched: d.actions.some((a) => a.kind !== 'webhooks') || isTerminal(d.entry.status),
+    }));
+  const deferrals = [...done, ...idle.map((d) => ({ ...d, markDispatched: false }))];
   for (let i = 0; i < deferrals.length; i += DEFER_CONCURRENCY) {
-    await Promise.all(deferrals.slice(i, i + DEFER_CONCURRENCY).map((d) => ctx.jobs.deferSweep(d.entry, d.nextSweepAt)));
+    await Promise.all(deferrals.slice(i, i + DEFER_CONCURRENCY).map((d) => ctx.jobs.deferSweep(d.entry, d.nextSweepAt, d.markDispatched)));
   }
 }
 
@@ -158,13 +165,15 @@ function backoffOf(ctx: ServiceContext, entry: SweepEntry): number {
  */
 function actionsFor(ctx: ServiceContext, entry: SweepEntry, nowMs: number): Action[] {
   const forJob = actionFor(ctx, entry, nowMs);
+  // A waiting job not yet within the look-ahead still needs its entry back by then.
+  const jobDueAt = !forJob && entry.nextRunAt ? Date.parse(entry.nextRunAt) - ctx.config.schedulerLookaheadSeconds * 1000 : Infinity;
   const alsoWebhook =
-    entry.status !== 'succeeded' && entry.status !== 'fatal' && entry.webhookEventId
+    !isTerminal(entry.status) && entry.webhookEventId
       ? ({
           kind: 'webhooks',
           entry,
           dispatch: { message: { tenantId: entry.tenantId, jobId: entry.jobId, eventId: entry.webhookEventId } },
-          nextSweepAt: nowMs + backoffOf(ctx, entry),
+          nextSweepAt: Math.min(nowMs + backoffOf(ctx, entry), jobDueAt),
         } as const)
       : undefined;
   return [forJob, alsoWebhook].filter((a): a is Action => a !== undefined);
@@ -180,6 +189,8 @@ function actionFor(ctx: ServiceContext, entry: SweepEntry, nowMs: number): Actio
       const nextRunAt = entry.nextRunAt;
       if (!nextRunAt) return undefined;
       const runAtMs = Date.parse(nextRunAt);
+      // Not within the look-ahead yet: only a pending webhook of an earlier run brought the entry here.
+      if (runAtMs - nowMs > ctx.config.schedulerLookaheadSeconds * 1000) return undefined;
       return {
         // Before nextRunAt the entry stood for "send within the look-ahead"; after it, for "should have run".
         kind: entry.sweepAt <= runAtMs ? 'dispatched' : 'redispatched',
@@ -191,7 +202,9 @@ function actionFor(ctx: ServiceContext, entry: SweepEntry, nowMs: number): Actio
     case 'running':
       return { kind: 'leaseTakeovers', entry, dispatch: { message }, nextSweepAt: nowMs + backoffMs };
     case 'succeeded':
-    case 'fatal': {
+    case 'fatal':
+    // Canceled after a re-run: an earlier run's event may still be pending.
+    case 'canceled': {
       const eventId = entry.webhookEventId;
       if (!eventId) return undefined;
       return { kind: 'webhooks', entry, dispatch: { message: { ...message, eventId } }, nextSweepAt: nowMs + backoffMs };

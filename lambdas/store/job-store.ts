@@ -250,19 +250,25 @@ export class JobStore {
   }
 
   /**
-   * Moves a job's sweep entry to `nextSweepAt` (and marks it dispatched), if the
-   * entry is still the one the scheduler saw. Does not bump `version`: the job's
-   * state is unchanged, and a concurrent transition recomputes the entry anyway.
+   * Moves a job's sweep entry to `nextSweepAt`, if the entry is still the one the
+   * scheduler saw, and marks the job dispatched when the scheduler did send its
+   * message. Does not bump `version`: the job's state is unchanged, and a
+   * concurrent transition recomputes the entry anyway.
    */
-  async deferSweep(entry: SweepEntry, nextSweepAt: number): Promise<boolean> {
+  async deferSweep(entry: SweepEntry, nextSweepAt: number, markDispatched = false): Promise<boolean> {
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.options.tableName,
           Key: jobItemKey(entry),
-          UpdateExpression: 'SET sweepAt = :next, sweepCount = :count, dispatched = :true',
+          UpdateExpression: `SET sweepAt = :next, sweepCount = :count${markDispatched ? ', dispatched = :true' : ''}`,
           ConditionExpression: 'sweepAt = :seen',
-          ExpressionAttributeValues: { ':next': nextSweepAt, ':count': entry.sweepCount + 1, ':seen': entry.sweepAt, ':true': true },
+          ExpressionAttributeValues: {
+            ':next': nextSweepAt,
+            ':count': entry.sweepCount + 1,
+            ':seen': entry.sweepAt,
+            ...(markDispatched ? { ':true': true } : {}),
+          },
         }),
       );
       return true;

@@ -160,7 +160,7 @@ describe('an entry that asks for nothing', () => {
     const report = await dispatchDueJobs(h.ctx);
 
     expect(report).toMatchObject({ dispatched: 0, redispatched: 0, leaseTakeovers: 0, webhooks: 0 });
-    expect(defer).toHaveBeenCalledWith(entry, h.clock.now() + STALE_MS);
+    expect(defer).toHaveBeenCalledWith(entry, h.clock.now() + STALE_MS, false);
     expect(h.jobsQueue.sent).toEqual([]);
   });
 });
