@@ -38,7 +38,6 @@ export const JOB_STATUSES = [
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
 export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['succeeded', 'fatal', 'canceled']);
-export const WAITING_STATUSES: ReadonlySet<JobStatus> = new Set(['queued', 'retry']);
 
 export type AttemptStatus = 'running' | 'failed' | 'succeeded';
 

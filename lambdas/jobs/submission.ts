@@ -23,9 +23,6 @@ export const JobSubmissionSchema = z
   });
 export type JobSubmission = z.infer<typeof JobSubmissionSchema>;
 
-/** A batch item: a submission plus its own idempotency key. */
-export const BatchItemSchema = z.object({ idempotencyKey: z.unknown().optional() }).loose();
-
 export const BatchSubmissionSchema = z.strictObject({
   // Each item is judged on its own (a non-object item is that item's invalid_json).
   jobs: z.array(z.unknown()).min(1).max(100),
