@@ -105,9 +105,7 @@ export function prepareJob(
 /** Writes a prepared job: created (202), replayed (200) or a reused key (422). */
 export async function createPreparedJob(ctx: ServiceContext, prepared: PreparedJob): Promise<Submitted> {
   const outcome = await ctx.jobs.create(prepared.job);
-  // A random job id that already exists can only be our own put, retried by the
-  // SDK after its answer was lost: this request created it.
-  if (outcome.created || prepared.job.idempotencyKey === null) return { status: 202, job: outcome.job };
+  if (outcome.created) return { status: 202, job: outcome.job };
   if (outcome.job.payloadHash !== prepared.job.payloadHash) {
     throw new HttpProblem(422, 'idempotency_key_reused', 'This Idempotency-Key was used with a different request.');
   }

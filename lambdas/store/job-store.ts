@@ -8,7 +8,7 @@
  * state with a pure function, write it on condition that `version` is unchanged;
  * when another writer won, read again and decide again.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   DeleteCommand,
   GetCommand,
@@ -76,7 +76,7 @@ export class InvalidCursorError extends Error {
   override name = 'InvalidCursorError';
 }
 
-const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'sweepShard', 'sweepAt', 'sweepCount', 'webhookEventId', 'entity'] as const;
+const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'sweepShard', 'sweepAt', 'sweepCount', 'webhookEventId', 'entity', 'writeId'] as const;
 const MAX_DECISION_ROUNDS = 8;
 
 export function jobItemKey(key: JobKey): { pk: string; sk: string } {
@@ -99,11 +99,12 @@ export class JobStore {
       const nowSeconds = Math.floor(this.options.now() / 1000);
       const noJobYet = 'attribute_not_exists(pk)';
       const onlyAnExpiredJob = 'expiresAt <= :nowSeconds';
+      const writeId = randomUUID();
       try {
         await this.db.send(
           new PutCommand({
             TableName: this.options.tableName,
-            Item: this.toItem(job),
+            Item: this.toItem(job, writeId),
             ConditionExpression: `${noJobYet} OR ${onlyAnExpiredJob}`,
             ExpressionAttributeValues: { ':nowSeconds': nowSeconds },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -112,10 +113,9 @@ export class JobStore {
         return { created: true, job };
       } catch (error) {
         if (!isConditionalCheckFailed(error)) throw error;
-        // AWS returns the existing item with the error (as raw AttributeValues even
-        // through lib-dynamodb); dynalite does not, so read it consistently instead.
-        const existing = error.Item ? this.fromItem(unmarshall(error.Item as never)) : await this.get(job, { consistent: true });
-        if (existing) return { created: false, job: existing };
+        const existing = await this.itemAfterLostCondition(job, error);
+        if (existing?.writeId === writeId) return { created: true, job };
+        if (existing && !this.isExpired(this.fromItem(existing))) return { created: false, job: this.fromItem(existing) };
         // It was deleted or expired between our put and our read: try again.
       }
     }
@@ -157,21 +157,37 @@ export class JobStore {
   /** Writes `job` (with version + 1) if the stored version is still `expectedVersion`. */
   async replace(job: Job, expectedVersion: number): Promise<boolean> {
     const next = { ...job, version: expectedVersion + 1 };
+    const writeId = randomUUID();
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.options.tableName,
-          Item: this.toItem(next),
+          Item: this.toItem(next, writeId),
           ConditionExpression: 'version = :expectedVersion',
           ExpressionAttributeValues: { ':expectedVersion': expectedVersion },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      job.version = next.version;
-      return true;
     } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
+      if ((await this.itemAfterLostCondition(job, error))?.writeId !== writeId) return false;
     }
+    job.version = next.version;
+    return true;
+  }
+
+  /**
+   * The item as it stands after a conditional write lost. Also tells a write that
+   * did land from one that did not: when the SDK retries a put whose first try
+   * succeeded but whose answer was lost, the retry fails its condition against
+   * our own item, recognisable by its `writeId`. AWS returns the item with the
+   * error (as raw AttributeValues even through lib-dynamodb); dynalite does not,
+   * so it is read consistently instead.
+   */
+  private async itemAfterLostCondition(key: JobKey, error: { Item?: Record<string, unknown> }): Promise<Record<string, unknown> | undefined> {
+    if (error.Item) return unmarshall(error.Item as never);
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.options.tableName, Key: jobItemKey(key), ConsistentRead: true }));
+    return Item?.entity === 'job' ? Item : undefined;
   }
 
   private async remove(job: Job): Promise<boolean> {
@@ -320,12 +336,13 @@ export class JobStore {
   }
 
   /** Job → item: the index attributes are derived here and nowhere else. */
-  private toItem(job: Job): Record<string, unknown> {
+  private toItem(job: Job, writeId: string): Record<string, unknown> {
     const sweepAt = sweepAtOf(job, this.options.sweep);
     return {
       ...jobItemKey(job),
       entity: 'job',
       ...job,
+      writeId,
       gsi1pk: `${job.tenantId}#${job.status}`,
       gsi1sk: `${job.createdAt}#${job.jobId}`,
       ...(sweepAt === null ? {} : { sweepShard: sweepShardOf(job.jobId), sweepAt, sweepCount: 0 }),

@@ -1,5 +1,5 @@
 /** Submission against a real dynalite with recording queues (no HTTP). */
-import { createPreparedJob, prepareJob, submitJob } from '../../../lambdas/jobs/submit-job';
+import { submitJob } from '../../../lambdas/jobs/submit-job';
 import { SWEEP_SHARDS } from '../../../lambdas/resources';
 import { startContextHarness, type ContextHarness } from '../../support/service-context';
 
@@ -12,17 +12,6 @@ afterAll(async () => {
 });
 
 describe('submitJob', () => {
-  it('answers 202 for a keyless job whose put landed twice (an SDK retry after a lost answer)', async () => {
-    // Arrange: the same prepared job written twice, as a retried PutItem would.
-    const prepared = prepareJob(harness.ctx, 'acme', { type: 'echo', payload: {} }, undefined);
-    await createPreparedJob(harness.ctx, prepared);
-    // Act
-    const again = await createPreparedJob(harness.ctx, prepared);
-    // Assert
-    expect(again.status).toBe(202);
-    expect(again.job.jobId).toBe(prepared.job.jobId);
-  });
-
   it('hands a job due now to the jobs queue, and leaves one due in a day to the sweep index', async () => {
     harness.jobsQueue.drain();
     const soon = await submitJob(harness.ctx, 'acme', { type: 'echo', payload: {}, delaySeconds: 30 }, undefined);

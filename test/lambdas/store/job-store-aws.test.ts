@@ -76,6 +76,16 @@ describe('JobStore.create on AWS', () => {
     expect(mock.commandCalls(GetCommand)[0]!.args[0].input.ConsistentRead).toBe(true);
   });
 
+  it('recognises its own write in the item AWS returns with a lost condition (an SDK retry of a put that landed)', async () => {
+    mock.on(PutCommand).callsFake((input) => {
+      throw new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {}, Item: marshall(input.Item, { removeUndefinedValues: true }) });
+    });
+    const job = sampleJob();
+    expect(await store.create(job)).toEqual({ created: true, job });
+    expect(await store.replace({ ...job, status: 'canceled' }, job.version)).toBe(true);
+    expect(mock.commandCalls(GetCommand)).toHaveLength(0);
+  });
+
   it('lets throttling and other errors through (the SDK has retried them already)', async () => {
     mock.on(PutCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' }));
     await expect(store.create(sampleJob())).rejects.toThrow('Rate exceeded');
