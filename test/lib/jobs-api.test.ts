@@ -80,6 +80,14 @@ describe('routes', () => {
       EndpointConfiguration: { Types: ['REGIONAL'] },
     });
   });
+
+  test('every request body reaches the api Lambda as base64 bytes (binaryMediaTypes */*), so it decodes UTF-8 strictly itself', () => {
+    // Without a binary media type API Gateway hands a proxy integration the body as text, and bytes that are
+    // not UTF-8 would arrive already replaced; with */* every body arrives base64, `isBase64Encoded: true`.
+    fixture.template.hasResourceProperties('AWS::ApiGateway::RestApi', { BinaryMediaTypes: ['*/*'] });
+    const restApis = Object.values(fixture.template.findResources('AWS::ApiGateway::RestApi'));
+    expect(restApis.map((api) => api.Properties.BinaryMediaTypes)).toEqual([['*/*']]);
+  });
 });
 
 describe('usage plan', () => {
