@@ -20,7 +20,7 @@ import { HttpProblem, problemDocument } from '../lambdas/api/problem';
 import { USAGE_PLAN } from '../lambdas/resources';
 import { localApiKeyId } from '../lambdas/store/tenant-store';
 import { listenOnLoopback, type LoopbackServer } from './loopback-server';
-import { rawProblemResponse, refusalFor, type ParserError } from './parser-refusals';
+import { MAX_URL_LENGTH, rawProblemResponse, refusalFor, type ParserError } from './parser-refusals';
 
 /** API Gateway's own payload limit; the api Lambda enforces its 256 KiB itself. */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -130,6 +130,11 @@ function originForm(target: string): { path: string; query: string } | undefined
 }
 
 async function serve(req: IncomingMessage, res: ServerResponse, handler: ProxyHandler, requestId: string): Promise<void> {
+  if ((req.url ?? '').length > MAX_URL_LENGTH) {
+    req.resume();
+    gatewayProblem(res, 414, 'uri_too_long', `The request target is over ${MAX_URL_LENGTH} characters.`, requestId);
+    return;
+  }
   const target = originForm(req.url ?? '');
   if (!target) {
     req.resume();

@@ -74,19 +74,24 @@ export function rawProblemResponse(problem: HttpProblem, requestId: string): str
   ].join('\r\n');
 }
 
-/** Longer request lines are the target's fault (414) rather than the headers' (431): common servers' limit (nginx, Apache: 8 KiB). */
-const MAX_REQUEST_LINE_BYTES = 8 * 1024;
+/**
+ * API Gateway's limit on a regional API's URL: 10,240 characters (REST API
+ * quotas). A longer target is 414 on the twin too, and an overflow of Node's
+ * 16 KiB header limit inside a request line at least that long is the
+ * target's fault (414), not the headers' (431).
+ */
+export const MAX_URL_LENGTH = 10_240;
 
 /**
  * Whether an overflow happened in the request line: Node counts the request
  * line and the headers against one limit, so the packet that overflowed tells:
  * it starts a request (`METHOD target`) whose line has not ended, or is over
- * MAX_REQUEST_LINE_BYTES.
+ * MAX_URL_LENGTH.
  */
 function isRequestLineOverflow(packet: Buffer | undefined): boolean {
   if (!packet || !/^[!-~]+ /.test(packet.subarray(0, 32).toString('latin1'))) return false;
   const lineEnd = packet.indexOf('\n');
-  return lineEnd < 0 || lineEnd > MAX_REQUEST_LINE_BYTES;
+  return lineEnd < 0 || lineEnd > MAX_URL_LENGTH;
 }
 
 /** The (lower-case) name of the header line in which the parser stopped, if it stopped in a header's value. */

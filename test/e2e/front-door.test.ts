@@ -70,6 +70,7 @@ describe('requests the HTTP parser refuses get a problem document (class 4)', ()
     ['an unknown method', () => `FROB /v1/job-types HTTP/1.1\r\n${head()}\r\n`, 400, 'malformed_request'],
     ['an unknown HTTP version', () => `GET /v1/job-types HTTP/7.0\r\n${head()}\r\n`, 400, 'malformed_request'],
     ['a 20,000-character path', () => `GET /v1/${'a'.repeat(20_000)} HTTP/1.1\r\n${head()}\r\n`, 414, 'uri_too_long'],
+    ["a 12,000-character path (Node's parser takes it; API Gateway's regional limit is 10,240)", () => `GET /v1/${'a'.repeat(12_000)} HTTP/1.1\r\n${head()}\r\n`, 414, 'uri_too_long'],
     ['20 KB of headers', () => `GET /v1/job-types HTTP/1.1\r\n${head()}x-pad: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large'],
     ['TLS spoken to the plain port', () => '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03', 400, 'malformed_request'],
   ];
