@@ -132,13 +132,13 @@ function originForm(target: string): { path: string; query: string } | undefined
 async function serve(req: IncomingMessage, res: ServerResponse, handler: ProxyHandler, requestId: string): Promise<void> {
   if ((req.url ?? '').length > MAX_URL_LENGTH) {
     req.resume();
-    gatewayProblem(res, 414, 'uri_too_long', `The request target is over ${MAX_URL_LENGTH} characters.`, requestId);
+    gatewayProblem(res, 414, 'uri_too_long', `The request target is over ${MAX_URL_LENGTH} characters.`, requestId, { connection: 'close' });
     return;
   }
   const target = originForm(req.url ?? '');
   if (!target) {
     req.resume();
-    gatewayProblem(res, 400, 'malformed_request', 'The request target must be a path such as /v1/jobs.', requestId);
+    gatewayProblem(res, 400, 'malformed_request', 'The request target must be a path such as /v1/jobs.', requestId, { connection: 'close' });
     return;
   }
   const body = await readBody(req);
