@@ -89,7 +89,7 @@ export const MAX_URL_LENGTH = 10_240;
  * MAX_URL_LENGTH.
  */
 function isRequestLineOverflow(packet: Buffer | undefined): boolean {
-  if (!packet || !/^[!-~]+ /.test(packet.subarray(0, 32).toString('latin1'))) return false;
+  if (!packet || !/^[A-Z]+ \S/.test(packet.subarray(0, 32).toString('latin1'))) return false;
   const lineEnd = packet.indexOf('\n');
   return lineEnd < 0 || lineEnd > MAX_URL_LENGTH;
 }
