@@ -27,7 +27,7 @@ const HANG_UPS = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_DES
 
 const FRAMING: Readonly<Record<string, string>> = {
   HPE_INVALID_METHOD: 'The request does not start with an HTTP method this API knows (methods are upper-case, e.g. GET, POST).',
-  HPE_INVALID_URL: 'The request target is not a path.',
+  HPE_INVALID_URL: 'The request target holds a byte a URL cannot (spaces, controls and non-ASCII must be percent-encoded).',
   HPE_INVALID_VERSION: 'The request line does not end with HTTP/1.0 or HTTP/1.1.',
   HPE_INVALID_CHUNK_SIZE: 'A chunk of the chunked body has no valid size.',
   HPE_INVALID_TRANSFER_ENCODING: 'Transfer-Encoding cannot be combined with Content-Length, and must end with chunked.',

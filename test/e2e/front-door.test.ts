@@ -146,6 +146,23 @@ describe('non-ASCII bytes in header values Node accepts (class 6)', () => {
   });
 });
 
+describe('raw bytes outside ASCII elsewhere in a request', () => {
+  const send = (requestLine: string, headers = '') =>
+    sendRaw(url, `${requestLine} HTTP/1.1\r\nHost: x\r\nx-api-key: ${key}\r\nConnection: close\r\n${headers}Content-Length: 2\r\n\r\n{}`);
+  it.each([
+    ['a content type with a latin1 byte', () => send('POST /v1/jobs', 'Content-Type: application/json; charset=utf-\xe9\r\n'), 415, 'unsupported_media_type'],
+    ['a content type of 0xff bytes', () => send('POST /v1/jobs', 'Content-Type: \xff\xff\r\n'), 415, 'unsupported_media_type'],
+    // Node's parser refuses raw bytes over 0x7F in a request target: the parser's answer.
+    ['a raw 0xff byte in a job id', () => send('GET /v1/jobs/\xff'), 400, 'malformed_request'],
+    ['a raw latin1 byte in a query value', () => send('GET /v1/jobs?status=qu\xe9ued'), 400, 'malformed_request'],
+    ['a raw latin1 byte in a cursor', () => send('GET /v1/jobs?status=queued&cursor=ab\xe9'), 400, 'malformed_request'],
+  ])('%s: a problem, not a 500', async (_name, request, status, code) => {
+    const before = await jobCounts();
+    expectRawProblem(await request(), status, code);
+    expect(await jobCounts()).toEqual(before);
+  });
+});
+
 describe('request targets: %2F, dot segments, //, absolute form (class 5)', () => {
   let jobId: string;
   beforeAll(async () => {
