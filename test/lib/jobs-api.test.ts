@@ -29,6 +29,10 @@ describe('routes', () => {
     for (const { path, isPublic } of served) expect({ path, isPublic }).toEqual({ path, isPublic: PUBLIC_PATHS.includes(path) });
   });
 
+  test('the resource paths are the routes\' own templates, written once in job-routes.ts', () => {
+    expect(ROUTES.map((route) => route.path).sort()).toEqual([...ROUTE_PATHS].sort());
+  });
+
   test('each route resource has one ANY method, proxied to the api Lambda', () => {
     const methods = Object.values(fixture.template.findResources('AWS::ApiGateway::Method'));
     expect(methods).toHaveLength(ROUTE_PATHS.length);
