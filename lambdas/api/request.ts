@@ -30,6 +30,11 @@ export interface ApiResponse {
 export function toApiRequest(event: APIGatewayProxyEvent): ApiRequest {
   const headers: Record<string, string | undefined> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) headers[name.toLowerCase()] = value ?? undefined;
+  // `headers` holds only the last of repeated fields; a repeated field means its values joined (RFC 9110 §5.3),
+  // so two Idempotency-Keys or two content types are one value that is neither, not the second one silently.
+  const repeated: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(event.multiValueHeaders ?? {})) (repeated[name.toLowerCase()] ??= []).push(...(values ?? []));
+  for (const [name, values] of Object.entries(repeated)) if (values.length > 1) headers[name] = values.join(', ');
   // API Gateway's REST proxy event carries `path` as the client sent it, still
   // percent-encoded (live captures: hotsock/voker vokerhttp/testdata, 2026;
   // HTTP APIs are the ones that decode). Routing relies on that: it splits on

@@ -146,6 +146,21 @@ describe('non-ASCII bytes in header values Node accepts (class 6)', () => {
   });
 });
 
+describe('a header given twice', () => {
+  const post = (headers: string) => {
+    const body = JSON.stringify(later);
+    return sendRaw(url, `POST /v1/jobs HTTP/1.1\r\nHost: x\r\nx-api-key: ${key}\r\nConnection: close\r\n${headers}Content-Length: ${body.length}\r\n\r\n${body}`);
+  };
+  it('reads two Idempotency-Keys as one combined value (RFC 9110 §5.3), which is no key: 400', async () => {
+    const before = await jobCounts();
+    expectRawProblem(await post('Content-Type: application/json\r\nIdempotency-Key: one\r\nidempotency-key: two\r\n'), 400, 'invalid_idempotency_key');
+    expect(await jobCounts()).toEqual(before);
+  });
+  it('reads two content types as one combined value, which is no JSON media type: 415', async () => {
+    expectRawProblem(await post('Content-Type: text/plain\r\nContent-Type: application/json\r\n'), 415, 'unsupported_media_type');
+  });
+});
+
 describe('raw bytes outside ASCII elsewhere in a request', () => {
   const send = (requestLine: string, headers = '') =>
     sendRaw(url, `${requestLine} HTTP/1.1\r\nHost: x\r\nx-api-key: ${key}\r\nConnection: close\r\n${headers}Content-Length: 2\r\n\r\n{}`);
