@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { hashApiKey, localApiKeyId } from '../../lambdas/store/tenant-store';
-import { sendRaw, type RawResponse } from '../support/raw-http';
+import { sendRaw, type RawResponse } from '../support/raw-socket';
 import { startTestTwin, type ApiResponse, type TestTwin } from '../support/twin';
 
 let t: TestTwin;

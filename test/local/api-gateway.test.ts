@@ -5,7 +5,7 @@
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { KeyThrottle, startApiGateway, type LocalApiGateway } from '../../local/api-gateway';
-import { sendRaw } from '../support/raw-http';
+import { sendRaw } from '../support/raw-socket';
 import { startTwin, type Twin } from '../../local/twin';
 import { apiClient } from '../support/twin';
 
