@@ -83,6 +83,13 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     });
   });
   server.on('clientError', (error: ParserError, socket: Duplex) => refuse(error, socket));
+  // CONNECT asks for a tunnel, which Node hands to this event, not to the request handler (without a
+  // listener it drops the connection): this API is no proxy.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    const problem = new HttpProblem(400, 'malformed_request', 'CONNECT asks for a tunnel; this API is not a proxy.');
+    socket.end(rawProblemResponse(problem, randomUUID()));
+  });
   server.keepAliveTimeout = 5000;
   return listenOnLoopback(server, options.port);
 }

@@ -66,7 +66,7 @@ const UTF8 = /^"?utf-8"?$/i;
 
 /**
  * The body of a POST that must carry JSON: size, media type and syntax, in SPEC §3's order.
- * The media type is application/json or any `+json` type; a `charset` parameter, if
+ * The media type is application/json or any `+json` type, with no content coding; a `charset` parameter, if
  * given, must say UTF-8 (once): anything else is 415, since the bytes would be read
  * as something they are not. The bytes are decoded strictly: invalid UTF-8 (overlong
  * forms, surrogates, truncated sequences) is `invalid_json`, never U+FFFD.
@@ -80,6 +80,12 @@ export function readJsonBody(request: ApiRequest): unknown {
   const mediaType = type.trim().toLowerCase();
   if (mediaType !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(mediaType)) {
     throw new HttpProblem(415, 'unsupported_media_type', 'Send the body as application/json.');
+  }
+  // A content coding the Lambda does not undo (API Gateway decompresses only where compression is enabled,
+  // and this API enables none) would be read as the JSON it is not: 415, as RFC 9110 §8.4.1 allows.
+  const codings = (request.headers['content-encoding'] ?? '').split(',').map((coding) => coding.trim().toLowerCase()).filter(Boolean);
+  if (codings.some((coding) => coding !== 'identity')) {
+    throw new HttpProblem(415, 'unsupported_media_type', 'Send the body without a Content-Encoding (uncompressed).');
   }
   const charsets = parameters
     .map((parameter) => parameter.split('='))

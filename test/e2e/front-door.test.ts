@@ -146,6 +146,33 @@ describe('non-ASCII bytes in header values Node accepts (class 6)', () => {
   });
 });
 
+describe('methods and encodings Node hands over differently', () => {
+  it.each([
+    ['CONNECT to a route', `CONNECT /v1/jobs HTTP/1.1\r\nHost: x\r\nx-api-key: KEY\r\n\r\n`, 400, 'malformed_request'],
+    ['CONNECT in authority form', `CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n`, 400, 'malformed_request'],
+  ])('answers %s with a problem document', async (_name, request, status, code) => {
+    expectRawProblem(await sendRaw(url, request.replace('KEY', key)), status, code);
+  });
+
+  it('ignores an Upgrade to a WebSocket and answers the request itself (RFC 9110 §7.8)', async () => {
+    const request = `GET /v1/job-types HTTP/1.1\r\nHost: x\r\nx-api-key: ${key}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`;
+    const answer = await sendRaw(url, request);
+    expect({ status: answer.status, upgrade: answer.headers.upgrade }).toEqual({ status: 200, upgrade: undefined });
+  });
+
+  it.each(['gzip', 'br', 'deflate', 'identity, gzip'])('answers a body with Content-Encoding %s 415, writing nothing', async (encoding) => {
+    const before = await jobCounts();
+    const sent = await t.api.request('POST', '/v1/jobs', { rawBody: JSON.stringify(later), headers: { 'content-type': 'application/json', 'content-encoding': encoding } });
+    expectProblem(sent, 415, 'unsupported_media_type');
+    expect(await jobCounts()).toEqual(before);
+  });
+
+  it('accepts Content-Encoding identity', async () => {
+    const sent = await t.api.request('POST', '/v1/jobs', { rawBody: JSON.stringify(later), headers: { 'content-type': 'application/json', 'content-encoding': 'identity' } });
+    expect(sent.status).toBe(202);
+  });
+});
+
 describe('a header given twice', () => {
   const post = (headers: string) => {
     const body = JSON.stringify(later);
