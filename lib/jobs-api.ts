@@ -137,6 +137,11 @@ export class JobsApi extends Construct {
       description: 'Jobs service API (SPEC §3)',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
       apiKeySourceType: apigateway.ApiKeySourceType.HEADER,
+      // Every body as bytes: a proxy integration then gets it base64 (`isBase64Encoded: true`) whatever its
+      // content type, so the api Lambda sees invalid UTF-8 as sent and refuses it (SPEC §3 invalid_json)
+      // instead of receiving text API Gateway already decoded. Responses are unaffected: the Lambda's text
+      // answers have isBase64Encoded false and pass through as they are.
+      binaryMediaTypes: ['*/*'],
       cloudWatchRole: false,
       defaultMethodOptions: { apiKeyRequired: true },
       deployOptions: {

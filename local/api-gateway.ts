@@ -3,13 +3,24 @@
  * request (up to API Gateway's 10 MB), maps the `x-api-key` to a key id as API
  * Gateway would, builds the REST proxy event the api Lambda gets on AWS, and
  * writes the Lambda's answer back.
+ *
+ * The event is the one a `/{proxy+}` resource gets on AWS (captured live:
+ * hotsock/voker vokerhttp/testdata/apigwv1-request.json): `path`,
+ * `pathParameters.proxy` and `requestContext.path` carry the path as the client
+ * sent it, still percent-encoded; query parameters arrive decoded. With
+ * binaryMediaTypes `*\/*` (lib/jobs-api.ts) every body arrives base64 with
+ * `isBase64Encoded: true`, byte for byte, so the Lambda decodes UTF-8 itself.
+ * What Node's parser refuses is answered in ./parser-refusals.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { HttpProblem, problemDocument } from '../lambdas/api/problem';
 import { USAGE_PLAN } from '../lambdas/resources';
 import { localApiKeyId } from '../lambdas/store/tenant-store';
 import { listenOnLoopback, type LoopbackServer } from './loopback-server';
+import { MAX_URL_LENGTH, rawProblemResponse, refusalFor, type ParserError } from './parser-refusals';
 
 /** API Gateway's own payload limit; the api Lambda enforces its 256 KiB itself. */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -63,21 +74,85 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
       return;
     }
     serve(req, res, options.handler, requestId).catch(() => {
-      if (!res.headersSent) gatewayProblem(res, 500, 'internal_error', 'An internal error occurred.', requestId);
-      else res.destroy();
+      // A client that went away mid-request has no one to answer; one whose answer is under way keeps it.
+      if (res.headersSent || !res.socket?.writable) {
+        if (!res.writableEnded) res.destroy();
+        return;
+      }
+      gatewayProblem(res, 500, 'internal_error', 'An internal error occurred.', requestId);
     });
+  });
+  server.on('clientError', (error: ParserError, socket: Duplex) => refuse(error, socket));
+  // CONNECT asks for a tunnel, which Node hands to this event, not to the request handler (without a
+  // listener it drops the connection): this API is no proxy.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    const problem = new HttpProblem(400, 'malformed_request', 'CONNECT asks for a tunnel; this API is not a proxy.');
+    socket.end(rawProblemResponse(problem, randomUUID()));
   });
   server.keepAliveTimeout = 5000;
   return listenOnLoopback(server, options.port);
 }
 
+/**
+ * Answers what the parser refused. A response already under way on this
+ * connection is left to finish: if it is this request's own (its body broke
+ * off), the problem goes out through it; if it is an earlier pipelined
+ * request's, the problem follows it. Either way the connection then closes.
+ */
+function refuse(error: ParserError, socket: Duplex): void {
+  const problem = refusalFor(error);
+  if (!problem || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const requestId = randomUUID();
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (!inFlight) {
+    socket.end(rawProblemResponse(problem, requestId));
+  } else if (!inFlight.req.complete && !inFlight.headersSent) {
+    gatewayProblem(inFlight, problem.status, problem.code, problem.detail, requestId, { connection: 'close' });
+  } else if (inFlight.req.complete) {
+    inFlight.once('finish', () => {
+      if (socket.writable) socket.end(rawProblemResponse(problem, requestId));
+    });
+  } else {
+    socket.destroy();
+  }
+}
+
+/**
+ * The request target in origin form (`/path?query`), as the proxy event holds
+ * it. An absolute-form target (`http://host/path`), which RFC 9112 §3.2.2 asks
+ * servers to accept, is read by its path and query; asterisk, authority and
+ * relative forms name no resource of this API.
+ */
+function originForm(target: string): { path: string; query: string } | undefined {
+  const absolute = /^https?:\/\/[^/?#]*/i.exec(target);
+  let rest = absolute ? target.slice(absolute[0].length) : target;
+  if (absolute && !rest.startsWith('/')) rest = `/${rest}`;
+  if (!rest.startsWith('/')) return undefined;
+  const question = rest.indexOf('?');
+  return question < 0 ? { path: rest, query: '' } : { path: rest.slice(0, question), query: rest.slice(question + 1) };
+}
+
 async function serve(req: IncomingMessage, res: ServerResponse, handler: ProxyHandler, requestId: string): Promise<void> {
+  if ((req.url ?? '').length > MAX_URL_LENGTH) {
+    req.resume();
+    gatewayProblem(res, 414, 'uri_too_long', `The request target is over ${MAX_URL_LENGTH} characters.`, requestId, { connection: 'close' });
+    return;
+  }
+  const target = originForm(req.url ?? '');
+  if (!target) {
+    req.resume();
+    gatewayProblem(res, 400, 'malformed_request', 'The request target must be a path such as /v1/jobs.', requestId, { connection: 'close' });
+    return;
+  }
   const body = await readBody(req);
   if (body === 'too-large') {
     gatewayProblem(res, 413, 'payload_too_large', 'The request body is over 10 MB.', requestId);
     return;
   }
-  const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
@@ -88,13 +163,14 @@ async function serve(req: IncomingMessage, res: ServerResponse, handler: ProxyHa
   }
   const query: Record<string, string> = {};
   const multiQuery: Record<string, string[]> = {};
-  for (const [name, value] of url.searchParams) {
+  for (const [name, value] of new URLSearchParams(target.query)) {
     query[name] = value;
     (multiQuery[name] ??= []).push(value);
   }
   const apiKey = req.headers['x-api-key'];
   const apiKeyValue = typeof apiKey === 'string' && apiKey.length > 0 ? apiKey : undefined;
-  const path = decodePath(url.pathname);
+  // Raw, as API Gateway passes it: the api Lambda routes on raw segments and decodes each one.
+  const path = target.path;
   const event = {
     resource: '/{proxy+}',
     path,
@@ -105,8 +181,8 @@ async function serve(req: IncomingMessage, res: ServerResponse, handler: ProxyHa
     multiValueQueryStringParameters: Object.keys(multiQuery).length ? multiQuery : null,
     pathParameters: { proxy: path.slice(1) },
     stageVariables: null,
-    body: body.length > 0 ? body.toString('utf8') : null,
-    isBase64Encoded: false,
+    body: body.length > 0 ? body.toString('base64') : null,
+    isBase64Encoded: body.length > 0,
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
@@ -138,14 +214,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, handler: ProxyHa
   res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
 }
 
-function decodePath(pathname: string): string {
-  try {
-    return decodeURIComponent(pathname);
-  } catch {
-    return pathname;
-  }
-}
-
+/** The whole body (up to the gateway's limit); rejects when the client goes away before it ends. */
 function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -158,11 +227,21 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
     });
     req.on('end', () => resolve(tooLarge ? 'too-large' : Buffer.concat(chunks)));
     req.on('error', reject);
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('the client went away before the body ended'));
+    });
   });
 }
 
 /** What API Gateway's rewritten gateway responses send (problem+json), for errors the gateway itself raises. */
-function gatewayProblem(res: ServerResponse, status: number, code: string, detail: string, requestId: string, headers: Record<string, string> = {}): void {
+function gatewayProblem(
+  res: ServerResponse,
+  status: number,
+  code: HttpProblem['code'],
+  detail: string,
+  requestId: string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { ...headers, 'content-type': 'application/problem+json; charset=utf-8', 'x-request-id': requestId });
-  res.end(JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status], status, code, detail, requestId }));
+  res.end(JSON.stringify(problemDocument(new HttpProblem(status, code, detail), requestId)));
 }

@@ -16,12 +16,40 @@ const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-function matchRoute(path: string): { route: Route; params: Record<string, string> } | undefined {
+/**
+ * Routing works on the raw path, segment by segment, and decodes each segment
+ * only once it has matched: `%2F` inside a segment is data, never a separator
+ * (`/v1/jobs/<id>%2Fcancel` is the job route, not the cancel route). A path
+ * with an empty or dot segment (`//`, `.`, `..`, `%2e%2e`) names no resource
+ * here: it is refused rather than resolved, so no spelling of a path reaches a
+ * resource other than the one it literally names, whatever a proxy in front
+ * made of it.
+ */
+function matchRoute(rawPath: string): { route: Route; params: Record<string, string> } | undefined {
+  const segments = rawPath.split('/');
+  if (segments[0] !== '' || segments.length < 2) return undefined;
+  const named = segments.slice(1);
+  if (named.some((segment) => segment === '' || ['.', '..'].includes(decodeSegment(segment) ?? ''))) return undefined;
   for (const route of ROUTES) {
-    const match = route.pattern.exec(path);
-    if (match) return { route, params: { ...(match.groups ?? {}) } };
+    if (route.pattern.test(rawPath)) {
+      const params: Record<string, string> = {};
+      const template = route.path.split('/').slice(1);
+      template.forEach((part, index) => {
+        // A segment that does not decode (a stray %, bytes that are not UTF-8) can name no job: an empty id.
+        if (/^\{\w+\}$/.test(part)) params[part.slice(1, -1)] = decodeSegment(named[index]!) ?? '';
+      });
+      return { route, params };
+    }
   }
   return undefined;
+}
+
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 function render(response: ApiResponse, requestId: string): APIGatewayProxyResult {

@@ -7,10 +7,10 @@ import { describeJobTypes } from '../job-types/registry';
 import { JOB_STATUSES, toJobView, type Job, type JobStatus } from '../jobs/job';
 import { isJobIdShaped } from '../jobs/job-id';
 import { createPreparedJob, dispatchFor, enqueueCreated, prepareJob, submitJob, type PreparedJob } from '../jobs/submit-job';
-import { BatchSubmissionSchema, fieldProblems } from '../jobs/submission';
+import { BatchSubmissionSchema, fieldProblems, type FieldProblem } from '../jobs/submission';
 import { cancel, erase, redeliverWebhook, retry, type ActionResult } from '../jobs/transitions';
 import type { Decision } from '../store/job-store';
-import { InvalidCursorError } from '../store/job-store';
+import { InvalidCursorError } from '../store/list-cursor';
 import type { Dispatch, JobMessage } from '../queue/job-queue';
 import type { ServiceContext } from '../service-context';
 import { countJobs } from '../observability';
@@ -21,10 +21,21 @@ import { readJsonBody, type ApiRequest, type ApiResponse } from './request';
 export type RouteHandler = (ctx: ServiceContext, request: ApiRequest, tenantId: string) => Promise<ApiResponse>;
 
 export interface Route {
+  /** The path template, as API Gateway writes resources: `/v1/jobs/{jobId}`. */
+  readonly path: string;
+  /** The template over a raw (still percent-encoded) path: a `{param}` is one segment, never a `/`. */
   readonly pattern: RegExp;
   readonly methods: Readonly<Record<string, RouteHandler>>;
   /** Needs no API key (`GET /v1/openapi.json`). */
   readonly isPublic?: boolean;
+}
+
+function route(path: string, methods: Route['methods'], options: { isPublic?: boolean } = {}): Route {
+  const source = path
+    .split('/')
+    .map((segment) => (/^\{\w+\}$/.test(segment) ? `(?<${segment.slice(1, -1)}>[^/]+)` : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('\\/');
+  return { path, pattern: new RegExp(`^${source}$`), methods, ...options };
 }
 
 const timing = (ctx: ServiceContext) => ({ nowMs: ctx.now(), retentionDays: ctx.config.retentionDays });
@@ -101,16 +112,26 @@ const postBatch: RouteHandler = async (ctx, request, tenantId) => {
   return { status: 200, body: { items: results } };
 };
 
+/** A job type name as a filter: what the registry's names look like (ASCII, short); unknown names simply match nothing. */
+const TYPE_FILTER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 const listJobs: RouteHandler = async (ctx, request, tenantId) => {
-  const { status, limit, cursor, type } = request.query;
-  const problems = [];
+  const problems: FieldProblem[] = [];
+  // Each parameter once: which of two values a client meant is not ours to guess.
+  const single = (name: string): string | undefined => {
+    const values = request.query[name];
+    if (values && values.length > 1) problems.push({ path: name, message: 'must be given at most once' });
+    return values?.[0];
+  };
+  const status = single('status');
+  const limit = single('limit');
+  const cursor = single('cursor');
+  const type = single('type');
   if (status === undefined) problems.push({ path: 'status', message: `required; one of ${JOB_STATUSES.join(', ')}` });
   else if (!(JOB_STATUSES as readonly string[]).includes(status)) problems.push({ path: 'status', message: `must be one of ${JOB_STATUSES.join(', ')}` });
-  const pageSize = limit === undefined ? 25 : Number(limit);
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100 || (limit !== undefined && !/^\d+$/.test(limit))) {
-    problems.push({ path: 'limit', message: 'must be an integer from 1 to 100' });
-  }
-  if (type !== undefined && (type.length === 0 || type.length > 64)) problems.push({ path: 'type', message: 'must be 1..64 characters' });
+  const pageSize = limit === undefined ? 25 : /^\d{1,3}$/.test(limit) ? Number(limit) : Number.NaN;
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) problems.push({ path: 'limit', message: 'must be an integer from 1 to 100' });
+  if (type !== undefined && !TYPE_FILTER.test(type)) problems.push({ path: 'type', message: 'must be a job type name (1..64 ASCII letters, digits, ".", "_" or "-")' });
   if (problems.length > 0) throw validationFailed(problems);
   try {
     const page = await ctx.jobs.list({ tenantId, status: status as JobStatus, limit: pageSize, cursor, type });
@@ -180,13 +201,13 @@ const redeliver: RouteHandler = async (ctx, request, tenantId) => {
 };
 
 export const ROUTES: readonly Route[] = [
-  { pattern: /^\/v1\/jobs$/, methods: { POST: postJob, GET: listJobs } },
-  { pattern: /^\/v1\/jobs\/batch$/, methods: { POST: postBatch } },
-  { pattern: /^\/v1\/jobs\/(?<jobId>[^/]+)$/, methods: { GET: getJob, DELETE: deleteJob } },
-  { pattern: /^\/v1\/jobs\/(?<jobId>[^/]+)\/attempts$/, methods: { GET: getAttempts } },
-  { pattern: /^\/v1\/jobs\/(?<jobId>[^/]+)\/cancel$/, methods: { POST: cancelJob } },
-  { pattern: /^\/v1\/jobs\/(?<jobId>[^/]+)\/retry$/, methods: { POST: retryJob } },
-  { pattern: /^\/v1\/jobs\/(?<jobId>[^/]+)\/webhook\/redeliver$/, methods: { POST: redeliver } },
-  { pattern: /^\/v1\/job-types$/, methods: { GET: async () => ({ status: 200, body: describeJobTypes() }) } },
-  { pattern: /^\/v1\/openapi\.json$/, methods: { GET: async () => ({ status: 200, body: openApiDocument() }) }, isPublic: true },
+  route('/v1/jobs', { POST: postJob, GET: listJobs }),
+  route('/v1/jobs/batch', { POST: postBatch }),
+  route('/v1/jobs/{jobId}', { GET: getJob, DELETE: deleteJob }),
+  route('/v1/jobs/{jobId}/attempts', { GET: getAttempts }),
+  route('/v1/jobs/{jobId}/cancel', { POST: cancelJob }),
+  route('/v1/jobs/{jobId}/retry', { POST: retryJob }),
+  route('/v1/jobs/{jobId}/webhook/redeliver', { POST: redeliver }),
+  route('/v1/job-types', { GET: async () => ({ status: 200, body: describeJobTypes() }) }),
+  route('/v1/openapi.json', { GET: async () => ({ status: 200, body: openApiDocument() }) }, { isPublic: true }),
 ];

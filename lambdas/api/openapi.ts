@@ -38,6 +38,10 @@ export const PROBLEM_STATUS: Readonly<Record<ProblemCode, number>> = {
   idempotency_key_reused: 422,
   rate_limited: 429,
   internal_error: 500,
+  malformed_request: 400,
+  uri_too_long: 414,
+  headers_too_large: 431,
+  request_timeout: 408,
 };
 export const PROBLEM_CODES = Object.keys(PROBLEM_STATUS) as ProblemCode[];
 

@@ -26,7 +26,12 @@ export type ProblemCode =
   | 'unsupported_media_type'
   | 'idempotency_key_reused'
   | 'rate_limited'
-  | 'internal_error';
+  | 'internal_error'
+  // The HTTP front's own answers to bytes that are not HTTP it can read (README: what the front door refuses).
+  | 'malformed_request'
+  | 'uri_too_long'
+  | 'headers_too_large'
+  | 'request_timeout';
 
 export class HttpProblem extends Error {
   override name = 'HttpProblem';

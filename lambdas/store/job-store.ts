@@ -8,7 +8,7 @@
  * state with a pure function, write it on condition that `version` is unchanged;
  * when another writer won, read again and decide again.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import {
   DeleteCommand,
   GetCommand,
@@ -23,6 +23,9 @@ import { STATUS_INDEX, SWEEP_INDEX } from '../resources';
 import type { Job, JobStatus } from '../jobs/job';
 import { sweepAtOf, sweepShardOf, type SweepSettings } from '../jobs/sweep';
 import { ConcurrentUpdateError, isConditionalCheckFailed } from './errors';
+import { decodeListCursor, encodeListCursor } from './list-cursor';
+
+export { InvalidCursorError } from './list-cursor';
 
 export interface JobKey {
   readonly tenantId: string;
@@ -70,10 +73,6 @@ export type Decision<R> = { write: Job; result: R } | { delete: true; result: R 
 export interface ExpiredSweep {
   deleted: number;
   resumeKey: Record<string, unknown> | undefined;
-}
-
-export class InvalidCursorError extends Error {
-  override name = 'InvalidCursorError';
 }
 
 const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'sweepShard', 'sweepAt', 'sweepCount', 'webhookEventId', 'entity', 'writeId'] as const;
@@ -210,7 +209,13 @@ export class JobStore {
   /** A tenant's jobs in one status, newest first, through the status index (never a Scan). */
   async list(query: ListQuery): Promise<JobPage> {
     const partition = `${query.tenantId}#${query.status}`;
-    const exclusiveStartKey = query.cursor === undefined ? undefined : this.decodeCursor(query);
+    // The start key is rebuilt from the caller's own tenant and status: a cursor only says where in that list.
+    const start = query.cursor === undefined ? undefined : decodeListCursor(query, query.cursor);
+    const exclusiveStartKey: Record<string, unknown> | undefined = start && {
+      ...jobItemKey({ tenantId: query.tenantId, jobId: start.jobId }),
+      gsi1pk: partition,
+      gsi1sk: start.position,
+    };
     const filters = ['expiresAt > :nowSeconds'];
     const values: Record<string, unknown> = { ':partition': partition, ':nowSeconds': Math.floor(this.options.now() / 1000) };
     if (query.type !== undefined) {
@@ -240,7 +245,7 @@ export class JobStore {
       if (!lastKey) break;
       startKey = lastKey;
     }
-    return { items, nextCursor: lastKey ? this.encodeCursor(query, String(lastKey.gsi1sk)) : null };
+    return { items, nextCursor: lastKey ? encodeListCursor(query, String(lastKey.gsi1sk)) : null };
   }
 
   /** Entries of one sweep shard due at or before `nowMs`, oldest first. */
@@ -356,40 +361,4 @@ export class JobStore {
     for (const attribute of KEY_ATTRIBUTES) delete job[attribute];
     return job as unknown as Job;
   }
-
-  /**
-   * Cursor = the position (createdAt#jobId) plus a checksum binding it to this
-   * tenant, status and type. The start key is rebuilt from the caller's own
-   * tenant and status, so even a forged cursor can only point into the caller's
-   * own list; the checksum makes altered or misused cursors fail loudly.
-   */
-  private encodeCursor(query: ListQuery, position: string): string {
-    return Buffer.from(JSON.stringify({ p: position, h: cursorChecksum(query, position) })).toString('base64url');
-  }
-
-  private decodeCursor(query: ListQuery): Record<string, unknown> {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(Buffer.from(query.cursor ?? '', 'base64url').toString('utf8'));
-    } catch {
-      throw new InvalidCursorError('cursor is not one this service issued');
-    }
-    const { p, h } = (parsed ?? {}) as { p?: unknown; h?: unknown };
-    if (typeof p !== 'string' || typeof h !== 'string' || h !== cursorChecksum(query, p)) {
-      throw new InvalidCursorError('cursor does not belong to this query');
-    }
-    const jobId = p.slice(p.lastIndexOf('#') + 1);
-    return {
-      ...jobItemKey({ tenantId: query.tenantId, jobId }),
-      gsi1pk: `${query.tenantId}#${query.status}`,
-      gsi1sk: p,
-    };
-  }
-}
-
-function cursorChecksum(query: ListQuery, position: string): string {
-  return createHash('sha256')
-    .update(['cursor-v1', query.tenantId, query.status, query.type ?? '', position].join('\u0000'))
-    .digest('base64url')
-    .slice(0, 22);
 }

@@ -29,6 +29,10 @@ describe('routes', () => {
     for (const { path, isPublic } of served) expect({ path, isPublic }).toEqual({ path, isPublic: PUBLIC_PATHS.includes(path) });
   });
 
+  test('the resource paths are the routes\' own templates, written once in job-routes.ts', () => {
+    expect(ROUTES.map((route) => route.path).sort()).toEqual([...ROUTE_PATHS].sort());
+  });
+
   test('each route resource has one ANY method, proxied to the api Lambda', () => {
     const methods = Object.values(fixture.template.findResources('AWS::ApiGateway::Method'));
     expect(methods).toHaveLength(ROUTE_PATHS.length);
@@ -79,6 +83,14 @@ describe('routes', () => {
       ApiKeySourceType: 'HEADER',
       EndpointConfiguration: { Types: ['REGIONAL'] },
     });
+  });
+
+  test('every request body reaches the api Lambda as base64 bytes (binaryMediaTypes */*), so it decodes UTF-8 strictly itself', () => {
+    // Without a binary media type API Gateway hands a proxy integration the body as text, and bytes that are
+    // not UTF-8 would arrive already replaced; with */* every body arrives base64, `isBase64Encoded: true`.
+    fixture.template.hasResourceProperties('AWS::ApiGateway::RestApi', { BinaryMediaTypes: ['*/*'] });
+    const restApis = Object.values(fixture.template.findResources('AWS::ApiGateway::RestApi'));
+    expect(restApis.map((api) => api.Properties.BinaryMediaTypes)).toEqual([['*/*']]);
   });
 });
 
