@@ -26,7 +26,8 @@ export type ProblemCode =
   | 'unsupported_media_type'
   | 'idempotency_key_reused'
   | 'rate_limited'
-  | 'internal_error';
+  | 'internal_error'
+  | 'service_unavailable';
 
 export class HttpProblem extends Error {
   override name = 'HttpProblem';

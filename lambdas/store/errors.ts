@@ -14,3 +14,47 @@ export class ConcurrentUpdateError extends StoreError {
 export function isConditionalCheckFailed(error: unknown): error is Error & { Item?: Record<string, unknown> } {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
+
+/**
+ * A new job's item, with the room it needs to grow, would pass DynamoDB's item
+ * limit (the client's mistake: `payload_too_large`). Nothing was written.
+ */
+export class ItemTooLargeError extends StoreError {
+  override name = 'ItemTooLargeError';
+  constructor(
+    readonly bytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(`the job's item would take ${bytes} bytes of DynamoDB's ${limitBytes}`);
+  }
+}
+
+/**
+ * DynamoDB could not take the write right now (throttled past the SDK's
+ * retries, a 5xx, the network): worth trying again later (`service_unavailable`).
+ * For a create, nothing is kept: a write that may have landed was deleted again.
+ */
+export class StoreUnavailableError extends StoreError {
+  override name = 'StoreUnavailableError';
+}
+
+/**
+ * A failure that may pass by itself: throttling, a server-side fault, or no
+ * answer at all (network, timeout). Errors DynamoDB blames on the request
+ * (validation, a missing table, access) would fail again the same way.
+ */
+export function isTransientFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const { $fault, $metadata } = error as { $fault?: string; $metadata?: { httpStatusCode?: number } };
+  if (THROTTLING_ERRORS.has(error.name)) return true;
+  if ($fault === 'server') return true;
+  // No HTTP answer at all: the request may or may not have reached the table.
+  return $metadata?.httpStatusCode === undefined;
+}
+
+const THROTTLING_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TransactionInProgressException',
+]);
