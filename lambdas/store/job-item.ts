@@ -9,7 +9,7 @@
  * (The webhook event's body is text already.) Items written before this
  * (payload and result as Maps) still read.
  */
-import { ATTEMPT_HISTORY_LIMIT, ERROR_LIMIT_BYTES, RESULT_LIMIT_BYTES, WEBHOOK_BACKLOG_LIMIT, toJobView, type Attempt, type Job, type WebhookEvent } from '../jobs/job';
+import { ATTEMPT_HISTORY_LIMIT, ERROR_LIMIT_BYTES, RESULT_LIMIT_BYTES, toJobView, type Attempt, type Job, type WebhookEvent } from '../jobs/job';
 import { ITEM_LIMIT_BYTES, itemSize } from './item-size';
 
 /** Attributes of the item that are not fields of the job. */
@@ -37,13 +37,22 @@ export function jobFromItem(item: Record<string, unknown>): Job {
 }
 
 /**
- * Room kept at create for what a job gains later, so that its later writes fit
- * in the item without shedding anything: a result of RESULT_LIMIT_BYTES,
+ * Webhook events room is kept for at create: the current one and one waiting
+ * behind it. A deeper backlog (the retry route called again and again while an
+ * event is still being tried; at most WEBHOOK_BACKLOG_LIMIT) is the first thing
+ * shed when room runs short ({@link fitJobToItemLimit}; WEBHOOK_BACKLOG_LIMIT in jobs/job.ts). Reserving a full backlog would
+ * refuse webhook jobs with payloads well under the 256 KiB body limit.
+ */
+export const RESERVED_WEBHOOK_EVENTS = 2;
+
+/**
+ * The size the job's item reaches at its largest, checked at create so that
+ * later writes fit without shedding anything: a result of RESULT_LIMIT_BYTES,
  * ATTEMPT_HISTORY_LIMIT attempts with errors of ERROR_LIMIT_BYTES, a last error,
- * a failed webhook state and, for a job with a `webhookUrl`, its current event
- * and a full backlog of WEBHOOK_BACKLOG_LIMIT more, each event's body holding
- * the job's view at its largest. Measured on the job itself (its `webhookUrl`,
- * idempotency key and type are in every event body).
+ * a failed webhook state and, for a job with a `webhookUrl`,
+ * RESERVED_WEBHOOK_EVENTS events whose bodies hold the job's view at its
+ * largest. Measured on the job itself (its `webhookUrl`, idempotency key and
+ * type are in every event body).
  */
 export function sizeAtItsLargest(item: Record<string, unknown>, job: Job): number {
   const error = '"'.repeat(ERROR_LIMIT_BYTES); // a JSON string's worst: each byte escaped
@@ -71,7 +80,7 @@ export function sizeAtItsLargest(item: Record<string, unknown>, job: Job): numbe
   if (job.webhookUrl) {
     const body = JSON.stringify({ type: 'job.succeeded', timestamp: stamp, data: toJobView(largest, { withPayload: false }) });
     const event: WebhookEvent = { id: `msg_${'f'.repeat(32)}`, type: 'job.succeeded', body, nextAttemptAt: 8.64e15 };
-    events = Array.from({ length: 1 + WEBHOOK_BACKLOG_LIMIT }, () => event);
+    events = Array.from({ length: RESERVED_WEBHOOK_EVENTS }, () => event);
   }
   const [current, ...backlog] = events;
   const grown = { ...largest, webhookEvent: current ?? null, webhookBacklog: backlog };
