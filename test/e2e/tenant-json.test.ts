@@ -7,6 +7,7 @@
  */
 import { startReceiver, type Receiver } from '../support/receiver';
 import { startTestTwin, type TestTwin } from '../support/twin';
+import { waitFor } from '../support/wait-for';
 
 let t: TestTwin;
 let receiver: Receiver;
@@ -63,6 +64,21 @@ describe.each(PAYLOADS)('an echo payload with %s', (_name, payloadJson) => {
     const first = await t.api.request('POST', '/v1/jobs', { rawBody: body, headers });
     const again = await t.api.request('POST', '/v1/jobs', { rawBody: body, headers });
     expect([first.status, again.status]).toEqual([202, 200]);
+  });
+});
+
+describe('a webhook', () => {
+  it("carries the job's result in its data as the handler gave it, key order and names included", async () => {
+    const payloadJson = '{"zeta":{"constructor":1,"__proto__":[{"toString":"t"}]},"alpha":2}';
+    const created = await post('/v1/jobs', `{"type":"echo","payload":${payloadJson},"webhookUrl":"${receiver.url}/hook"}`);
+    expect(created.status).toBe(202);
+    const [delivery] = await waitFor(() => {
+      const found = receiver.requests.filter((r) => r.path === '/hook' && JSON.parse(r.body).data.jobId === created.body.jobId);
+      return found.length > 0 ? found : undefined;
+    }, { description: 'the webhook delivery' });
+    const body = delivery!.body;
+    // The result's text inside the body, exactly as the handler returned it.
+    expect(body).toContain(`"result":${JSON.stringify(JSON.parse(payloadJson))}`);
   });
 });
 
