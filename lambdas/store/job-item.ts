@@ -102,7 +102,8 @@ export function fitJobToItemLimit(job: Job, itemOf: (job: Job) => Record<string,
   const fits = (candidate: Job) => itemSize(itemOf(candidate)) <= ITEM_LIMIT_BYTES;
   if (fits(current)) return { fits: true, job: current };
   const resultJson = JSON.stringify(current.result ?? null);
-  if (resultJson.length > 40) current = { ...current, result: { truncated: true, bytes: Buffer.byteLength(resultJson) } };
+  const truncated = { truncated: true, bytes: Buffer.byteLength(resultJson) };
+  if (JSON.stringify(truncated).length < resultJson.length) current = { ...current, result: truncated };
   while (!fits(current) && (current.webhookBacklog?.length ?? 0) > 0) current = { ...current, webhookBacklog: current.webhookBacklog!.slice(1) };
   while (!fits(current) && current.history.length > 1) current = { ...current, history: current.history.slice(1) };
   return fits(current) ? { fits: true, job: current } : { fits: false, bytes: itemSize(itemOf(current)) };

@@ -138,8 +138,8 @@ export class JobStore {
    * A create whose write failed otherwise than by its condition. Its answer may
    * have been lost after the item was written, so the item is deleted again if
    * it is this write's (its `writeId`): a job the client was told nothing about
-   * must not run. Best effort: if even that fails, the job runs once, under the
-   * id the client's retry (same Idempotency-Key) finds and replays.
+   * must not run. Best effort: if even that fails, the job stays and runs, and a
+   * retry with the same Idempotency-Key finds it (a 200 replay, not a second job).
    */
   private async createFailed(job: Job, writeId: string, error: unknown): Promise<unknown> {
     try {
