@@ -1,3 +1,5 @@
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+
 /** Errors of the DynamoDB adapter. A lost condition is an outcome, not one of these. */
 export class StoreError extends Error {
   override name = 'StoreError';
@@ -39,22 +41,13 @@ export class StoreUnavailableError extends StoreError {
 }
 
 /**
- * A failure that may pass by itself: throttling, a server-side fault, or no
- * answer at all (network, timeout). Errors DynamoDB blames on the request
- * (validation, a missing table, access) would fail again the same way.
+ * A failure that may pass by itself, as the SDK's own retry strategy classifies
+ * it: throttling, a transient or server-side fault, or no answer at all
+ * (timeouts, connection resets). Errors DynamoDB blames on the request
+ * (validation, a missing table, access) and bugs of ours would fail again the same way.
  */
 export function isTransientFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const { $fault, $metadata } = error as { $fault?: string; $metadata?: { httpStatusCode?: number } };
-  if (THROTTLING_ERRORS.has(error.name)) return true;
-  if ($fault === 'server') return true;
-  // No HTTP answer at all: the request may or may not have reached the table.
-  return $metadata?.httpStatusCode === undefined;
+  const sdkError = error as Parameters<typeof isTransientError>[0];
+  return isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError);
 }
-
-const THROTTLING_ERRORS = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'TransactionInProgressException',
-]);

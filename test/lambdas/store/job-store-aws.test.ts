@@ -111,10 +111,17 @@ describe('JobStore.create on AWS', () => {
     await expect(store.create(sampleJob())).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 
-  it('lets an error DynamoDB blames on the request through as it is (a bug, not a passing trouble)', async () => {
-    mock.on(PutCommand).rejects(Object.assign(new Error('One or more parameter values were invalid'), { name: 'ValidationException', $fault: 'client', $metadata: { httpStatusCode: 400 } }));
+  it.each([
+    ['an error DynamoDB blames on the request', Object.assign(new Error('One or more parameter values were invalid'), { name: 'ValidationException', $fault: 'client', $metadata: { httpStatusCode: 400 } })],
+    ['a bug of ours (no DynamoDB answer involved)', new TypeError('Cannot convert object to primitive value')],
+  ])('lets %s through as it is (it would fail the same way again: a 500, not a 503)', async (_name, failure) => {
+    mock.on(PutCommand).rejects(failure);
     const outcome = store.create(sampleJob());
-    await expect(outcome).rejects.toThrow('One or more parameter values were invalid');
-    await expect(outcome).rejects.not.toBeInstanceOf(StoreUnavailableError);
+    await expect(outcome).rejects.toBe(failure);
+  });
+
+  it('counts a connection reset as unavailable', async () => {
+    mock.on(PutCommand).rejects(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', $metadata: {} }));
+    await expect(store.create(sampleJob())).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 });
