@@ -90,6 +90,13 @@ export function sizeAtItsLargest(item: Record<string, unknown>, job: Job): numbe
 export type FitResult = { fits: true; job: Job } | { fits: false; bytes: number };
 
 /**
+ * Kept free below the limit by every rewrite: the scheduler also updates an
+ * item in place (`sweepCount` + 1, `dispatched`) without rewriting it
+ * (JobStore.deferSweep), and that must never fail on size either.
+ */
+const IN_PLACE_UPDATE_BYTES = 64;
+
+/**
  * A job whose item passed DynamoDB's limit on a later write (the reserve at
  * create makes this rare: items written by an older version, or an estimate
  * exceeded), shed until it fits, in this order: the result becomes
@@ -99,7 +106,7 @@ export type FitResult = { fits: true; job: Job } | { fits: false; bytes: number 
  */
 export function fitJobToItemLimit(job: Job, itemOf: (job: Job) => Record<string, unknown>): FitResult {
   let current = job;
-  const fits = (candidate: Job) => itemSize(itemOf(candidate)) <= ITEM_LIMIT_BYTES;
+  const fits = (candidate: Job) => itemSize(itemOf(candidate)) <= ITEM_LIMIT_BYTES - IN_PLACE_UPDATE_BYTES;
   if (fits(current)) return { fits: true, job: current };
   const resultJson = JSON.stringify(current.result ?? null);
   const truncated = { truncated: true, bytes: Buffer.byteLength(resultJson) };
