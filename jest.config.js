@@ -8,6 +8,8 @@ module.exports = {
   transform: { '^.+\\.(t|j)s$': swc },
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   setupFiles: ['<rootDir>/test/setup-env.ts'],
+  // Fetches AWS's DynamoDB Local (test/support/dynamodb-local.ts) once, before any test file needs it.
+  globalSetup: '<rootDir>/test/global-setup.ts',
   setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
   testTimeout: 30000,
   maxWorkers: 2,

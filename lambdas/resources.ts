@@ -31,6 +31,8 @@ export interface IndexDefinition {
  * Jobs of one tenant in one status, newest first: `gsi1pk = tenantId#status`,
  * `gsi1sk = createdAt#jobId`. Projects what the list view shows (a Job without
  * its payload and attempt history), so listing never reads the base table.
+ * The result is stored as JSON text, `resultJson`; `result` is the Map that
+ * items written before that carry, projected until they have all expired.
  */
 export const STATUS_INDEX: IndexDefinition = {
   indexName: 'byTenantStatus',
@@ -38,7 +40,7 @@ export const STATUS_INDEX: IndexDefinition = {
   sortKey: { name: 'gsi1sk', type: 'S' },
   nonKeyAttributes: [
     'jobId', 'tenantId', 'type', 'status', 'attempts', 'maxAttempts', 'nextRunAt',
-    'idempotencyKey', 'payloadHash', 'webhookUrl', 'webhook', 'result', 'lastError',
+    'idempotencyKey', 'payloadHash', 'webhookUrl', 'webhook', 'resultJson', 'result', 'lastError',
     'createdAt', 'updatedAt', 'finishedAt', 'expiresAt',
   ],
 };

@@ -9,6 +9,7 @@ import { isJobIdShaped } from '../jobs/job-id';
 import { createPreparedJob, dispatchFor, enqueueCreated, prepareJob, submitJob, type PreparedJob } from '../jobs/submit-job';
 import { BatchSubmissionSchema, fieldProblems, type FieldProblem } from '../jobs/submission';
 import { cancel, erase, redeliverWebhook, retry, type ActionResult } from '../jobs/transitions';
+import { ItemTooLargeError, StoreUnavailableError } from '../store/errors';
 import type { Decision } from '../store/job-store';
 import { InvalidCursorError } from '../store/list-cursor';
 import type { Dispatch, JobMessage } from '../queue/job-queue';
@@ -56,9 +57,34 @@ async function getJobOrThrow(ctx: ServiceContext, request: ApiRequest, tenantId:
   return job;
 }
 
+/** Seconds a client is asked to wait after a 503 (the SDK has already retried for a few seconds). */
+const RETRY_AFTER_SECONDS = 2;
+
+/** The store's refusals of a create, as SPEC §3's problems; anything else goes on. */
+function createProblem(error: unknown): unknown {
+  if (error instanceof ItemTooLargeError) {
+    return new HttpProblem(
+      413,
+      'payload_too_large',
+      `The job would take ${error.bytes} bytes of storage, over the ${error.limitBytes} a job may use with room to record its attempts, result and webhook events; send a smaller payload.`,
+    );
+  }
+  if (error instanceof StoreUnavailableError) {
+    return new HttpProblem(503, 'service_unavailable', 'The job could not be stored right now and was not kept; try again.', {
+      headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+    });
+  }
+  return error;
+}
+
 const postJob: RouteHandler = async (ctx, request, tenantId) => {
   const body = readJsonBody(request);
-  const submitted = await submitJob(ctx, tenantId, body, request.headers['idempotency-key']);
+  let submitted;
+  try {
+    submitted = await submitJob(ctx, tenantId, body, request.headers['idempotency-key']);
+  } catch (error) {
+    throw createProblem(error);
+  }
   countJobs(ctx.metrics, submitted.status === 202 ? 'JobsCreated' : 'JobsReplayed', submitted.job.type);
   const headers: Record<string, string> = { location: jobPath(request, submitted.job.jobId) };
   if (submitted.status === 200) headers['idempotent-replayed'] = 'true';
@@ -91,7 +117,9 @@ const postBatch: RouteHandler = async (ctx, request, tenantId) => {
           throw new HttpProblem(400, 'invalid_idempotency_key', 'idempotencyKey must be a string of 1..255 visible ASCII characters.');
         }
         const prepared = prepareJob(ctx, tenantId, isObject ? submission : item, idempotencyKey);
-        const submitted = await createPreparedJob(ctx, prepared);
+        const submitted = await createPreparedJob(ctx, prepared).catch((error: unknown) => {
+          throw createProblem(error);
+        });
         if (submitted.status === 202) created.push(prepared);
         results[index] = { status: submitted.status, job: toJobView(submitted.job, { withPayload: true }) };
       } catch (error) {
@@ -109,7 +137,9 @@ const postBatch: RouteHandler = async (ctx, request, tenantId) => {
   const byType = new Map<string, number>();
   for (const p of created) byType.set(p.job.type, (byType.get(p.job.type) ?? 0) + 1);
   for (const [type, count] of byType) countJobs(ctx.metrics, 'JobsCreated', type, count);
-  return { status: 200, body: { items: results } };
+  // An item that met an unavailable store carries its own 503; the batch says when to send it again.
+  const unavailable = results.some((item) => (item as { status: number }).status === 503);
+  return { status: 200, body: { items: results }, ...(unavailable ? { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } } : {}) };
 };
 
 /** A job type name as a filter: what the registry's names look like (ASCII, short); unknown names simply match nothing. */

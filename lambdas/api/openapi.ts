@@ -38,6 +38,7 @@ export const PROBLEM_STATUS: Readonly<Record<ProblemCode, number>> = {
   idempotency_key_reused: 422,
   rate_limited: 429,
   internal_error: 500,
+  service_unavailable: 503,
   malformed_request: 400,
   uri_too_long: 414,
   headers_too_large: 431,
@@ -227,7 +228,7 @@ function schemas(): Record<string, Schema> {
   components.BatchItemFailed = {
     type: 'object',
     properties: {
-      status: { type: 'integer', minimum: 400, maximum: 599, description: 'The 4xx the item would get alone; 500 if it failed unexpectedly (other items are unaffected).' },
+      status: { type: 'integer', minimum: 400, maximum: 599, description: 'The 4xx the item would get alone; 503 if it could not be stored right now (nothing kept; the response carries Retry-After); 500 if it failed unexpectedly. Other items are unaffected.' },
       error: ref('Problem'),
     },
     required: ['status', 'error'],
@@ -359,7 +360,9 @@ function paths(): Schema {
           '400': problem(400, SUBMISSION_400, 'The request is invalid'),
           ...keyed,
           ...withJsonBody,
+          '413': problem(413, ['payload_too_large'], `The request body is over ${MAX_BODY_BYTES / 1024} KiB, or the job it asks for would not fit in storage with room to record its attempts, result and webhook events`),
           '422': problem(422, ['idempotency_key_reused'], 'This Idempotency-Key was used with a different request'),
+          '503': shared('ServiceUnavailable'),
         },
       },
       get: {
@@ -384,7 +387,9 @@ function paths(): Schema {
         tags: ['Jobs'],
         requestBody: jsonBody('BatchSubmission'),
         responses: {
-          '200': ok('One result per item, in request order.', 'BatchResult'),
+          '200': ok('One result per item, in request order; with Retry-After when an item is a 503.', 'BatchResult', {
+            'Retry-After': { $ref: '#/components/headers/RetryAfter' },
+          }),
           '400': problem(400, ['invalid_json', 'validation_failed'], 'The body is not a batch at all'),
           ...keyed,
           ...withJsonBody,
@@ -553,6 +558,9 @@ function build(): Schema {
         Forbidden: problem(403, ['forbidden'], 'The API key is missing, unknown or disabled'),
         RateLimited: problem(429, ['rate_limited'], 'Over the request rate or quota', { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } }),
         InternalError: problem(500, ['internal_error'], 'Something unexpected happened'),
+        ServiceUnavailable: problem(503, ['service_unavailable'], 'The job could not be stored right now and was not kept; send the same request again after Retry-After', {
+          'Retry-After': { $ref: '#/components/headers/RetryAfter' },
+        }),
         PayloadTooLarge: problem(413, ['payload_too_large'], `The request body is over ${MAX_BODY_BYTES / 1024} KiB`),
         UnsupportedMediaType: problem(415, ['unsupported_media_type'], 'The body is not sent as application/json'),
         NotFound: problem(404, ['not_found'], 'No such route'),

@@ -27,6 +27,7 @@ export type ProblemCode =
   | 'idempotency_key_reused'
   | 'rate_limited'
   | 'internal_error'
+  | 'service_unavailable'
   // The HTTP front's own answers to bytes that are not HTTP it can read (README: what the front door refuses).
   | 'malformed_request'
   | 'uri_too_long'

@@ -58,27 +58,41 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256}$/;
 /** What Node accepts in a header value: tab, visible ASCII, space and Latin-1 (no CR, LF or other controls). */
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-const HeadersSchema = z.record(z.string(), z.string()).superRefine((headers, ctx) => {
-  const names = Object.keys(headers);
-  if (names.length > MAX_HEADERS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_HEADERS} headers` });
-  const seen = new Set<string>();
-  for (const name of names) {
-    const lower = name.toLowerCase();
-    const problem = !HEADER_NAME.test(name)
-      ? 'not a valid header name'
-      : FORBIDDEN_HEADERS.has(lower) || lower.startsWith('proxy-')
-        ? `header ${name} may not be set (hop-by-hop, framing, or set by the service)`
-        : seen.has(lower)
-          ? `header ${name} is given twice (names are case-insensitive)`
-          : !HEADER_VALUE.test(headers[name]!)
-            ? 'header values must be one line of printable Latin-1 text'
-            : headers[name]!.length > MAX_HEADER_VALUE_LENGTH
-              ? `header values must be at most ${MAX_HEADER_VALUE_LENGTH} characters`
-              : undefined;
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, path: [name] });
-    seen.add(lower);
-  }
-});
+/**
+ * A custom schema rather than `z.record`: a record's output is a copy that drops
+ * a key named `__proto__`, which would then go unchecked yet be sent (the
+ * handler gets the payload as submitted). This one checks the object itself.
+ */
+const HeadersSchema = z
+  .custom<Record<string, string>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), {
+    message: 'must be an object of header names to values',
+  })
+  .superRefine((headers, ctx) => {
+    const names = Object.keys(headers);
+    if (names.length > MAX_HEADERS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_HEADERS} headers` });
+    const seen = new Set<string>();
+    for (const name of names) {
+      const lower = name.toLowerCase();
+      const value: unknown = headers[name];
+      const problem =
+        typeof value !== 'string'
+          ? 'must be a string'
+          : !HEADER_NAME.test(name)
+            ? 'not a valid header name'
+            : FORBIDDEN_HEADERS.has(lower) || lower.startsWith('proxy-')
+              ? `header ${name} may not be set (hop-by-hop, framing, or set by the service)`
+              : seen.has(lower)
+                ? `header ${name} is given twice (names are case-insensitive)`
+                : !HEADER_VALUE.test(value)
+                  ? 'header values must be one line of printable Latin-1 text'
+                  : value.length > MAX_HEADER_VALUE_LENGTH
+                    ? `header values must be at most ${MAX_HEADER_VALUE_LENGTH} characters`
+                    : undefined;
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, path: [name] });
+      seen.add(lower);
+    }
+  })
+  .meta({ type: 'object', additionalProperties: { type: 'string' } });
 
 export const HttpPayloadSchema = z
   .strictObject({

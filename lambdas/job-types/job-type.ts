@@ -29,6 +29,11 @@ export interface JobContext {
 export interface JobType<P = unknown> {
   readonly type: string;
   readonly description: string;
+  /**
+   * Validates a payload; it must not transform it (no transform or default):
+   * the handler gets the payload exactly as the client sent it, every key an
+   * ordinary key (zod's own copy of an object drops a `__proto__` key).
+   */
   readonly schema: z.ZodType<P>;
   /** The URL a payload targets, checked by the URL rules at submit (`http` only). */
   readonly targetUrl?: (payload: P) => string | undefined;

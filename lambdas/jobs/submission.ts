@@ -50,22 +50,22 @@ export function fieldProblems(error: z.ZodError, prefix = ''): FieldProblem[] {
   });
 }
 
-/** DynamoDB nests at most 32 levels; the payload sits one level down on the job item. */
-const MAX_PAYLOAD_DEPTH = 30;
-/** DynamoDB numbers: magnitudes from 1e-130; beyond ±2^53 JavaScript cannot hold them exactly. */
-const SMALLEST_MAGNITUDE = 1e-130;
+/**
+ * Nesting a payload may have. Tenant JSON is stored as text, so DynamoDB sets
+ * no limit; this one keeps the recursive walks over a payload (validation,
+ * hashing, JSON.stringify) far from the stack's end.
+ */
+export const MAX_PAYLOAD_DEPTH = 64;
 
 /**
- * What JSON allows but a job cannot store faithfully: numbers JavaScript or
- * DynamoDB cannot represent exactly, nesting deeper than DynamoDB allows, empty
- * or reserved keys. Each is the client's mistake (`validation_failed`), found
- * before anything is written.
+ * What JSON allows but a job cannot keep faithfully: integers beyond ±2^53
+ * (JavaScript would round them) and nesting deeper than MAX_PAYLOAD_DEPTH. Each
+ * is the client's mistake (`validation_failed`), found before anything is
+ * written. Every key is an ordinary key, whatever its name (SPEC §3).
  */
 export function unstorableValues(value: unknown, path: string, depth = 0): FieldProblem[] {
   if (typeof value === 'number') {
-    const magnitude = Math.abs(value);
-    if (magnitude > Number.MAX_SAFE_INTEGER) return [{ path, message: `number out of range (at most ±${Number.MAX_SAFE_INTEGER}); send it as a string` }];
-    if (magnitude !== 0 && magnitude < SMALLEST_MAGNITUDE) return [{ path, message: 'number too small to store; send it as a string' }];
+    if (Math.abs(value) > Number.MAX_SAFE_INTEGER) return [{ path, message: `number out of range (at most ±${Number.MAX_SAFE_INTEGER}); send it as a string` }];
     return [];
   }
   if (typeof value !== 'object' || value === null) return [];
@@ -73,10 +73,6 @@ export function unstorableValues(value: unknown, path: string, depth = 0): Field
   const problems: FieldProblem[] = [];
   const entries: Array<[string, unknown]> = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
   for (const [key, child] of entries) {
-    if (!Array.isArray(value) && (key === '' || key === '__proto__')) {
-      problems.push({ path, message: key === '' ? 'empty keys cannot be stored' : 'the key "__proto__" is reserved' });
-      continue;
-    }
     problems.push(...unstorableValues(child, `${path}.${key}`, depth + 1));
     if (problems.length >= 10) break;
   }

@@ -49,13 +49,15 @@ export function prepareJob(
   const when = resolveRunAt(submission, nowMs);
   if ('problem' in when) throw validationFailed([{ ...when.problem, path: [pathPrefix, when.problem.path].filter(Boolean).join('.') }]);
 
-  // The payload as parsed from JSON, not as zod rebuilt it (which drops a `__proto__` key).
-  const unstorable = unstorableValues((body as Record<string, unknown>).payload, [pathPrefix, 'payload'].filter(Boolean).join('.'));
+  // The payload as parsed from JSON, not as zod rebuilt it (zod drops a `__proto__`
+  // key): this one is checked, stored, hashed and handed to the handler.
+  const sentPayload = (body as Record<string, unknown>).payload as Record<string, unknown>;
+  const unstorable = unstorableValues(sentPayload, [pathPrefix, 'payload'].filter(Boolean).join('.'));
   if (unstorable.length > 0) throw validationFailed(unstorable);
 
   const jobType = getJobType(submission.type);
   if (!jobType) throw new HttpProblem(400, 'unknown_job_type', `Unknown job type "${submission.type.slice(0, 64)}".`);
-  const payload = jobType.schema.safeParse(submission.payload);
+  const payload = jobType.schema.safeParse(sentPayload);
   if (!payload.success) throw validationFailed(fieldProblems(payload.error, [pathPrefix, 'payload'].filter(Boolean).join('.')));
 
   const policy = { allowPrivate: ctx.config.allowPrivateTargets };
@@ -76,7 +78,7 @@ export function prepareJob(
     tenantId,
     type: submission.type,
     status: 'queued',
-    payload: submission.payload,
+    payload: sentPayload,
     payloadHash: payloadHash(body as Record<string, unknown>),
     idempotencyKey: idempotencyKey ?? null,
     webhookUrl: submission.webhookUrl ?? null,

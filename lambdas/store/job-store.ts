@@ -22,7 +22,9 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { STATUS_INDEX, SWEEP_INDEX } from '../resources';
 import type { Job, JobStatus } from '../jobs/job';
 import { sweepAtOf, sweepShardOf, type SweepSettings } from '../jobs/sweep';
-import { ConcurrentUpdateError, isConditionalCheckFailed } from './errors';
+import { ConcurrentUpdateError, isConditionalCheckFailed, isTransientFailure, ItemTooLargeError, StoreError, StoreUnavailableError } from './errors';
+import { ITEM_LIMIT_BYTES } from './item-size';
+import { fitJobToItemLimit, jobAttributes, jobFromItem, sizeAtItsLargest } from './job-item';
 import { decodeListCursor, encodeListCursor } from './list-cursor';
 
 export { InvalidCursorError } from './list-cursor';
@@ -75,7 +77,6 @@ export interface ExpiredSweep {
   resumeKey: Record<string, unknown> | undefined;
 }
 
-const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'sweepShard', 'sweepAt', 'sweepCount', 'webhookEventId', 'entity', 'writeId'] as const;
 const MAX_DECISION_ROUNDS = 8;
 
 export function jobItemKey(key: JobKey): { pk: string; sk: string } {
@@ -94,31 +95,66 @@ export class JobStore {
    * (tenant, key) and lets a new job take the place of an expired one.
    */
   async create(job: Job): Promise<CreateOutcome> {
+    this.checkRoomToGrow(job);
     for (let round = 0; round < MAX_DECISION_ROUNDS; round++) {
       const nowSeconds = Math.floor(this.options.now() / 1000);
       const noJobYet = 'attribute_not_exists(pk)';
       const onlyAnExpiredJob = 'expiresAt <= :nowSeconds';
       const writeId = randomUUID();
       try {
-        await this.db.send(
-          new PutCommand({
-            TableName: this.options.tableName,
-            Item: this.toItem(job, writeId),
-            ConditionExpression: `${noJobYet} OR ${onlyAnExpiredJob}`,
-            ExpressionAttributeValues: { ':nowSeconds': nowSeconds },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-        return { created: true, job };
+        try {
+          await this.db.send(
+            new PutCommand({
+              TableName: this.options.tableName,
+              Item: this.toItem(job, writeId),
+              ConditionExpression: `${noJobYet} OR ${onlyAnExpiredJob}`,
+              ExpressionAttributeValues: { ':nowSeconds': nowSeconds },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            }),
+          );
+          return { created: true, job };
+        } catch (error) {
+          if (!isConditionalCheckFailed(error)) throw error;
+          const existing = await this.itemAfterLostCondition(job, error);
+          if (existing?.writeId === writeId) return { created: true, job };
+          if (existing && !this.isExpired(this.fromItem(existing))) return { created: false, job: this.fromItem(existing) };
+          // It was deleted or expired between our put and our read: try again.
+        }
       } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-        const existing = await this.itemAfterLostCondition(job, error);
-        if (existing?.writeId === writeId) return { created: true, job };
-        if (existing && !this.isExpired(this.fromItem(existing))) return { created: false, job: this.fromItem(existing) };
-        // It was deleted or expired between our put and our read: try again.
+        throw await this.createFailed(job, writeId, error);
       }
     }
     throw new ConcurrentUpdateError(`job ${job.jobId}: create kept losing to concurrent writers`);
+  }
+
+  /** Refuses a job whose item could not hold what the job gains later (see `sizeAtItsLargest`). */
+  private checkRoomToGrow(job: Job): void {
+    const bytes = sizeAtItsLargest(this.toItem(job, randomUUID()), job);
+    if (bytes > ITEM_LIMIT_BYTES) throw new ItemTooLargeError(bytes, ITEM_LIMIT_BYTES);
+  }
+
+  /**
+   * A create whose write failed otherwise than by its condition. Its answer may
+   * have been lost after the item was written, so the item is deleted again if
+   * it is this write's (its `writeId`): a job the client was told nothing about
+   * must not run. Best effort: if even that fails, the job stays and runs, and a
+   * retry with the same Idempotency-Key finds it (a 200 replay, not a second job).
+   */
+  private async createFailed(job: Job, writeId: string, error: unknown): Promise<unknown> {
+    try {
+      await this.db.send(
+        new DeleteCommand({
+          TableName: this.options.tableName,
+          Key: jobItemKey(job),
+          ConditionExpression: 'writeId = :writeId',
+          ExpressionAttributeValues: { ':writeId': writeId },
+        }),
+      );
+    } catch {
+      // Nothing of ours there (a lost condition), or DynamoDB is still unreachable.
+    }
+    if (error instanceof StoreError || !isTransientFailure(error)) return error;
+    return new StoreUnavailableError(`job ${job.jobId}: DynamoDB did not take the write (${(error as Error).name})`, { cause: error });
   }
 
   /** The job, or undefined when it does not exist, belongs to no such tenant, or has expired. */
@@ -155,8 +191,11 @@ export class JobStore {
 
   /** Writes `job` (with version + 1) if the stored version is still `expectedVersion`. */
   async replace(job: Job, expectedVersion: number): Promise<boolean> {
-    const next = { ...job, version: expectedVersion + 1 };
     const writeId = randomUUID();
+    // A write that grows the item never fails on its size: what can be shed is shed.
+    const fitted = fitJobToItemLimit({ ...job, version: expectedVersion + 1 }, (candidate) => this.toItem(candidate, writeId));
+    if (!fitted.fits) throw new ItemTooLargeError(fitted.bytes, ITEM_LIMIT_BYTES);
+    const next = fitted.job;
     try {
       await this.db.send(
         new PutCommand({
@@ -171,7 +210,8 @@ export class JobStore {
       if (!isConditionalCheckFailed(error)) throw error;
       if ((await this.itemAfterLostCondition(job, error))?.writeId !== writeId) return false;
     }
-    job.version = next.version;
+    // The caller's job becomes what was written (its new version, and anything shed).
+    Object.assign(job, next);
     return true;
   }
 
@@ -346,7 +386,7 @@ export class JobStore {
     return {
       ...jobItemKey(job),
       entity: 'job',
-      ...job,
+      ...jobAttributes(job),
       writeId,
       gsi1pk: `${job.tenantId}#${job.status}`,
       gsi1sk: `${job.createdAt}#${job.jobId}`,
@@ -357,8 +397,6 @@ export class JobStore {
   }
 
   private fromItem(item: Record<string, unknown>): Job {
-    const job = { ...item };
-    for (const attribute of KEY_ATTRIBUTES) delete job[attribute];
-    return job as unknown as Job;
+    return jobFromItem(item);
   }
 }

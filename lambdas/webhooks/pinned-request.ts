@@ -157,10 +157,8 @@ export async function sendPinnedRequest(req: PinnedRequest): Promise<PinnedRespo
 
 function openRequest(url: URL, req: PinnedRequest, pinned: { address: string; family: 4 | 6 }): http.ClientRequest {
   const hostname = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (name.toLowerCase() !== 'host') headers[name] = value;
-  }
+  // fromEntries defines each header as its own key (`headers[name] = …` would drop one named `__proto__`).
+  const headers: Record<string, string> = Object.fromEntries(Object.entries(req.headers).filter(([name]) => name.toLowerCase() !== 'host'));
   headers.host = url.host;
   const hasContentLength = Object.keys(headers).some((name) => name.toLowerCase() === 'content-length');
   if (req.body !== undefined && !hasContentLength) headers['content-length'] = String(Buffer.byteLength(req.body));

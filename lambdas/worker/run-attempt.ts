@@ -60,7 +60,8 @@ export async function runAttempt(
   });
   try {
     const result = await Promise.race([
-      jobType.handle(parsed.data, { ...context, signal: abort.signal, timeoutMs: settings.timeoutMs }),
+      // The payload as sent, not zod's copy of it (which drops a `__proto__` key): schemas only validate.
+      jobType.handle(payload, { ...context, signal: abort.signal, timeoutMs: settings.timeoutMs }),
       ended,
     ]);
     return { kind: 'succeeded', result };

@@ -11,6 +11,8 @@ export interface ReceivedRequest {
   /** Path and query, as sent. */
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
+  /** Header names and values as they came on the wire, in order (`headers` cannot hold one named `__proto__`). */
+  readonly rawHeaders: readonly string[];
   readonly body: string;
   /** Epoch ms (real time). */
   readonly receivedAt: number;
@@ -92,6 +94,7 @@ export async function startReceiver(respond: Responder = () => ({ status: 200 })
         method: req.method ?? 'GET',
         path: req.url ?? '/',
         headers: req.headers,
+        rawHeaders: req.rawHeaders,
         body: Buffer.concat(chunks).toString('utf8'),
         receivedAt: Date.now(),
       };

@@ -274,7 +274,9 @@ describe('OpenAPI document: routes', () => {
 
   it('gives POST /v1/jobs its SPEC §3.1 responses and headers', () => {
     const op = doc.paths['/v1/jobs'].post;
-    expect(Object.keys(op.responses).sort()).toEqual(['200', '202', '400', '403', '413', '415', '422', '429', '500']);
+    expect(Object.keys(op.responses).sort()).toEqual(['200', '202', '400', '403', '413', '415', '422', '429', '500', '503']);
+    expect(deref(op.responses['503']).headers['Retry-After']).toBeDefined();
+    expect(codesOf(op.responses['503'])).toEqual(['service_unavailable']);
     expect(op.parameters.map(deref)).toContainEqual(
       expect.objectContaining({ name: 'Idempotency-Key', in: 'header', schema: expect.objectContaining({ pattern: '^[\\x21-\\x7E]{1,255}$' }) }),
     );

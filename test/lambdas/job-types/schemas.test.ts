@@ -4,6 +4,8 @@ import { httpJobType } from '../../../lambdas/job-types/http';
 import type { JobType } from '../../../lambdas/job-types/job-type';
 import { describeJobTypes, getJobType, listJobTypes } from '../../../lambdas/job-types/registry';
 import { smsJobType } from '../../../lambdas/job-types/sms';
+import { runAttempt } from '../../../lambdas/worker/run-attempt';
+import { jobContextFactory } from './job-context';
 
 const fifty = Array.from({ length: 50 }, (_, i) => `user${i}@example.com`);
 
@@ -157,5 +159,18 @@ describe('registry', () => {
     const { items } = describeJobTypes() as { items: Array<{ type: string; description: string }> };
     expect(items.map((i) => i.type)).toEqual(['http', 'email', 'sms', 'echo']);
     for (const item of items) expect(item.description.length).toBeGreaterThan(10);
+  });
+});
+
+describe('payload schemas only validate (the handler gets the payload as sent)', () => {
+  it.each(listJobTypes().map((t) => [t.type, t] as const))('%s: what it accepts and what it gives are the same shape (no transform, no default)', (_type, jobType) => {
+    expect(z.toJSONSchema(jobType.schema, { io: 'output', unrepresentable: 'any' })).toEqual(z.toJSONSchema(jobType.schema, { io: 'input', unrepresentable: 'any' }));
+  });
+
+  it('runAttempt hands the handler the payload itself, not a copy without its `__proto__` key', async () => {
+    const payload = JSON.parse('{"b":1,"__proto__":{"x":1},"constructor":"c"}');
+    const outcome = await runAttempt(getJobType('echo')!, payload, jobContextFactory(), { timeoutMs: 1000, backoff: { baseMs: 1000, maxMs: 1000 } });
+    expect(outcome).toEqual({ kind: 'succeeded', result: payload });
+    expect(JSON.stringify((outcome as { result: unknown }).result)).toBe('{"b":1,"__proto__":{"x":1},"constructor":"c"}');
   });
 });

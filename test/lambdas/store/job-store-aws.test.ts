@@ -4,10 +4,11 @@
  * `ReturnValuesOnConditionCheckFailure: ALL_OLD` makes AWS return it.
  */
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Job } from '../../../lambdas/jobs/job';
+import { StoreUnavailableError } from '../../../lambdas/store/errors';
 import { JobStore } from '../../../lambdas/store/job-store';
 
 const NOW = Date.UTC(2026, 11, 1, 10);
@@ -86,8 +87,41 @@ describe('JobStore.create on AWS', () => {
     expect(mock.commandCalls(GetCommand)).toHaveLength(0);
   });
 
-  it('lets throttling and other errors through (the SDK has retried them already)', async () => {
-    mock.on(PutCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' }));
-    await expect(store.create(sampleJob())).rejects.toThrow('Rate exceeded');
+  it.each([
+    ['throttling past the SDK\'s retries', Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException', $fault: 'client', $metadata: { httpStatusCode: 400 } })],
+    ['a 5xx', Object.assign(new Error('Internal'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } })],
+    ['no answer at all', Object.assign(new Error('socket hang up'), { name: 'TimeoutError', $metadata: {} })],
+  ])('turns %s into StoreUnavailableError, after deleting what this very write may have stored', async (_name, failure) => {
+    // Arrange
+    mock.on(PutCommand).rejects(failure);
+    mock.on(DeleteCommand).resolves({});
+    // Act
+    const outcome = store.create(sampleJob());
+    // Assert
+    await expect(outcome).rejects.toBeInstanceOf(StoreUnavailableError);
+    const writeId = (mock.commandCalls(PutCommand)[0]!.args[0].input.Item as { writeId: string }).writeId;
+    expect(mock.commandCalls(DeleteCommand).map((call) => call.args[0].input)).toEqual([
+      expect.objectContaining({ ConditionExpression: 'writeId = :writeId', ExpressionAttributeValues: { ':writeId': writeId } }),
+    ]);
+  });
+
+  it('still answers unavailable when the clean-up delete fails too', async () => {
+    mock.on(PutCommand).rejects(Object.assign(new Error('Internal'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } }));
+    mock.on(DeleteCommand).rejects(Object.assign(new Error('Internal'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } }));
+    await expect(store.create(sampleJob())).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+
+  it.each([
+    ['an error DynamoDB blames on the request', Object.assign(new Error('One or more parameter values were invalid'), { name: 'ValidationException', $fault: 'client', $metadata: { httpStatusCode: 400 } })],
+    ['a bug of ours (no DynamoDB answer involved)', new TypeError('Cannot convert object to primitive value')],
+  ])('lets %s through as it is (it would fail the same way again: a 500, not a 503)', async (_name, failure) => {
+    mock.on(PutCommand).rejects(failure);
+    const outcome = store.create(sampleJob());
+    await expect(outcome).rejects.toBe(failure);
+  });
+
+  it('counts a connection reset as unavailable', async () => {
+    mock.on(PutCommand).rejects(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', $metadata: {} }));
+    await expect(store.create(sampleJob())).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 });

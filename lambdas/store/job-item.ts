@@ -1,0 +1,117 @@
+/**
+ * A job ↔ its DynamoDB item, and the item's size.
+ *
+ * Tenant JSON (`payload`, `result`) is stored as JSON text (`payloadJson`,
+ * `resultJson`), not as a Map: a DynamoDB Map is unordered (DynamoDB returns
+ * `{"hello":"world","n":1}` as `{"n":1,"hello":"world"}`), the marshaller
+ * refuses keys such as `constructor`, and Maps nest at most 32 levels. As text,
+ * every key is an ordinary key and comes back in the order it was sent.
+ * (The webhook event's body is text already.) Items written before this
+ * (payload and result as Maps) still read.
+ */
+import { ATTEMPT_HISTORY_LIMIT, ERROR_LIMIT_BYTES, RESULT_LIMIT_BYTES, toJobView, type Attempt, type Job, type WebhookEvent } from '../jobs/job';
+import { ITEM_LIMIT_BYTES, itemSize } from './item-size';
+
+/** Attributes of the item that are not fields of the job. */
+const ITEM_ONLY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'sweepShard', 'sweepAt', 'sweepCount', 'webhookEventId', 'entity', 'writeId', 'payloadJson', 'resultJson'] as const;
+
+/** The job's fields as item attributes: tenant JSON as text. */
+export function jobAttributes(job: Job): Record<string, unknown> {
+  const { payload, result, ...rest } = job;
+  return {
+    ...rest,
+    // Absent on a job read from the status index (which does not project the payload).
+    ...(payload === undefined ? {} : { payloadJson: JSON.stringify(payload) }),
+    resultJson: JSON.stringify(result ?? null),
+  };
+}
+
+export function jobFromItem(item: Record<string, unknown>): Job {
+  const job: Record<string, unknown> = { ...item };
+  for (const attribute of ITEM_ONLY_ATTRIBUTES) delete job[attribute];
+  // Items of the previous version keep payload and result as Maps: they are read as they are.
+  if (typeof item.payloadJson === 'string') job.payload = JSON.parse(item.payloadJson);
+  if (typeof item.resultJson === 'string') job.result = JSON.parse(item.resultJson);
+  job.result ??= null;
+  return job as unknown as Job;
+}
+
+/**
+ * Webhook events room is kept for at create: the current one and one waiting
+ * behind it. A deeper backlog (the retry route called again and again while an
+ * event is still being tried; at most WEBHOOK_BACKLOG_LIMIT) is the first thing
+ * shed when room runs short ({@link fitJobToItemLimit}; WEBHOOK_BACKLOG_LIMIT in jobs/job.ts). Reserving a full backlog would
+ * refuse webhook jobs with payloads well under the 256 KiB body limit.
+ */
+export const RESERVED_WEBHOOK_EVENTS = 2;
+
+/**
+ * The size the job's item reaches at its largest, checked at create so that
+ * later writes fit without shedding anything: a result of RESULT_LIMIT_BYTES,
+ * ATTEMPT_HISTORY_LIMIT attempts with errors of ERROR_LIMIT_BYTES, a last error,
+ * a failed webhook state and, for a job with a `webhookUrl`,
+ * RESERVED_WEBHOOK_EVENTS events whose bodies hold the job's view at its
+ * largest. Measured on the job itself (its `webhookUrl`, idempotency key and
+ * type are in every event body).
+ */
+export function sizeAtItsLargest(item: Record<string, unknown>, job: Job): number {
+  const error = '"'.repeat(ERROR_LIMIT_BYTES); // a JSON string's worst: each byte escaped
+  const result = 'x'.repeat(RESULT_LIMIT_BYTES - 2);
+  const stamp = new Date(8.64e15).toISOString();
+  const attempt: Attempt = { attempt: 1_000_000, status: 'succeeded', error, startedAt: stamp, finishedAt: stamp, durationMs: 8.64e15 };
+  const webhook = { status: 'delivered' as const, attempts: 1_000_000, lastStatusCode: 599, lastError: error, deliveredAt: stamp };
+  const largest: Job = {
+    ...job,
+    status: 'succeeded',
+    attempts: 1_000_000,
+    attemptLimit: 1_000_000,
+    nextRunAt: stamp,
+    leaseUntilMs: 8.64e15,
+    result,
+    lastError: error,
+    history: Array.from({ length: ATTEMPT_HISTORY_LIMIT }, () => attempt),
+    webhook,
+    updatedAt: stamp,
+    finishedAt: stamp,
+    expiresAt: 8.64e12,
+    version: 8.64e15,
+  };
+  let events: WebhookEvent[] = [];
+  if (job.webhookUrl) {
+    const body = JSON.stringify({ type: 'job.succeeded', timestamp: stamp, data: toJobView(largest, { withPayload: false }) });
+    const event: WebhookEvent = { id: `msg_${'f'.repeat(32)}`, type: 'job.succeeded', body, nextAttemptAt: 8.64e15 };
+    events = Array.from({ length: RESERVED_WEBHOOK_EVENTS }, () => event);
+  }
+  const [current, ...backlog] = events;
+  const grown = { ...largest, webhookEvent: current ?? null, webhookBacklog: backlog };
+  return itemSize({ ...item, ...jobAttributes(grown), sweepShard: 99, sweepAt: 8.64e15, sweepCount: 1_000_000, webhookEventId: current?.id });
+}
+
+export type FitResult = { fits: true; job: Job } | { fits: false; bytes: number };
+
+/**
+ * Kept free below the limit by every rewrite: the scheduler also updates an
+ * item in place (`sweepCount` + 1, `dispatched`) without rewriting it
+ * (JobStore.deferSweep), and that must never fail on size either.
+ */
+const IN_PLACE_UPDATE_BYTES = 64;
+
+/**
+ * A job whose item passed DynamoDB's limit on a later write (the reserve at
+ * create makes this rare: items written by an older version, or an estimate
+ * exceeded), shed until it fits, in this order: the result becomes
+ * `{ truncated, bytes }` (SPEC §3.6), the oldest backlog events go, then the
+ * oldest attempts (the latest one stays). What cannot be shed (the payload, the
+ * current event) never grows after create.
+ */
+export function fitJobToItemLimit(job: Job, itemOf: (job: Job) => Record<string, unknown>): FitResult {
+  let current = job;
+  const fits = (candidate: Job) => itemSize(itemOf(candidate)) <= ITEM_LIMIT_BYTES - IN_PLACE_UPDATE_BYTES;
+  if (fits(current)) return { fits: true, job: current };
+  const resultJson = JSON.stringify(current.result ?? null);
+  const truncated = { truncated: true, bytes: Buffer.byteLength(resultJson) };
+  if (JSON.stringify(truncated).length < resultJson.length) current = { ...current, result: truncated };
+  while (!fits(current) && (current.webhookBacklog?.length ?? 0) > 0) current = { ...current, webhookBacklog: current.webhookBacklog!.slice(1) };
+  while (!fits(current) && current.history.length > 1) current = { ...current, history: current.history.slice(1) };
+  return fits(current) ? { fits: true, job: current } : { fits: false, bytes: itemSize(itemOf(current)) };
+}

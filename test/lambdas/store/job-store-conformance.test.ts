@@ -1,0 +1,201 @@
+/**
+ * One store suite, two backends (STYLE: River's driver suite): dynalite, which
+ * the twin runs on, and AWS's own DynamoDB Local, which behaves like DynamoDB
+ * where dynalite does not (a Map's key order). Tenant JSON must come back
+ * exactly as it went in on both: same keys (any name), same order, same hash.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { payloadHash } from '../../../lambdas/jobs/payload-hash';
+import { finishAttempt, claim } from '../../../lambdas/jobs/transitions';
+import type { Job, WebhookEvent } from '../../../lambdas/jobs/job';
+import { ItemTooLargeError } from '../../../lambdas/store/errors';
+import { ITEM_LIMIT_BYTES } from '../../../lambdas/store/item-size';
+import { JobStore, jobItemKey } from '../../../lambdas/store/job-store';
+import { ensureTable, startDynamoDb } from '../../../local/dynamodb';
+import { startDynamoDbLocal } from '../../support/dynamodb-local';
+import { jobFactory } from '../../support/job-factory';
+
+const NOW = Date.UTC(2026, 11, 3, 12);
+const timing = { nowMs: NOW, retentionDays: 7 };
+
+interface Backend {
+  url: string;
+  close(): Promise<void>;
+}
+
+const BACKENDS: Array<[string, () => Promise<Backend>]> = [
+  ['dynalite', () => startDynamoDb({})],
+  ['DynamoDB Local', () => startDynamoDbLocal()],
+];
+
+/** Every name an object has from its prototype, plus `__proto__`: all must be ordinary keys. */
+const PROTOTYPE_NAMES = [...Object.getOwnPropertyNames(Object.prototype), '__proto__', '', 'toJSON'];
+
+describe.each(BACKENDS)('JobStore on %s', (_name, start) => {
+  let backend: Backend;
+  let client: DynamoDBClient;
+  let store: JobStore;
+  let db: DynamoDBDocumentClient;
+  const rawItem = async (job: Job) => (await db.send(new GetCommand({ TableName: 'jobs', Key: jobItemKey(job), ConsistentRead: true }))).Item;
+
+  beforeAll(async () => {
+    backend = await start();
+    client = new DynamoDBClient({ endpoint: backend.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    await ensureTable(client, 'jobs');
+    db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
+    store = new JobStore(db, { tableName: 'jobs', now: () => NOW, sweep: { lookaheadMs: 300_000, staleAfterMs: 120_000 } });
+  }, 60_000);
+
+  afterAll(async () => {
+    client?.destroy();
+    await backend?.close();
+  });
+
+  it('returns a payload with its keys in the order they were sent', async () => {
+    const payload = JSON.parse('{"hello":"world","n":1,"nested":{"z":1,"a":2,"m":[{"y":1,"b":2}]},"alpha":true}');
+    const job = jobFactory(NOW, { payload });
+    await store.create(job);
+    const read = await store.get(job, { consistent: true });
+    expect(JSON.stringify(read?.payload)).toBe(JSON.stringify(payload));
+  });
+
+  it('returns a result with its keys in the order the handler gave them', async () => {
+    const job = jobFactory(NOW);
+    await store.create(job);
+    const result = { zeta: 1, alpha: { last: 1, first: 2 } };
+    await store.transition(job, (current) => claim(current, 60_000, timing));
+    await store.transition(job, (current) => finishAttempt(current, 1, { kind: 'succeeded', result }, 0, timing));
+    const read = await store.get(job, { consistent: true });
+    expect(JSON.stringify(read?.result)).toBe(JSON.stringify(result));
+  });
+
+  it('stores, returns and hashes keys named after Object.prototype members like any other key', async () => {
+    const payload = JSON.parse('{"constructor":{"constructor":1},"__proto__":{"x":[{"constructor":"c"}]},"toString":"s","hasOwnProperty":null,"":0}');
+    const job = jobFactory(NOW, { payload });
+    await store.create(job);
+    const read = await store.get(job, { consistent: true });
+    expect(JSON.stringify(read?.payload)).toBe(JSON.stringify(payload));
+    expect(Object.keys(read!.payload)).toEqual(['constructor', '__proto__', 'toString', 'hasOwnProperty', '']);
+  });
+
+  it('round-trips arbitrary JSON objects: equal, in the same order, with the same hash', async () => {
+    const key = fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(...PROTOTYPE_NAMES));
+    const json = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        fc.string({ maxLength: 10 }),
+        fc.integer(),
+        fc.double({ noNaN: true, noDefaultInfinity: true }).filter((n) => !Object.is(n, -0) && Math.abs(n) <= Number.MAX_SAFE_INTEGER),
+        fc.boolean(),
+        fc.constant(null),
+        tie('object'),
+        fc.array(tie('value'), { maxLength: 4 }),
+      ),
+      // Built with JSON.parse semantics (own data properties, `__proto__` included).
+      object: fc.array(fc.tuple(key, tie('value')), { maxLength: 5 }).map((entries) => JSON.parse(`{${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`)),
+    }));
+    await fc.assert(
+      fc.asyncProperty(json.object, async (payload: Record<string, unknown>) => {
+        const job = jobFactory(NOW, { payload, payloadHash: payloadHash({ type: 'echo', payload }) });
+        await store.create(job);
+        const read = await store.get(job, { consistent: true });
+        expect(read?.payload).toEqual(payload);
+        expect(JSON.stringify(read?.payload)).toBe(JSON.stringify(payload));
+        expect(payloadHash({ type: 'echo', payload: read!.payload })).toBe(job.payloadHash);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('reads a job written by the previous version, with payload and result as Maps, and rewrites it as text', async () => {
+    // Arrange: the item as the previous version wrote it.
+    const job = jobFactory(NOW, { payload: { a: 1, b: { c: [true] } }, status: 'succeeded', result: { ok: 'yes' }, finishedAt: new Date(NOW).toISOString() });
+    await db.send(
+      new PutCommand({
+        TableName: 'jobs',
+        Item: { ...jobItemKey(job), entity: 'job', ...job, writeId: 'w', gsi1pk: `${job.tenantId}#succeeded`, gsi1sk: `${job.createdAt}#${job.jobId}` },
+      }),
+    );
+    // Act + Assert: read alone and through the status index.
+    expect(await store.get(job, { consistent: true })).toMatchObject({ payload: { a: 1, b: { c: [true] } }, result: { ok: 'yes' } });
+    const page = await store.list({ tenantId: job.tenantId, status: 'succeeded', limit: 100 });
+    expect(page.items.find((item) => item.jobId === job.jobId)).toMatchObject({ result: { ok: 'yes' } });
+    // Its next write stores it the new way.
+    await store.replace({ ...job, lastError: 'x' }, job.version);
+    const item = await rawItem(job);
+    expect(item).toMatchObject({ payloadJson: '{"a":1,"b":{"c":[true]}}', resultJson: '{"ok":"yes"}' });
+    expect(item).not.toHaveProperty('payload');
+    expect(item).not.toHaveProperty('result');
+  });
+
+  it('lists results as text from the status index', async () => {
+    const job = jobFactory(NOW, { tenantId: 'list-tenant', status: 'succeeded', result: { z: 1, a: 2 } });
+    await store.create(job);
+    const page = await store.list({ tenantId: 'list-tenant', status: 'succeeded', limit: 10 });
+    expect(JSON.stringify(page.items[0]?.result)).toBe('{"z":1,"a":2}');
+    expect(page.items[0]?.payload).toBeUndefined();
+  });
+
+  it('refuses to create a job whose item could not hold what it gains later, and writes nothing', async () => {
+    const job = jobFactory(NOW, { payload: { big: 'x'.repeat(ITEM_LIMIT_BYTES - 50_000) } });
+    await expect(store.create(job)).rejects.toBeInstanceOf(ItemTooLargeError);
+    expect(await rawItem(job)).toBeUndefined();
+  });
+
+  it('creates a job just under what leaves room to grow, and lets it grow to the full: 50 failed attempts, a result, webhook events', async () => {
+    // Arrange: the largest payload create accepts for this job (found by halving).
+    const base = jobFactory(NOW, { webhookUrl: 'https://hooks.example.com/jobs', maxAttempts: 50, attemptLimit: 50 });
+    let [fits, tooBig] = [0, ITEM_LIMIT_BYTES];
+    while (tooBig - fits > 1) {
+      const middle = Math.floor((fits + tooBig) / 2);
+      const probe = store.create({ ...base, jobId: randomUUID(), payload: { p: 'x'.repeat(middle) } });
+      if (await probe.then(() => true, (error) => (error instanceof ItemTooLargeError ? false : Promise.reject(error)))) fits = middle;
+      else tooBig = middle;
+    }
+    const job = { ...base, payload: { p: 'x'.repeat(fits) } };
+    await store.create(job);
+    // Act: every attempt fails with the longest error, then one succeeds with the largest result.
+    const error = '"'.repeat(2000);
+    for (let attempt = 1; attempt <= 49; attempt++) {
+      await store.transition(job, (current) => claim(current!, 60_000, timing));
+      await store.transition(job, (current) => finishAttempt(current, attempt, { kind: 'retryable', error, delayMs: 0 }, 0, timing));
+    }
+    await store.transition(job, (current) => claim(current!, 60_000, timing));
+    await store.transition(job, (current) => finishAttempt(current, 50, { kind: 'succeeded', result: { r: 'x'.repeat(4080) } }, 0, timing));
+    // Assert: nothing was shed.
+    const done = await store.get(job, { consistent: true });
+    expect([done!.status, done!.attempts, done!.history.length]).toEqual(['succeeded', 50, 50]);
+    expect(JSON.stringify(done!.result)).toBe(JSON.stringify({ r: 'x'.repeat(4080) }));
+    expect(done!.webhookEvent).not.toBeNull();
+  }, 60_000);
+
+  it('sheds what it may when a later write would pass the item limit: the result first, then the oldest backlog events', async () => {
+    // Arrange: a webhook job near the largest payload, re-run until its backlog is deep (past the reserve).
+    const job = jobFactory(NOW, { webhookUrl: 'https://hooks.example.com/jobs', payload: { p: 'x'.repeat(320_000) } });
+    await store.create(job);
+    const event = (i: number): WebhookEvent => ({ id: `msg_${i}`, type: 'job.succeeded', body: `{"i":${i},"pad":"${'y'.repeat(9000)}"}`, nextAttemptAt: null });
+    const grown: Job = {
+      ...job,
+      status: 'succeeded',
+      result: { r: 'z'.repeat(4000) },
+      webhook: { ...job.webhook, status: 'pending' },
+      webhookEvent: event(0),
+      webhookBacklog: Array.from({ length: 10 }, (_, i) => event(i + 1)),
+    };
+    // Act
+    expect(await store.replace(grown, job.version)).toBe(true);
+    // Assert: written, the result cut as SPEC §3.6 says, the newest events kept, and the caller's job is what was written.
+    const read = await store.get(job, { consistent: true });
+    expect(read!.result).toEqual({ truncated: true, bytes: 4008 });
+    const kept = read!.webhookBacklog!.map((e) => e.id);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(10);
+    expect(kept).toEqual(Array.from({ length: 10 }, (_, i) => `msg_${i + 1}`).slice(-kept.length));
+    expect(read!.webhookEvent!.id).toBe('msg_0');
+    expect(grown.webhookBacklog).toEqual(read!.webhookBacklog);
+  });
+});
+
