@@ -13,7 +13,8 @@
  * - **idempotency key**: a client-chosen string that makes a submission safe to
  *   repeat: one key, one job, per tenant, while the job is retained.
  * - **webhook event**: the signed notification of one terminal transition; its id
- *   (`webhook-id`) and body stay the same on every delivery try.
+ *   (`webhook-id`) and body stay the same on every delivery try. A try in flight
+ *   holds the event's delivery lease, so two copies of one message never POST at once.
  * - **sweep index**: the sparse index of jobs that will need attention at
  *   `sweepAt` (dispatch, re-dispatch, lease takeover, webhook retry).
  */
@@ -70,6 +71,18 @@ export interface WebhookEvent {
   body: string;
   /** Epoch ms of the next delivery try, while pending. */
   nextAttemptAt: number | null;
+  /** Set while a try is in flight: that try owns the event until `untilMs` (lambdas/webhooks/webhook-transitions.ts). */
+  deliveryLease?: DeliveryLease;
+}
+
+/**
+ * A delivery try's hold on its event, taken with one conditional write before the
+ * POST and cleared by the write of its outcome, which it fences (`token`).
+ */
+export interface DeliveryLease {
+  token: string;
+  /** Epoch ms; past it, the try counts as lost and another delivery may take the event over. */
+  untilMs: number;
 }
 
 /** A job as stored (without the store's key attributes). Times are ISO strings unless named `…Ms`. */

@@ -17,16 +17,19 @@ export interface SweepSettings {
 export function sweepAtOf(job: Job, settings: SweepSettings): number | null {
   const pendingEvent = job.webhook.status === 'pending' ? job.webhookEvent : null;
   const nextTry = pendingEvent ? (pendingEvent.nextAttemptAt ?? Date.parse(job.updatedAt)) : null;
+  // A try in flight records what comes next itself; if it dies, its lease's end is when the event needs taking over.
+  const leaseEnd = pendingEvent?.deliveryLease?.untilMs ?? null;
   switch (job.status) {
     case 'queued':
     case 'retry': {
       const runAt = Date.parse(job.nextRunAt ?? job.updatedAt);
-      return earliest(job.dispatched ? runAt + settings.staleAfterMs : runAt - settings.lookaheadMs, webhookWhileRunning(nextTry, settings));
+      return earliest(job.dispatched ? runAt + settings.staleAfterMs : runAt - settings.lookaheadMs, webhookWhileRunning(nextTry, leaseEnd, settings));
     }
     case 'running':
-      return earliest(job.leaseUntilMs ?? Date.parse(job.updatedAt), webhookWhileRunning(nextTry, settings));
+      return earliest(job.leaseUntilMs ?? Date.parse(job.updatedAt), webhookWhileRunning(nextTry, leaseEnd, settings));
     default:
       if (nextTry === null) return null;
+      if (leaseEnd !== null) return leaseEnd;
       // An event already handed to the webhooks queue is looked at again only if its delivery stalls.
       return job.dispatched ? nextTry + settings.staleAfterMs : nextTry;
   }
@@ -34,10 +37,12 @@ export function sweepAtOf(job: Job, settings: SweepSettings): number | null {
 
 /**
  * An earlier event still being delivered while the job runs again (retry route):
- * its tries went to SQS or wait here; looked at once they should have happened.
+ * its tries went to SQS or wait here; looked at once they should have happened
+ * (for a try in flight: once its lease has ended).
  */
-function webhookWhileRunning(nextTry: number | null, settings: SweepSettings): number | null {
-  return nextTry === null ? null : nextTry + settings.staleAfterMs;
+function webhookWhileRunning(nextTry: number | null, leaseEnd: number | null, settings: SweepSettings): number | null {
+  if (nextTry === null) return null;
+  return leaseEnd ?? nextTry + settings.staleAfterMs;
 }
 
 function earliest(a: number, b: number | null): number {

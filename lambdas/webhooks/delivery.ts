@@ -5,31 +5,41 @@
  * A message is only a pointer (`{tenantId, jobId, eventId}`); the job item holds
  * the event (id, body, next try) and its delivery state, so duplicate, stale and
  * early messages are recognised and dropped (webhook-transitions.ts). Each try:
+ * - takes the event's delivery lease with one conditional write, so a second copy
+ *   of the message (the queue's re-send and the scheduler's re-dispatch can both
+ *   arrive) stands back instead of POSTing the event at the same time;
  * - signs the event's fixed body with every current secret of the tenant
  *   (two during a rotation), `webhook-timestamp` in real time whatever clock the
  *   rest of the service reads (receivers reject skew);
  * - POSTs through the SSRF guard: the URL is checked again, resolved, every
  *   address checked, the connection pinned to the checked address, no redirects,
  *   the `WEBHOOK_TIMEOUT_SECONDS` deadline (pinned-request.ts);
- * - records the outcome with a conditional write; a retry due within SQS's
- *   15 minutes is re-sent with a delay, a later one waits on the sweep index
- *   for the scheduler.
+ * - records the outcome with a conditional write fenced by the lease, clearing
+ *   it; a retry due within SQS's 15 minutes is re-sent with a delay, a later one
+ *   waits on the sweep index for the scheduler.
+ *
+ * Store cost of a try: one consistent read and two writes (lease, outcome); a
+ * copy that stands back costs the read only.
  *
  * Logs name the job, tenant, event, try and status code; never the body, the
  * URL (its query string may hold a receiver's token) or a secret.
  */
+import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Job } from '../jobs/job';
+import { LEASE_MARGIN_MS } from '../jobs/transitions';
 import { countJobs } from '../observability';
 import { TenantProfiles } from '../store/tenant-profiles';
 import { parseWebhookMessage, type WebhookMessage } from '../queue/job-queue';
 import { MAX_SQS_DELAY_SECONDS } from '../resources';
+import type { Decision } from '../store/job-store';
 import type { ServiceContext } from '../service-context';
 import { OutboundError } from './errors';
 import { sendPinnedRequest } from './pinned-request';
 import { signWebhook } from './signer';
 import type { Resolver } from './url-guard';
-import { checkDeliverable, outcomeOfStatus, recordTry, type SkipReason, type TryOutcome } from './webhook-transitions';
+import { leaseDelivery, LOST_TRY_ERROR, outcomeOfStatus, recordTry, type SkipReason, type TryOutcome, type TryResult } from './webhook-transitions';
 
 export const USER_AGENT = 'JobsService-Webhooks/1';
 /** The receiver's answer is not used; reading a little of it lets the connection end cleanly. */
@@ -75,34 +85,40 @@ export class WebhookDeliverer {
   async deliver(message: WebhookMessage): Promise<DeliveryReport> {
     const { ctx } = this;
     const key = { tenantId: message.tenantId, jobId: message.jobId };
-    const check = checkDeliverable(await ctx.jobs.get(key, { consistent: true }), message, ctx.now());
+    const timing = () => ({ nowMs: ctx.now(), retentionDays: ctx.config.retentionDays });
+    const retrySchedule = ctx.config.webhookRetrySchedule;
+    const token = randomUUID();
+    // Long enough for the whole try (DNS and the POST are within the timeout) and its outcome write.
+    const leaseMs = ctx.config.webhookTimeoutSeconds * 1000 + LEASE_MARGIN_MS;
+    const lease = await ctx.jobs.transition(key, (job) => leaseDelivery(job, message, { token, leaseMs, retrySchedule }, timing()));
     const logKeys = { tenantId: message.tenantId, jobId: message.jobId, eventId: message.eventId };
-    if (!check.deliver) {
-      ctx.logger.debug('webhook message skipped', { ...logKeys, reason: check.reason });
-      return { outcome: 'skipped', reason: check.reason };
+    if (lease.outcome === 'skipped') {
+      ctx.logger.debug('webhook message skipped', { ...logKeys, reason: lease.reason });
+      return { outcome: 'skipped', reason: lease.reason };
     }
-    const attempt = check.attemptsBefore + 1;
-    const outcome = await this.tryOnce(check.url, check.event.id, check.event.body, message.tenantId);
+    if (lease.outcome === 'failed') {
+      ctx.logger.warn('webhook failed for good', { ...logKeys, type: lease.job.type, attempt: lease.attempt, error: LOST_TRY_ERROR });
+      countJobs(ctx.metrics, 'WebhooksFailed', lease.job.type);
+      if (lease.next) await this.enqueue({ ...message, eventId: lease.next.id }, 0);
+      return { outcome: 'failed', attempt: lease.attempt, statusCode: null };
+    }
+    const jobType = lease.job.type;
+    const attempt = lease.attempt;
+    if (lease.lostTry) ctx.logger.warn('webhook try lost (lease expired); taking the event over', { ...logKeys, type: jobType, attempt });
+    const outcome = await this.tryOnce(lease.url, lease.event.id, lease.event.body, message.tenantId);
 
-    const result = await ctx.jobs.transition(key, (current) =>
+    const result = await this.recordOutcome(lease.job, (current) =>
       recordTry(
         current,
-        {
-          eventId: check.event.id,
-          attemptsBefore: check.attemptsBefore,
-          outcome,
-          retrySchedule: ctx.config.webhookRetrySchedule,
-          dispatchWithinMs: MAX_SQS_DELAY_SECONDS * 1000,
-        },
-        { nowMs: ctx.now(), retentionDays: ctx.config.retentionDays },
+        { eventId: lease.event.id, token, outcome, retrySchedule, dispatchWithinMs: MAX_SQS_DELAY_SECONDS * 1000 },
+        timing(),
       ),
     );
     const statusCode = outcome.statusCode;
-    const jobType = check.job.type;
     const fields = { ...logKeys, type: jobType, attempt, statusCode };
     switch (result.outcome) {
       case 'stale':
-        ctx.logger.info('webhook try not recorded: the event moved on meanwhile', fields);
+        ctx.logger.info('webhook try not recorded: its lease expired and another try took the event over', fields);
         return { outcome: 'stale', attempt, statusCode };
       case 'delivered':
         ctx.logger.info('webhook delivered', { ...fields, attempt: result.attempt });
@@ -124,6 +140,17 @@ export class WebhookDeliverer {
         if (result.dispatch) await this.enqueue(message, result.delayMs);
         return { outcome: 'retry', attempt: result.attempt, statusCode };
     }
+  }
+
+  /**
+   * Writes the outcome on top of the job as the lease write left it, without
+   * reading it again; only if something else wrote since (the job re-run or
+   * finished again, the redeliver route) is it read and decided afresh.
+   */
+  private async recordOutcome(leased: Job, decide: (job: Job | undefined) => Decision<TryResult>): Promise<TryResult> {
+    const decision = decide(leased);
+    if ('write' in decision && (await this.ctx.jobs.replace(decision.write, leased.version))) return decision.result;
+    return this.ctx.jobs.transition(leased, decide);
   }
 
   /** One signed POST; every way it can end becomes a TryOutcome (store errors aside). */

@@ -15,8 +15,19 @@
  * n-th failed try, the next one is due `schedule[n - 1]` seconds later; when the
  * schedule is exhausted, or the receiver answers 410 Gone, or the target can never
  * be reached (blocked by the URL guard), the webhook is `failed`.
+ *
+ * A try owns its event while it runs, as a worker owns a running job (SPEC §4,
+ * leases): `leaseDelivery` sets `webhookEvent.deliveryLease` (a fresh token, an
+ * end) in one conditional write before the POST, and only the write of that
+ * token's outcome (`recordTry`) counts. Any other copy of the event's message
+ * (the queue's delayed re-send, the scheduler's re-dispatch, a redelivery)
+ * stands back while the lease holds, so one event is never POSTed twice at once
+ * and the next event of the backlog is never sent while the one before is still
+ * in flight. A try that dies leaves its lease to expire; the lease's end is the
+ * job's sweep entry (lambdas/jobs/sweep.ts), so the scheduler brings the event
+ * back then, and the delivery that takes it over counts the lost try.
  */
-import { isTerminal, type Job, type WebhookEvent } from '../jobs/job';
+import { isTerminal, type Job, type WebhookEvent, type WebhookState } from '../jobs/job';
 import { iso, touched, type Timing } from '../jobs/transitions';
 import type { Decision } from '../store/job-store';
 import type { WebhookMessage } from '../queue/job-queue';
@@ -35,11 +46,14 @@ export type SkipReason =
   /** The event was delivered or has failed for good. */
   | 'not-pending'
   /** The next try is not due yet: a duplicate of an earlier message. The queued retry or the sweep brings it. */
-  | 'not-due';
+  | 'not-due'
+  /** Another try holds the event's lease: it records what comes next, or the sweep brings the event back once the lease ends. */
+  | 'in-flight';
 
-export type DeliveryCheck =
-  | { deliver: true; job: Job; url: string; event: WebhookEvent; attemptsBefore: number }
-  | { deliver: false; reason: SkipReason };
+export type DeliveryCheck = { deliver: true; job: Job; url: string; event: WebhookEvent } | { deliver: false; reason: SkipReason };
+
+/** `lastError` of a try that took the event and never recorded an outcome (its deliverer died or stalled). */
+export const LOST_TRY_ERROR = 'delivery try lost: its lease expired';
 
 /** Whether `message` should lead to a delivery try of the job's pending event now. */
 export function checkDeliverable(job: Job | undefined, message: WebhookMessage, nowMs: number): DeliveryCheck {
@@ -50,8 +64,51 @@ export function checkDeliverable(job: Job | undefined, message: WebhookMessage, 
   if (!event || !job.webhookUrl) return { deliver: false, reason: 'no-event' };
   if (event.id !== message.eventId) return { deliver: false, reason: 'other-event' };
   if (job.webhook.status !== 'pending') return { deliver: false, reason: 'not-pending' };
+  if (event.deliveryLease && event.deliveryLease.untilMs > nowMs) return { deliver: false, reason: 'in-flight' };
   if (event.nextAttemptAt !== null && event.nextAttemptAt - nowMs > EARLY_TOLERANCE_MS) return { deliver: false, reason: 'not-due' };
-  return { deliver: true, job, url: job.webhookUrl, event, attemptsBefore: job.webhook.attempts };
+  return { deliver: true, job, url: job.webhookUrl, event };
+}
+
+export interface LeaseFacts {
+  /** Fences this try: a fresh random id, passed again to `recordTry`. */
+  readonly token: string;
+  /** How long the try may take, POST and outcome write included (`WEBHOOK_TIMEOUT_SECONDS` + a margin). */
+  readonly leaseMs: number;
+  /** Decides whether a lost try was the last one allowed. */
+  readonly retrySchedule: readonly number[];
+}
+
+export type LeaseResult =
+  /** This try owns the event: POST `event`, then record the outcome with the same token. `attempt`: this try's number. */
+  | { outcome: 'leased'; job: Job; url: string; event: WebhookEvent; attempt: number; lostTry: boolean }
+  | { outcome: 'skipped'; reason: SkipReason }
+  /** The try whose lease expired was the last one the schedule allows: the webhook failed, nothing to POST. */
+  | { outcome: 'failed'; job: Job; attempt: number; next?: WebhookEvent };
+
+/**
+ * Takes the event for one try, if `message` should lead to one now. The lease of
+ * a try that never recorded its outcome is taken over once it has expired; that
+ * try counts as a failed one (`LOST_TRY_ERROR`), like a worker's lost attempt, so
+ * a receiver that kills every deliverer still ends `failed`. A plain lease leaves
+ * `updatedAt` alone: nothing the API shows has changed.
+ */
+export function leaseDelivery(job: Job | undefined, message: WebhookMessage, facts: LeaseFacts, t: Timing): Decision<LeaseResult> {
+  const check = checkDeliverable(job, message, t.nowMs);
+  if (!check.deliver) return { result: { outcome: 'skipped', reason: check.reason } };
+  let current = check.job;
+  const lostTry = check.event.deliveryLease !== undefined;
+  if (lostTry) {
+    const attempt = current.webhook.attempts + 1;
+    const lost = { attempts: attempt, lastStatusCode: null, lastError: LOST_TRY_ERROR, deliveredAt: null };
+    if (facts.retrySchedule[attempt - 1] === undefined) {
+      const failed = eventEnded(current, { status: 'failed', ...lost }, t);
+      return { write: failed, result: { outcome: 'failed', job: failed, attempt, next: nextEventOf(current, failed) } };
+    }
+    current = touched({ ...current, webhook: { status: 'pending', ...lost } }, t);
+  }
+  const event: WebhookEvent = { ...check.event, deliveryLease: { token: facts.token, untilMs: t.nowMs + facts.leaseMs } };
+  const leased: Job = { ...current, webhookEvent: event };
+  return { write: leased, result: { outcome: 'leased', job: leased, url: check.url, event, attempt: leased.webhook.attempts + 1, lostTry } };
 }
 
 /** What one try came to. */
@@ -74,8 +131,8 @@ export function outcomeOfStatus(statusCode: number): TryOutcome {
 
 export interface TryFacts {
   readonly eventId: string;
-  /** `webhook.attempts` when the try began: a failure counts only if no other try was recorded since. */
-  readonly attemptsBefore: number;
+  /** The token of the lease this try took (`leaseDelivery`): only the lease holder records an outcome. */
+  readonly token: string;
   readonly outcome: TryOutcome;
   /** Seconds to wait after the 1st, 2nd, … failed try (`WEBHOOK_RETRY_SCHEDULE`). */
   readonly retrySchedule: readonly number[];
@@ -84,7 +141,7 @@ export interface TryFacts {
 }
 
 export type TryResult =
-  /** The job or its event moved on while the try ran (another try, a redelivery, a re-run): nothing recorded. */
+  /** The try no longer owns the event (its lease expired and another try took it over, or the event ended): nothing recorded. */
   | { outcome: 'stale' }
   /** `next`: an event from the backlog that is now pending; the caller enqueues it. */
   | { outcome: 'delivered'; job: Job; attempt: number; next?: WebhookEvent }
@@ -92,49 +149,31 @@ export type TryResult =
   | { outcome: 'retry'; job: Job; attempt: number; delayMs: number; dispatch: boolean }
   | { outcome: 'failed'; job: Job; attempt: number; next?: WebhookEvent };
 
-/** Records one try of the job's pending event. */
+/**
+ * Records the outcome of the try holding the event's lease, and clears the lease.
+ * Fenced by the lease's token, a 2xx included: a try whose lease was taken over
+ * has no say any more (the try that took over records), so an event ends, and the
+ * next one of the backlog starts, only once no try of it can still be in flight.
+ */
 export function recordTry(job: Job | undefined, facts: TryFacts, t: Timing): Decision<TryResult> {
-  if (!job || job.webhook.status !== 'pending' || job.webhookEvent?.id !== facts.eventId) {
+  const event = job?.webhookEvent;
+  if (!job || !event || job.webhook.status !== 'pending' || event.id !== facts.eventId || event.deliveryLease?.token !== facts.token) {
     return { result: { outcome: 'stale' } };
   }
-  const event = job.webhookEvent;
   const { outcome } = facts;
+  const attempt = job.webhook.attempts + 1;
   if (outcome.kind === 'delivered') {
-    // A 2xx is news whoever else tried meanwhile: the receiver has the event.
-    const attempt = job.webhook.attempts + 1;
-    const delivered = promoteBacklog(
-      touched(
-        {
-          ...job,
-          dispatched: isTerminal(job.status) ? false : job.dispatched,
-          webhook: { status: 'delivered', attempts: attempt, lastStatusCode: outcome.statusCode, lastError: null, deliveredAt: iso(t.nowMs) },
-          webhookEvent: { ...event, nextAttemptAt: null },
-        },
-        t,
-      ),
+    const delivered = eventEnded(
+      job,
+      { status: 'delivered', attempts: attempt, lastStatusCode: outcome.statusCode, lastError: null, deliveredAt: iso(t.nowMs) },
       t,
     );
     return { write: delivered, result: { outcome: 'delivered', job: delivered, attempt, next: nextEventOf(job, delivered) } };
   }
-  // A failure is fenced like a worker's attempt: if another try was recorded
-  // since this one began, that one already scheduled what comes next.
-  if (job.webhook.attempts !== facts.attemptsBefore) return { result: { outcome: 'stale' } };
-  const attempt = job.webhook.attempts + 1;
   const failedTry = { attempts: attempt, lastStatusCode: outcome.statusCode, lastError: outcome.error, deliveredAt: null };
   const delaySeconds = outcome.retryable ? facts.retrySchedule[attempt - 1] : undefined;
   if (delaySeconds === undefined) {
-    const failed = promoteBacklog(
-      touched(
-        {
-          ...job,
-          dispatched: isTerminal(job.status) ? false : job.dispatched,
-          webhook: { status: 'failed', ...failedTry },
-          webhookEvent: { ...event, nextAttemptAt: null },
-        },
-        t,
-      ),
-      t,
-    );
+    const failed = eventEnded(job, { status: 'failed', ...failedTry }, t);
     return { write: failed, result: { outcome: 'failed', job: failed, attempt, next: nextEventOf(job, failed) } };
   }
   const delayMs = delaySeconds * 1000;
@@ -146,11 +185,33 @@ export function recordTry(job: Job | undefined, facts: TryFacts, t: Timing): Dec
       // (While the job runs again, `dispatched` is about the job's own message: left alone.)
       dispatched: isTerminal(job.status) ? dispatch : job.dispatched,
       webhook: { status: 'pending', ...failedTry },
-      webhookEvent: { ...event, nextAttemptAt: t.nowMs + delayMs },
+      webhookEvent: { ...unleased(event), nextAttemptAt: t.nowMs + delayMs },
     },
     t,
   );
   return { write: waiting, result: { outcome: 'retry', job: waiting, attempt, delayMs, dispatch } };
+}
+
+/** The pending event delivered or failed for good: its lease cleared, the next event of the backlog (if any) pending. */
+function eventEnded(job: Job, webhook: WebhookState, t: Timing): Job {
+  const event = job.webhookEvent!;
+  return promoteBacklog(
+    touched(
+      {
+        ...job,
+        dispatched: isTerminal(job.status) ? false : job.dispatched,
+        webhook,
+        webhookEvent: { ...unleased(event), nextAttemptAt: null },
+      },
+      t,
+    ),
+    t,
+  );
+}
+
+function unleased(event: WebhookEvent): WebhookEvent {
+  const { deliveryLease: _ended, ...rest } = event;
+  return rest;
 }
 
 /**

@@ -67,6 +67,31 @@ function expectAllVerified(...list: WebhookReceiver[]): void {
 
 const webhookStatus = (...statuses: string[]) => (job: JobView) => statuses.includes(job.webhook.status);
 
+/**
+ * The `webhook-id`s a receiver saw, each once, in order of first arrival. Delivery
+ * is at least once (SPEC §4): a receiver may see an event twice, always with the
+ * same id and body, and it de-duplicates by id; so tests count distinct ids.
+ */
+function distinctIds(receiver: Receiver): string[] {
+  return [...new Set(receiver.requests.map((r) => String(r.headers['webhook-id'])))];
+}
+
+/** The verified events, each once, in order of first arrival (an event's body is the same on every try). */
+function distinctEvents(receiver: WebhookReceiver): WebhookReceiver['events'] {
+  const seen = new Set<string>();
+  return receiver.events.filter((event) => {
+    const body = JSON.stringify(event);
+    return seen.has(body) ? false : (seen.add(body), true);
+  });
+}
+
+/** Every try of one event carries the same body (SPEC §6). */
+function expectSameBodyPerId(receiver: Receiver): void {
+  for (const id of distinctIds(receiver)) {
+    expect(new Set(receiver.requestsWith('webhook-id', id).map((r) => r.body)).size).toBe(1);
+  }
+}
+
 describe('completion webhooks', () => {
   it('delivers a job.succeeded event that standardwebhooks verifies', async () => {
     // Arrange
@@ -80,8 +105,9 @@ describe('completion webhooks', () => {
     expect(job.status).toBe('succeeded');
     expect(job.webhook).toEqual({ status: 'delivered', attempts: 1, lastStatusCode: 200, lastError: null, deliveredAt: expect.any(String) });
     expectAllVerified(receiver);
-    expect(receiver.requests).toHaveLength(1);
-    expect(receiver.requests[0]!.path).toBe('/hooks?token=abc');
+    expect(distinctIds(receiver)).toHaveLength(1);
+    expectSameBodyPerId(receiver);
+    expect(new Set(receiver.requests.map((r) => r.path))).toEqual(new Set(['/hooks?token=abc']));
     const [event] = receiver.events;
     expect(event).toMatchObject({ type: 'job.succeeded', data: { jobId: job.jobId, status: 'succeeded', result: { order: 42 }, webhookUrl: job.webhookUrl } });
     expect(event!.data).not.toHaveProperty('payload');
@@ -101,7 +127,8 @@ describe('completion webhooks', () => {
       expect(job.status).toBe('fatal');
       expect(job.webhook.status).toBe('delivered');
       expectAllVerified(receiver);
-      expect(receiver.events).toEqual([
+      expectSameBodyPerId(receiver);
+      expect(distinctEvents(receiver)).toEqual([
         expect.objectContaining({ type: 'job.fatal', data: expect.objectContaining({ jobId: job.jobId, status: 'fatal', lastError: job.lastError }) }),
       ]);
     } finally {
@@ -120,9 +147,10 @@ describe('completion webhooks', () => {
     // Assert
     expect(job.webhook).toMatchObject({ status: 'delivered', attempts: 3, lastStatusCode: 200, lastError: null });
     expectAllVerified(receiver);
-    expect(receiver.requests).toHaveLength(3);
-    const ids = receiver.requests.map((r) => r.headers['webhook-id']);
-    expect(new Set(ids).size).toBe(1);
+    // Three tries answered 500, 500, 200 (any later copy of the event is answered 200 too).
+    expect(receiver.requests.length).toBeGreaterThanOrEqual(3);
+    const ids = distinctIds(receiver);
+    expect(ids).toHaveLength(1);
     expect(ids[0]).toMatch(/^msg_/);
     const stamps = receiver.requests.map((r) => Number(r.headers['webhook-timestamp']));
     // Each try is stamped when it is sent (1 s apart on this schedule), not when the event was made.
@@ -131,7 +159,7 @@ describe('completion webhooks', () => {
     }
     expect(stamps[1]!).toBeGreaterThan(stamps[0]!);
     expect(stamps[2]!).toBeGreaterThan(stamps[1]!);
-    expect(new Set(receiver.requests.map((r) => r.body)).size).toBe(1);
+    expectSameBodyPerId(receiver);
   });
 
   it('fails the webhook when the receiver is down for the whole schedule, and leaves the job alone', async () => {
@@ -166,7 +194,7 @@ describe('completion webhooks', () => {
     await t.api.waitForJob(sentinel.jobId, webhookStatus('delivered'));
 
     // Assert
-    expect(receiver.events.map((e) => e.data.jobId)).toEqual([sentinel.jobId]);
+    expect(distinctEvents(receiver).map((e) => e.data.jobId)).toEqual([sentinel.jobId]);
     expect((await t.api.getJob(waiting.jobId)).status).toBe('canceled');
     const plain = await t.api.waitForJob(withoutUrl.jobId, ['succeeded']);
     expect(plain.webhook).toEqual({ status: 'none', attempts: 0, lastStatusCode: null, lastError: null, deliveredAt: null });
@@ -180,17 +208,17 @@ describe('completion webhooks', () => {
     await t.api.waitForJob(submitted.jobId, webhookStatus('delivered'));
 
     // Act
+    const before = receiver.requests.length;
     const response = await t.api.request('POST', `/v1/jobs/${submitted.jobId}/webhook/redeliver`);
-    await waitFor(() => receiver.requests.length === 2, { description: 'the redelivery' });
+    await waitFor(() => receiver.requests.length > before, { description: 'the redelivery' });
     const job = await t.api.waitForJob(submitted.jobId, webhookStatus('delivered'));
 
     // Assert
     expect(response.status).toBe(202);
     expect(response.body).toMatchObject({ jobId: submitted.jobId, webhook: { status: 'pending', attempts: 0 } });
     expectAllVerified(receiver);
-    const [first, second] = receiver.requests;
-    expect(second!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
-    expect(second!.body).toBe(first!.body);
+    expect(distinctIds(receiver)).toHaveLength(1);
+    expectSameBodyPerId(receiver);
     expect(job.webhook).toMatchObject({ status: 'delivered', attempts: 1 });
   });
 
@@ -253,8 +281,7 @@ describe('completion webhooks', () => {
     // Assert
     expect(delivered.webhook).toMatchObject({ status: 'delivered', attempts: 1 });
     expectAllVerified(receiver);
-    expect(receiver.requests).toHaveLength(1);
-    expect(receiver.requests[0]!.headers['webhook-id']).toBe(finishedJob.webhookEvent!.id);
+    expect(distinctIds(receiver)).toEqual([finishedJob.webhookEvent!.id]);
     expect(receiver.events[0]).toMatchObject({ type: 'job.succeeded', data: { jobId: job.jobId, result: { crashed: true } } });
   });
 });

@@ -7,7 +7,7 @@
 import type { Job } from '../../../lambdas/jobs/job';
 import { cancel, claim, finishAttempt, retry } from '../../../lambdas/jobs/transitions';
 import { dispatchDueJobs } from '../../../lambdas/scheduler/dispatch-due-jobs';
-import { recordTry } from '../../../lambdas/webhooks/webhook-transitions';
+import { leaseDelivery, recordTry } from '../../../lambdas/webhooks/webhook-transitions';
 import { jobFactory } from '../../support/job-factory';
 import { startContextHarness, type ContextHarness } from '../../support/service-context';
 
@@ -71,10 +71,12 @@ it('delivers the events of fatal → re-run fatal → cancel → re-run succeede
   // Act: the receiver comes back; each pending event is delivered in turn.
   const delivered: string[] = [];
   for (let i = 0; i < 3; i++) {
-    const current = await read(fatal);
-    const eventId = current.webhookEvent!.id;
+    const eventId = (await read(fatal)).webhookEvent!.id;
+    const token = `try-${i}`;
+    const message = { tenantId: fatal.tenantId, jobId: fatal.jobId, eventId };
+    await h.ctx.jobs.transition(fatal, (j) => leaseDelivery(j, message, { token, leaseMs: 15_000, retrySchedule: [5] }, timing()));
     await h.ctx.jobs.transition(fatal, (j) =>
-      recordTry(j, { eventId, attemptsBefore: current.webhook.attempts, outcome: { kind: 'delivered', statusCode: 200 }, retrySchedule: [5], dispatchWithinMs: 900_000 }, timing()),
+      recordTry(j, { eventId, token, outcome: { kind: 'delivered', statusCode: 200 }, retrySchedule: [5], dispatchWithinMs: 900_000 }, timing()),
     );
     delivered.push(eventId);
   }

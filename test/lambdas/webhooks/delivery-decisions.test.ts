@@ -5,8 +5,11 @@ import { sweepAtOf } from '../../../lambdas/jobs/sweep';
 import {
   checkDeliverable,
   EARLY_TOLERANCE_MS,
+  leaseDelivery,
+  LOST_TRY_ERROR,
   outcomeOfStatus,
   recordTry,
+  type LeaseFacts,
   type TryFacts,
   type TryOutcome,
 } from '../../../lambdas/webhooks/webhook-transitions';
@@ -16,6 +19,8 @@ const t = { nowMs: NOW, retentionDays: 7 };
 const SWEEP = { lookaheadMs: 300_000, staleAfterMs: 120_000 };
 const DEFAULT_SCHEDULE = loadConfig({}).webhookRetrySchedule;
 const SQS_LIMIT_MS = 900_000;
+const TOKEN = 'lease-token-1';
+const LEASE_MS = 15_000;
 
 /** A finished job whose webhook event is pending, as `finishAttempt` leaves it. */
 function finishedJobFactory(overrides: Partial<Job> = {}, webhook: Partial<WebhookState> = {}): Job {
@@ -48,11 +53,19 @@ function finishedJobFactory(overrides: Partial<Job> = {}, webhook: Partial<Webho
   };
 }
 
+/** The same job while a try holds its event (as `leaseDelivery` leaves it): what `recordTry` is called on. */
+function leasedJobFactory(overrides: Partial<Job> = {}, webhook: Partial<WebhookState> = {}, token = TOKEN): Job {
+  const job = finishedJobFactory(overrides, webhook);
+  return job.webhookEvent ? { ...job, webhookEvent: { ...job.webhookEvent, deliveryLease: { token, untilMs: NOW + LEASE_MS } } } : job;
+}
+
 const message = { tenantId: 'acme', jobId: '0b6f1c1e-6a2b-5f6a-9d1e-2a4c8f0e7b11', eventId: 'msg_0001' };
 
 function factsFactory(outcome: TryOutcome, overrides: Partial<TryFacts> = {}): TryFacts {
-  return { eventId: 'msg_0001', attemptsBefore: 0, outcome, retrySchedule: [5, 30, 1800], dispatchWithinMs: SQS_LIMIT_MS, ...overrides };
+  return { eventId: 'msg_0001', token: TOKEN, outcome, retrySchedule: [5, 30, 1800], dispatchWithinMs: SQS_LIMIT_MS, ...overrides };
 }
+
+const leaseFacts = (overrides: Partial<LeaseFacts> = {}): LeaseFacts => ({ token: TOKEN, leaseMs: LEASE_MS, retrySchedule: [5, 30, 1800], ...overrides });
 
 const serverError = outcomeOfStatus(500);
 const ok = outcomeOfStatus(200);
@@ -61,7 +74,7 @@ describe('checkDeliverable', () => {
   it('delivers the pending event of a finished job', () => {
     const check = checkDeliverable(finishedJobFactory({}, { attempts: 2 }), message, NOW);
 
-    expect(check).toMatchObject({ deliver: true, url: 'https://hooks.example.com/jobs?token=abc', event: { id: 'msg_0001' }, attemptsBefore: 2 });
+    expect(check).toMatchObject({ deliver: true, url: 'https://hooks.example.com/jobs?token=abc', event: { id: 'msg_0001' } });
   });
 
   it.each([
@@ -72,6 +85,7 @@ describe('checkDeliverable', () => {
     ['not-pending', finishedJobFactory({}, { status: 'delivered' })],
     ['not-pending', finishedJobFactory({}, { status: 'failed' })],
     ['not-due', finishedJobFactory({ webhookEvent: { id: 'msg_0001', type: 'job.succeeded', body: '{}', nextAttemptAt: NOW + 30_000 } })],
+    ['in-flight', leasedJobFactory()],
   ])('skips a message when the job is %s', (reason, job) => {
     expect(checkDeliverable(job, message, NOW)).toEqual({ deliver: false, reason });
   });
@@ -90,6 +104,77 @@ describe('checkDeliverable', () => {
   });
 });
 
+describe('leaseDelivery', () => {
+  it('takes the pending event for one try: the lease, and the sweep entry at its end; nothing the API shows changes', () => {
+    // Arrange
+    const job = finishedJobFactory({}, { attempts: 2 });
+
+    // Act
+    const decision = leaseDelivery(job, message, leaseFacts(), t);
+
+    // Assert
+    expect(decision.result).toMatchObject({ outcome: 'leased', attempt: 3, lostTry: false, url: job.webhookUrl, event: { id: 'msg_0001' } });
+    const written = (decision as { write: Job }).write;
+    expect(written.webhookEvent).toEqual({ ...job.webhookEvent, deliveryLease: { token: TOKEN, untilMs: NOW + LEASE_MS } });
+    const { webhookEvent: _leased, ...rest } = written;
+    const { webhookEvent: _pending, ...before } = job;
+    expect(rest).toEqual(before);
+    // If the try dies, the scheduler brings the event back when its lease ends (not at the queued retry's stale time).
+    expect(sweepAtOf(written, SWEEP)).toBe(NOW + LEASE_MS);
+    expect(sweepAtOf({ ...written, status: 'queued', nextRunAt: new Date(NOW + 3_600_000).toISOString(), dispatched: false }, SWEEP)).toBe(NOW + LEASE_MS);
+  });
+
+  it('stands back while another try holds the lease, up to its last millisecond', () => {
+    const job = leasedJobFactory();
+    const until = job.webhookEvent!.deliveryLease!.untilMs;
+
+    expect(leaseDelivery(job, message, leaseFacts({ token: 'other' }), { ...t, nowMs: until - 1 })).toEqual({
+      result: { outcome: 'skipped', reason: 'in-flight' },
+    });
+  });
+
+  it('takes over an expired lease and counts the lost try, as a worker counts a lost attempt', () => {
+    // Arrange: a try took the event and died without recording anything.
+    const job = leasedJobFactory({}, { attempts: 1, lastStatusCode: 500, lastError: 'HTTP 500 from receiver' }, 'dead-try');
+    const later = { ...t, nowMs: job.webhookEvent!.deliveryLease!.untilMs };
+
+    // Act
+    const decision = leaseDelivery(job, message, leaseFacts({ token: 'new-try' }), later);
+
+    // Assert
+    expect(decision.result).toMatchObject({ outcome: 'leased', attempt: 3, lostTry: true });
+    const written = (decision as { write: Job }).write;
+    expect(written.webhook).toEqual({ status: 'pending', attempts: 2, lastStatusCode: null, lastError: LOST_TRY_ERROR, deliveredAt: null });
+    expect(written.webhookEvent!.deliveryLease).toEqual({ token: 'new-try', untilMs: later.nowMs + LEASE_MS });
+    // The try that died can no longer record anything.
+    expect(recordTry(written, factsFactory(ok, { token: 'dead-try' }), later)).toEqual({ result: { outcome: 'stale' } });
+  });
+
+  it('fails the webhook when the lost try was the last the schedule allows, and starts the next event', () => {
+    // Arrange: schedule [5, 30, 1800] → 4 tries; the 4th died.
+    const queuedEvent = { id: 'msg_0002', type: 'job.succeeded' as const, body: '{}', nextAttemptAt: null };
+    const job = leasedJobFactory({ webhookBacklog: [queuedEvent] }, { attempts: 3 }, 'dead-try');
+    const later = { ...t, nowMs: NOW + LEASE_MS };
+
+    // Act
+    const decision = leaseDelivery(job, message, leaseFacts({ token: 'new-try' }), later);
+
+    // Assert
+    expect(decision.result).toMatchObject({ outcome: 'failed', attempt: 4, next: { id: 'msg_0002' } });
+    const written = (decision as { write: Job }).write;
+    expect(written).toMatchObject({ webhook: { status: 'pending', attempts: 0 }, webhookEvent: { id: 'msg_0002', nextAttemptAt: later.nowMs }, webhookBacklog: [] });
+    expect(written.webhookEvent).not.toHaveProperty('deliveryLease');
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['not-pending', finishedJobFactory({}, { status: 'delivered' })],
+    ['other-event', finishedJobFactory({ webhookEvent: { id: 'msg_0002', type: 'job.fatal', body: '{}', nextAttemptAt: NOW } })],
+  ])('writes nothing when the job is %s', (reason, job) => {
+    expect(leaseDelivery(job, message, leaseFacts(), t)).toEqual({ result: { outcome: 'skipped', reason } });
+  });
+});
+
 describe('outcomeOfStatus', () => {
   it.each([200, 201, 202, 204, 299])('treats %i as delivered', (status) => {
     expect(outcomeOfStatus(status)).toEqual({ kind: 'delivered', statusCode: status });
@@ -105,16 +190,17 @@ describe('outcomeOfStatus', () => {
 });
 
 describe('recordTry', () => {
+  // recordTry is called on the job as the try's lease left it.
   const queuedEvent = { id: 'msg_0002', type: 'job.succeeded' as const, body: '{"type":"job.succeeded"}', nextAttemptAt: null };
 
-  it.each<[string, TryOutcome, number]>([
-    ['delivered', ok, 0],
-    ['failed', outcomeOfStatus(410), 0],
-  ])('when the event is %s, makes the next event of the backlog pending, due now', (outcome, tried, attemptsBefore) => {
+  it.each<[string, TryOutcome]>([
+    ['delivered', ok],
+    ['failed', outcomeOfStatus(410)],
+  ])('when the event is %s, makes the next event of the backlog pending, due now', (outcome, tried) => {
     // Arrange: a second event waits behind the pending one (the job was re-run and finished again).
-    const job = finishedJobFactory({ webhookBacklog: [queuedEvent] });
+    const job = leasedJobFactory({ webhookBacklog: [queuedEvent] });
     // Act
-    const decision = recordTry(job, factsFactory(tried, { attemptsBefore }), t);
+    const decision = recordTry(job, factsFactory(tried), t);
     // Assert
     expect(decision.result).toMatchObject({ outcome, next: { id: 'msg_0002' } });
     const written = (decision as { write: Job }).write;
@@ -128,19 +214,19 @@ describe('recordTry', () => {
   });
 
   it('leaves the job\'s own dispatch flag alone while the job runs again', () => {
-    const job = finishedJobFactory({ status: 'queued', dispatched: true, webhookBacklog: [queuedEvent] });
+    const job = leasedJobFactory({ status: 'queued', dispatched: true, webhookBacklog: [queuedEvent] });
     const written = (recordTry(job, factsFactory(ok), t) as { write: Job }).write;
     expect(written).toMatchObject({ status: 'queued', dispatched: true, webhookEvent: { id: 'msg_0002' } });
-    const retried = (recordTry(finishedJobFactory({ status: 'running', dispatched: false }), factsFactory(serverError), t) as { write: Job }).write;
+    const retried = (recordTry(leasedJobFactory({ status: 'running', dispatched: false }), factsFactory(serverError), t) as { write: Job }).write;
     expect(retried).toMatchObject({ status: 'running', dispatched: false, webhook: { status: 'pending', attempts: 1 } });
   });
 
   it('marks the webhook delivered on a 2xx', () => {
     // Arrange
-    const job = finishedJobFactory({}, { attempts: 2, lastStatusCode: 503, lastError: 'HTTP 503 from receiver' });
+    const job = leasedJobFactory({}, { attempts: 2, lastStatusCode: 503, lastError: 'HTTP 503 from receiver' });
 
     // Act
-    const decision = recordTry(job, factsFactory(ok, { attemptsBefore: 2 }), t);
+    const decision = recordTry(job, factsFactory(ok), t);
 
     // Assert
     expect(decision.result).toMatchObject({ outcome: 'delivered', attempt: 3 });
@@ -158,7 +244,7 @@ describe('recordTry', () => {
   });
 
   it('schedules a retry through SQS when the delay is within 15 minutes', () => {
-    const decision = recordTry(finishedJobFactory(), factsFactory(serverError), t);
+    const decision = recordTry(leasedJobFactory(), factsFactory(serverError), t);
 
     expect(decision.result).toMatchObject({ outcome: 'retry', attempt: 1, delayMs: 5000, dispatch: true });
     const written = (decision as { write: Job }).write;
@@ -170,9 +256,9 @@ describe('recordTry', () => {
   });
 
   it('leaves a retry past 15 minutes to the sweep index', () => {
-    const job = finishedJobFactory({}, { attempts: 2 });
+    const job = leasedJobFactory({}, { attempts: 2 });
 
-    const decision = recordTry(job, factsFactory(serverError, { attemptsBefore: 2 }), t);
+    const decision = recordTry(job, factsFactory(serverError), t);
 
     expect(decision.result).toMatchObject({ outcome: 'retry', attempt: 3, delayMs: 1_800_000, dispatch: false });
     const written = (decision as { write: Job }).write;
@@ -181,9 +267,9 @@ describe('recordTry', () => {
   });
 
   it('fails the webhook when the schedule is exhausted', () => {
-    const job = finishedJobFactory({}, { attempts: 3 });
+    const job = leasedJobFactory({}, { attempts: 3 });
 
-    const decision = recordTry(job, factsFactory(serverError, { attemptsBefore: 3 }), t);
+    const decision = recordTry(job, factsFactory(serverError), t);
 
     expect(decision.result).toMatchObject({ outcome: 'failed', attempt: 4 });
     const written = (decision as { write: Job }).write;
@@ -192,7 +278,7 @@ describe('recordTry', () => {
   });
 
   it('fails the webhook at once on 410 Gone', () => {
-    const decision = recordTry(finishedJobFactory(), factsFactory(outcomeOfStatus(410)), t);
+    const decision = recordTry(leasedJobFactory(), factsFactory(outcomeOfStatus(410)), t);
 
     expect(decision.result).toMatchObject({ outcome: 'failed', attempt: 1 });
     expect((decision as { write: Job }).write.webhook).toMatchObject({ status: 'failed', attempts: 1, lastStatusCode: 410 });
@@ -201,7 +287,7 @@ describe('recordTry', () => {
   it('fails the webhook at once when the target is refused by the URL guard', () => {
     const refused: TryOutcome = { kind: 'failed', statusCode: null, error: 'host hooks.example.com resolves to 10.0.0.1', retryable: false };
 
-    const decision = recordTry(finishedJobFactory(), factsFactory(refused), t);
+    const decision = recordTry(leasedJobFactory(), factsFactory(refused), t);
 
     expect((decision as { write: Job }).write.webhook).toMatchObject({
       status: 'failed',
@@ -213,32 +299,41 @@ describe('recordTry', () => {
   it('retries a network error without a status code', () => {
     const refused: TryOutcome = { kind: 'failed', statusCode: null, error: 'connection refused by hooks.example.com', retryable: true };
 
-    const decision = recordTry(finishedJobFactory(), factsFactory(refused), t);
+    const decision = recordTry(leasedJobFactory(), factsFactory(refused), t);
 
     expect((decision as { write: Job }).write.webhook).toMatchObject({ status: 'pending', lastStatusCode: null, attempts: 1 });
   });
 
-  it('does not record a failure when another try was recorded since this one began', () => {
-    const job = finishedJobFactory({}, { attempts: 1 });
+  it.each<[string, TryOutcome]>([
+    ['a failure', serverError],
+    ['a 2xx', ok],
+  ])('records nothing for %s of a try whose lease another try took over', (_name, outcome) => {
+    // The other try owns the event now; it records, and only then may the next event start.
+    const job = leasedJobFactory({}, { attempts: 1 }, 'lease-token-2');
 
-    const decision = recordTry(job, factsFactory(serverError, { attemptsBefore: 0 }), t);
-
-    expect(decision).toEqual({ result: { outcome: 'stale' } });
+    expect(recordTry(job, factsFactory(outcome), t)).toEqual({ result: { outcome: 'stale' } });
   });
 
-  it('records a success even when another try was recorded meanwhile', () => {
-    const job = finishedJobFactory({}, { attempts: 1 });
+  it('records nothing for a try that holds no lease', () => {
+    expect(recordTry(finishedJobFactory(), factsFactory(ok), t)).toEqual({ result: { outcome: 'stale' } });
+  });
 
-    const decision = recordTry(job, factsFactory(ok, { attemptsBefore: 0 }), t);
+  it.each<[string, TryOutcome]>([
+    ['delivered', ok],
+    ['retry', serverError],
+    ['failed', outcomeOfStatus(410)],
+  ])('clears the lease when it records %s', (outcome, tried) => {
+    const decision = recordTry(leasedJobFactory(), factsFactory(tried), t);
 
-    expect(decision.result).toMatchObject({ outcome: 'delivered', attempt: 2 });
+    expect(decision.result).toMatchObject({ outcome });
+    expect((decision as { write: Job }).write.webhookEvent).not.toHaveProperty('deliveryLease');
   });
 
   it.each([
     ['gone', undefined],
-    ['delivered already', finishedJobFactory({}, { status: 'delivered', attempts: 1 })],
-    ['re-run by the retry route', finishedJobFactory({ status: 'queued', webhookEvent: null })],
-    ['finished again with a new event', finishedJobFactory({ webhookEvent: { id: 'msg_0002', type: 'job.fatal', body: '{}', nextAttemptAt: NOW } })],
+    ['delivered already', leasedJobFactory({}, { status: 'delivered', attempts: 1 })],
+    ['re-run by the retry route', leasedJobFactory({ status: 'queued', webhookEvent: null })],
+    ['finished again with a new event', leasedJobFactory({ webhookEvent: { id: 'msg_0002', type: 'job.fatal', body: '{}', nextAttemptAt: NOW } })],
   ])('records nothing when the job is %s', (_name, job) => {
     expect(recordTry(job, factsFactory(ok), t)).toEqual({ result: { outcome: 'stale' } });
   });
@@ -250,13 +345,12 @@ describe('recordTry', () => {
     const firstTryAt = nowMs;
     let tries = 0;
 
-    // Act: a receiver that is always down
+    // Act: a receiver that is always down; each try takes the event, then records its failure.
     for (;;) {
-      const decision = recordTry(
-        job,
-        { ...factsFactory(serverError, { attemptsBefore: job.webhook.attempts }), retrySchedule: DEFAULT_SCHEDULE },
-        { nowMs, retentionDays: 7 },
-      );
+      const timing = { nowMs, retentionDays: 7 };
+      const lease = leaseDelivery(job, message, leaseFacts({ token: `try-${tries}`, retrySchedule: DEFAULT_SCHEDULE }), timing);
+      const leased = (lease as { write: Job }).write;
+      const decision = recordTry(leased, { ...factsFactory(serverError, { token: `try-${tries}` }), retrySchedule: DEFAULT_SCHEDULE }, timing);
       tries++;
       job = (decision as { write: Job }).write;
       if (decision.result.outcome !== 'retry') break;
@@ -287,8 +381,8 @@ describe('recordTry', () => {
         fc.integer({ min: 0, max: 12 }),
         fc.array(fc.integer({ min: 0, max: 100_000 }), { maxLength: 12 }),
         (outcome, status, attemptsBefore, retrySchedule) => {
-          const job = finishedJobFactory({ status, result: status === 'fatal' ? null : { ok: 1 } }, { attempts: attemptsBefore });
-          const decision = recordTry(job, factsFactory(outcome, { attemptsBefore, retrySchedule }), t);
+          const job = leasedJobFactory({ status, result: status === 'fatal' ? null : { ok: 1 } }, { attempts: attemptsBefore });
+          const decision = recordTry(job, factsFactory(outcome, { retrySchedule }), t);
           if (!('write' in decision)) return;
           const { webhook, webhookEvent, dispatched, updatedAt, expiresAt, ...rest } = decision.write;
           const { webhook: _w, webhookEvent: _e, dispatched: _d, updatedAt: _u, expiresAt: _x, ...before } = job;
@@ -296,6 +390,7 @@ describe('recordTry', () => {
           expect(webhook.attempts).toBe(attemptsBefore + 1);
           expect(webhookEvent!.id).toBe('msg_0001');
           expect(webhookEvent!.body).toBe(job.webhookEvent!.body);
+          expect(webhookEvent).not.toHaveProperty('deliveryLease');
           expect(expiresAt).toBeGreaterThanOrEqual(job.expiresAt);
           // Pending exactly when another try is scheduled; then it is on the sweep index.
           const sweepAt = sweepAtOf(decision.write, SWEEP);

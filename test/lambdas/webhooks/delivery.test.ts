@@ -14,11 +14,13 @@ import { loadConfig, type Config } from '../../../lambdas/config';
 import type { Job } from '../../../lambdas/jobs/job';
 import { prepareJob } from '../../../lambdas/jobs/submit-job';
 import { sweepShardOf } from '../../../lambdas/jobs/sweep';
-import { claim, finishAttempt, redeliverWebhook } from '../../../lambdas/jobs/transitions';
+import { claim, finishAttempt, LEASE_MARGIN_MS, redeliverWebhook } from '../../../lambdas/jobs/transitions';
 import { MessageQueue, type WebhookMessage } from '../../../lambdas/queue/job-queue';
+import { dispatchDueJobs } from '../../../lambdas/scheduler/dispatch-due-jobs';
 import { createServiceContext, type ServiceContext } from '../../../lambdas/service-context';
 import { createWebhookHandler, USER_AGENT, type WebhookHandlerOptions } from '../../../lambdas/webhooks/delivery';
 import { generateWebhookSecret } from '../../../lambdas/webhooks/signer';
+import { leaseDelivery } from '../../../lambdas/webhooks/webhook-transitions';
 import type { Resolver } from '../../../lambdas/webhooks/url-guard';
 import { ensureTable, startDynamoDb, type LocalDynamoDb } from '../../../local/dynamodb';
 import { startSqsEndpoint, type SqsEndpoint } from '../../../local/sqs';
@@ -159,6 +161,13 @@ async function reload(h: Harness, job: Job): Promise<Job> {
 async function queueCounts(queueUrl: string) {
   const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }));
   return { visible: Number(Attributes.ApproximateNumberOfMessages), delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed) };
+}
+
+/** A promise the test settles by hand: holds a receiver's answer while the test acts. */
+function latch(): { promise: Promise<void>; release(): void } {
+  let release!: () => void;
+  const promise = new Promise<void>((resolve) => (release = resolve));
+  return { promise, release };
 }
 
 describe('webhook delivery', () => {
@@ -465,5 +474,94 @@ describe('webhook delivery', () => {
     for (const secretThing of ['QUERY-TOKEN', 'RESULT-MARKER', 'PAYLOAD-MARKER', SECRET, SECRET.slice(6), '/hooks']) {
       expect(lines).not.toContain(secretThing);
     }
+  });
+});
+
+describe('two copies of one pending event (issue 9, class 8)', () => {
+  // Two deliverers, as two Lambda containers would be: the queue's re-send and the
+  // scheduler's re-dispatch of one event reach both at once.
+  async function twoDeliverers(h: Harness) {
+    const second = createWebhookHandler(h.ctx, { secretsTtlMs: 0 });
+    const handleElsewhere = async (message: WebhookMessage) =>
+      second(sqsEventFactory(sqsRecordFactory(message, { messageId: 'elsewhere' })), lambdaContextFactory(30_000));
+    return { handleElsewhere };
+  }
+
+  it('POSTs once: the copy that arrives while a try is in flight stands back', async () => {
+    // Arrange: the receiver holds the first request open until the test releases it.
+    const h = await harness();
+    const held = latch();
+    const heldTarget = await startReceiver((_request, index) => ({ status: 200, ...(index === 0 ? { after: held.promise } : {}) }));
+    receivers.push(heldTarget);
+    const job = await finishedJob(h, heldTarget.url);
+    const { handleElsewhere } = await twoDeliverers(h);
+
+    // Act: the first copy's POST is in flight; the second copy is handled to its end.
+    const first = h.handle(messageFor(job));
+    await waitFor(() => heldTarget.requests.length === 1, { description: 'the first POST' });
+    const second = await handleElsewhere(messageFor(job));
+    held.release();
+    await first;
+
+    // Assert
+    expect(second).toEqual({ batchItemFailures: [] });
+    expect(heldTarget.requests.map((r) => r.headers['webhook-id'])).toEqual([job.webhookEvent!.id]);
+    expect((await reload(h, job)).webhook).toMatchObject({ status: 'delivered', attempts: 1, lastStatusCode: 200 });
+  });
+
+  it('takes the event over through the sweep once the lease of a try that died has ended', async () => {
+    // Arrange: a deliverer took the event's lease and died before its POST.
+    const h = await harness();
+    const target = await receiver({ status: 200 });
+    const job = await finishedJob(h, target.url);
+    const timing = () => ({ nowMs: h.clock.now(), retentionDays: 7 });
+    const leaseMs = h.ctx.config.webhookTimeoutSeconds * 1000 + LEASE_MARGIN_MS;
+    const facts = { token: 'died', leaseMs, retrySchedule: h.ctx.config.webhookRetrySchedule };
+    await h.ctx.jobs.transition(job, (j) => leaseDelivery(j, messageFor(job), facts, timing()));
+    const leaseEnd = h.clock.now() + leaseMs;
+    const swept = async () => {
+      await dispatchDueJobs(h.ctx);
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: h.queueUrl, MaxNumberOfMessages: 10 }));
+      return Messages.map((m) => JSON.parse(m.Body!) as WebhookMessage).filter((m) => m.jobId === job.jobId);
+    };
+
+    // Act: the queue's own copy arrives while the lease holds; the scheduler runs before and after its end.
+    await h.handle(messageFor(job));
+    h.clock.set(leaseEnd - 1);
+    const beforeEnd = await swept();
+    h.clock.set(leaseEnd);
+    const atEnd = await swept();
+    for (const message of atEnd) await h.handle(message);
+
+    // Assert
+    expect(beforeEnd).toEqual([]);
+    expect(atEnd).toEqual([messageFor(job)]);
+    expect(target.requests.map((r) => r.headers['webhook-id'])).toEqual([job.webhookEvent!.id]);
+    expect((await reload(h, job)).webhook).toMatchObject({ status: 'delivered', attempts: 2, lastStatusCode: 200 });
+  });
+
+  it('keeps the order of events: the next one is not sent while the one before is in flight', async () => {
+    // Arrange: a fatal event pending with a succeeded event behind it (the job was re-run).
+    const h = await harness();
+    const held = latch();
+    const hooks = await startReceiver((_request, index) => ({ status: 200, ...(index === 0 ? { after: held.promise } : {}) }));
+    receivers.push(hooks);
+    const job = await finishedJob(h, hooks.url, 'fatal');
+    const queuedEvent = { id: 'msg_rerun_succeeded', type: 'job.succeeded' as const, body: '{"type":"job.succeeded"}', nextAttemptAt: null };
+    await h.ctx.jobs.transition(job, (j) => ({ write: { ...j!, webhookBacklog: [queuedEvent] }, result: null }));
+    const { handleElsewhere } = await twoDeliverers(h);
+
+    // Act: a second copy of the fatal event, then whatever it enqueued, while the first POST is held.
+    const first = h.handle(messageFor(job));
+    await waitFor(() => hooks.requests.length === 1, { description: 'the first POST' });
+    await handleElsewhere(messageFor(job));
+    await handleElsewhere({ ...messageFor(job), eventId: queuedEvent.id });
+    held.release();
+    await first;
+    await handleElsewhere({ ...messageFor(job), eventId: queuedEvent.id });
+
+    // Assert: each event once, fatal first.
+    expect(hooks.requests.map((r) => r.headers['webhook-id'])).toEqual([job.webhookEvent!.id, queuedEvent.id]);
+    expect(await reload(h, job)).toMatchObject({ webhook: { status: 'delivered', attempts: 1 }, webhookEvent: { id: queuedEvent.id }, webhookBacklog: [] });
   });
 });

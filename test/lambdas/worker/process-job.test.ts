@@ -386,20 +386,29 @@ describe('the batch handler', () => {
   });
 
   it('runs the records of a batch concurrently', async () => {
+    // Arrange: each attempt waits on a latch that opens once all five have started.
+    // Run one after another, the first would wait until its timeout (3 s here) and
+    // go to retry; run together, all five pass the latch and succeed, however slow the machine.
     const jobs = await Promise.all(Array.from({ length: 5 }, () => putJob()));
-    let running = 0;
-    let most = 0;
-    behaviour = async () => {
-      running++;
-      most = Math.max(most, running);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      running--;
+    let started = 0;
+    let openLatch!: () => void;
+    const allStarted = new Promise<void>((resolve) => (openLatch = resolve));
+    behaviour = async (_payload, context) => {
+      if (++started === jobs.length) openLatch();
+      const timedOut = new Promise<never>((_, reject) => context.signal.addEventListener('abort', () => reject(context.signal.reason), { once: true }));
+      await Promise.race([allStarted, timedOut]);
+      return { started };
     };
+    const ctx = { ...h.ctx, config: { ...h.ctx.config, jobTimeoutSeconds: 3 } };
 
-    await createWorkerHandler(h.ctx, { jobTypes })(sqsEventFactory(...jobs.map((j) => sqsRecordFactory(messageOf(j)))), lambdaContextFactory());
+    // Act
+    const response = await createWorkerHandler(ctx, { jobTypes })(sqsEventFactory(...jobs.map((j) => sqsRecordFactory(messageOf(j)))), lambdaContextFactory());
 
-    expect(most).toBe(5);
-  });
+    // Assert
+    expect(response.batchItemFailures).toEqual([]);
+    const after = await Promise.all(jobs.map(stored));
+    expect(after.map((j) => ({ status: j.status, result: j.result }))).toEqual(Array(5).fill({ status: 'succeeded', result: { started: 5 } }));
+  }, 20_000);
 });
 
 describe('the API actions racing a delivery (SPEC §3.5)', () => {
