@@ -47,6 +47,8 @@ const httpJobs = Array.from({ length: JOBS }, (_, i) => i).filter((i) => kindOf(
 
 let receiver: Receiver;
 let twin: NpmStart | undefined;
+/** Set when the test is over, pass or fail: batches still being re-sent give up. */
+let over = false;
 const flakyAnswered = new Set<string>();
 
 function respond(path: string): ScriptedResponse {
@@ -66,6 +68,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  over = true;
   twin?.killGroup();
   await receiver?.close();
   rmSync(dataDir, { recursive: true, force: true });
@@ -149,6 +152,7 @@ it('loses and doubles nothing when the npm start process group is killed with SI
   const submitting = mapConcurrently(batches, 4, (indexes) =>
     waitFor(
       async () => {
+        if (over) return true;
         const jobs = await api.submitBatch(indexes.map(jobItem));
         jobs.forEach((job, k) => {
           const previous = accepted.get(indexes[k]!);
