@@ -9,8 +9,11 @@
  * - Linux: a socket in the abstract namespace named after the directory's
  *   realpath (nothing on disk; binding it again gives EADDRINUSE while held);
  * - Windows: a named pipe of that name;
- * - elsewhere (macOS): a socket file in the directory; a file left by a dead
- *   holder refuses connections, which tells it from a live one.
+ * - elsewhere (macOS): a socket file in the directory (in /tmp, named by the
+ *   hash, when the directory's path is too long for a socket); a file left by a
+ *   dead holder refuses connections, which tells it from a live one. Two
+ *   starters that find the same stale file at the same instant can both take
+ *   it; that needs two restarts within milliseconds of each other.
  * Node opens sockets close-on-exec, so no child process inherits the lock.
  */
 import { createHash } from 'node:crypto';
@@ -43,6 +46,7 @@ export class DirectoryInUseError extends Error {
 export const LOCK_SOCKET_FILE = '.lock.sock';
 
 const RETRY_INTERVAL_MS = 100;
+const MAX_SOCKET_PATH_BYTES = 100;
 
 const defaultKind = (): LockKind => (process.platform === 'linux' ? 'abstract' : process.platform === 'win32' ? 'pipe' : 'file');
 
@@ -74,7 +78,9 @@ function lockAddress(realDirectory: string, kind: LockKind): string {
   const name = `jobs-twin-lock-${createHash('sha256').update(realDirectory).digest('hex').slice(0, 40)}`;
   if (kind === 'abstract') return `\0${name}`;
   if (kind === 'pipe') return `\\\\.\\pipe\\${name}`;
-  return join(realDirectory, LOCK_SOCKET_FILE);
+  const inDirectory = join(realDirectory, LOCK_SOCKET_FILE);
+  // A socket path has a small limit (104 bytes on macOS); a deep directory's lock goes to /tmp under its hash.
+  return Buffer.byteLength(inDirectory) <= MAX_SOCKET_PATH_BYTES ? inDirectory : join('/tmp', `${name}.sock`);
 }
 
 /** Listens on `address`; undefined when someone else holds it (or, for a file, when the file exists). */

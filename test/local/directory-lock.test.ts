@@ -72,3 +72,15 @@ it('a socket-file lock removes its file on release', async () => {
   await lock.release();
   expect(existsSync(join(directory, LOCK_SOCKET_FILE))).toBe(false);
 });
+
+it('a socket-file lock on a directory too deep for a socket path still locks it', async () => {
+  // Arrange: a realpath longer than the 104 bytes macOS allows in a socket address
+  const directory = join(newDirectory(), 'x'.repeat(60), 'y'.repeat(60));
+  const held = await lockDirectory(directory, { kind: 'file' });
+
+  // Act / Assert
+  await expect(lockDirectory(directory, { kind: 'file', waitMs: 0 })).rejects.toThrow(DirectoryInUseError);
+  await held.release();
+  const again = await lockDirectory(directory, { kind: 'file', waitMs: 0 });
+  await again.release();
+});
