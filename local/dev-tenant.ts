@@ -5,12 +5,14 @@
  * the same ones.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import * as z from 'zod';
 import type { Config } from '../lambdas/config';
 import type { TenantStore } from '../lambdas/store/tenant-store';
 import { hashApiKey, localApiKeyId } from '../lambdas/store/tenant-store';
 import { generateWebhookSecret } from '../lambdas/webhooks/signer';
+import { readJsonFile, writeFileAtomically } from './atomic-file';
 
 export interface DevTenant {
   tenantId: string;
@@ -18,18 +20,26 @@ export interface DevTenant {
   webhookSecret: string;
 }
 
+/** What a file of an earlier start may hold; anything else (a file cut by a crash) counts as no file. */
+const SavedDevTenant = z.object({ tenantId: z.string(), apiKey: z.string(), webhookSecret: z.string() }).partial();
+
 export function generateApiKey(): string {
   return `jobs_${randomBytes(24).toString('base64url')}`;
 }
 
 export async function ensureDevTenant(tenants: TenantStore, config: Config, persistDir: string | undefined): Promise<DevTenant> {
   const file = persistDir ? join(persistDir, 'dev-tenant.json') : undefined;
-  const saved: Partial<DevTenant> = file && existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const saved: Partial<DevTenant> = (file && SavedDevTenant.safeParse(readJsonFile(file)).data) || {};
   const dev: DevTenant = {
     tenantId: config.devTenant,
     apiKey: config.devApiKey ?? (saved.tenantId === config.devTenant ? saved.apiKey : undefined) ?? generateApiKey(),
     webhookSecret: config.devWebhookSecret ?? (saved.tenantId === config.devTenant ? saved.webhookSecret : undefined) ?? generateWebhookSecret(),
   };
+  // Kept before the tenant is written: a crash in between leaves a key that the next start writes, not one lost.
+  if (file && JSON.stringify(saved) !== JSON.stringify(dev)) {
+    mkdirSync(persistDir!, { recursive: true });
+    writeFileAtomically(file, `${JSON.stringify(dev, null, 2)}\n`, 0o600);
+  }
   const now = new Date().toISOString();
   const created = await tenants.createTenant({
     tenantId: dev.tenantId,
@@ -47,10 +57,6 @@ export async function ensureDevTenant(tenants: TenantStore, config: Config, pers
   const key = await tenants.getApiKey(apiKeyId);
   if (!key) {
     await tenants.putApiKey({ apiKeyId, tenantId: dev.tenantId, keyHash: hashApiKey(dev.apiKey), status: 'active', createdAt: now });
-  }
-  if (file) {
-    mkdirSync(persistDir!, { recursive: true });
-    writeFileSync(file, `${JSON.stringify(dev, null, 2)}\n`, { mode: 0o600 });
   }
   return dev;
 }

@@ -2,8 +2,18 @@
  * The embedded DynamoDB: dynalite (a real DynamoDB implementation on LevelDB),
  * persisted under the data dir or in memory, with the table built from the same
  * resources module the CDK stack uses.
+ *
+ * Crash safety: LevelDB itself survives `kill -9` (its log is replayed, its
+ * LOCK is an fcntl lock the kernel drops). But dynalite writes an item's
+ * secondary-index rows and the item as separate LevelDB writes, so a kill
+ * between them leaves index rows that no longer match the item (a job listed
+ * under a status it left), and later writes never clean them up. After a stop
+ * that was not clean, the indexes are rebuilt from the items before dynalite
+ * opens the directory.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { TABLE_INDEXES, TABLE_KEYS } from '../lambdas/resources';
 import { listenOnLoopback, type LoopbackServer } from './loopback-server';
@@ -14,10 +24,89 @@ const dynalite = require('dynalite') as (options: { createTableMs: number; delet
 
 export type LocalDynamoDb = LoopbackServer;
 
+/** Written when dynalite has closed the directory; missing at a start means the last run did not stop cleanly. */
+const CLOSED_CLEANLY_FILE = 'closed-cleanly';
+
 export async function startDynamoDb(options: { port?: number; dataDir?: string }): Promise<LocalDynamoDb> {
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.dataDir ? { path: options.dataDir } : {}) });
-  return listenOnLoopback(server, options.port);
+  const { dataDir } = options;
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true });
+    const closedCleanly = join(dataDir, CLOSED_CLEANLY_FILE);
+    if (!existsSync(closedCleanly) && existsSync(join(dataDir, 'CURRENT'))) await rebuildSecondaryIndexes(dataDir);
+    rmSync(closedCleanly, { force: true });
+  }
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dataDir ? { path: dataDir } : {}) });
+  const listening = await listenOnLoopback(server, options.port);
+  if (!dataDir) return listening;
+  return {
+    ...listening,
+    async close() {
+      await listening.close();
+      writeFileSync(join(dataDir, CLOSED_CLEANLY_FILE), '');
+    },
+  };
+}
+
+/** A table as dynalite keeps it under `table~<name>` (the DescribeTable shape). */
+interface StoredTable {
+  TableName: string;
+  LocalSecondaryIndexes?: unknown[];
+  GlobalSecondaryIndexes?: unknown[];
+}
+type IndexAction = { index: string; key: string; item: unknown };
+
+// dynalite's own LevelDB package and index code, so the rebuilt rows are exactly the ones it would write.
+const requireFromDynalite = createRequire(require.resolve('dynalite'));
+const { Level } = requireFromDynalite('level') as {
+  Level: new (path: string, options: { valueEncoding: 'json' }) => {
+    iterator(range: { gte: string; lt: string }): AsyncIterable<[string, unknown]>;
+    clear(range: { gte: string; lt: string }): Promise<void>;
+    batch(operations: Array<{ type: 'put'; key: string; value: unknown }>): Promise<void>;
+    open(): Promise<void>;
+    close(): Promise<void>;
+  };
+};
+const dynaliteDb = requireFromDynalite('./db') as {
+  getIndexActions(indexes: unknown[], existingItem: undefined, item: unknown, table: StoredTable): { puts: IndexAction[] };
+};
+
+/** Every key that starts with `prefix` (which ends in `~`, the separator dynalite uses). */
+const keysUnder = (prefix: string) => ({ gte: prefix, lt: `${prefix.slice(0, -1)}\x7f` });
+
+/** Drops every secondary-index row and writes them again from the items (dynalite's key layout). */
+export async function rebuildSecondaryIndexes(dataDir: string): Promise<void> {
+  const db = new Level(dataDir, { valueEncoding: 'json' });
+  await db.open();
+  try {
+    const tables: StoredTable[] = [];
+    for await (const [, table] of db.iterator(keysUnder('table~'))) tables.push(table as StoredTable);
+    for (const table of tables) {
+      const kinds = [
+        { prefix: 'index-local', indexes: table.LocalSecondaryIndexes ?? [] },
+        { prefix: 'index-global', indexes: table.GlobalSecondaryIndexes ?? [] },
+      ].filter((kind) => kind.indexes.length > 0);
+      if (kinds.length === 0) continue;
+      const indexPrefix = (kind: string, index: string) => `${kind}~${table.TableName}~${index}~`;
+      for (const kind of kinds) {
+        for (const index of kind.indexes as Array<{ IndexName: string }>) await db.clear(keysUnder(indexPrefix(kind.prefix, index.IndexName)));
+      }
+      let batch: Array<{ type: 'put'; key: string; value: unknown }> = [];
+      for await (const [, item] of db.iterator(keysUnder(`item-${table.TableName}~`))) {
+        for (const kind of kinds) {
+          for (const put of dynaliteDb.getIndexActions(kind.indexes, undefined, item, table).puts) {
+            batch.push({ type: 'put', key: indexPrefix(kind.prefix, put.index) + put.key, value: put.item });
+          }
+        }
+        if (batch.length >= 1000) {
+          await db.batch(batch);
+          batch = [];
+        }
+      }
+      if (batch.length > 0) await db.batch(batch);
+    }
+  } finally {
+    await db.close();
+  }
 }
 
 /** Creates the jobs table (keys and GSIs from lambdas/resources.ts) unless it exists. */

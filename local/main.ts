@@ -3,6 +3,7 @@
  * API key and webhook secret, and a curl line; stops cleanly on SIGINT/SIGTERM.
  */
 import { ConfigError } from '../lambdas/config';
+import { DirectoryInUseError } from './directory-lock';
 import { startTwin } from './twin';
 
 async function main(): Promise<void> {
@@ -51,7 +52,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) {
+  // Mistakes of the person starting it: the message says what to do, a stack trace would bury it.
+  if (error instanceof ConfigError || error instanceof DirectoryInUseError) {
     process.stderr.write(`${error.message}\n`);
   } else {
     process.stderr.write(`failed to start: ${(error as Error).stack ?? String(error)}\n`);

@@ -6,7 +6,7 @@
  *
  * One twin per process at a time (handlers read the process environment).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -25,8 +25,10 @@ import { DLQ_RETENTION_SECONDS, JOBS_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition
 import { createServiceContext, type ServiceContext } from '../lambdas/service-context';
 import { startSqsEndpoint } from './sqs';
 import { startApiGateway } from './api-gateway';
+import { writeFileAtomically } from './atomic-file';
 import { startBackground, type Background } from './background';
 import { ensureDevTenant, type DevTenant } from './dev-tenant';
+import { lockDirectory } from './directory-lock';
 import { ensureTable, startDynamoDb } from './dynamodb';
 
 export interface TwinOptions {
@@ -58,6 +60,14 @@ export interface Twin {
 /** Variables the twin defaults differently from AWS (SPEC §6, §12). */
 const TWIN_DEFAULTS: Record<string, string> = { ALLOW_PRIVATE_TARGETS: 'true' };
 
+/** Where a running twin says where it listens (cli/target.ts reads it). */
+const TWIN_FILE = 'twin.json';
+
+const dataDirInUse = (dataDir: string, waitedMs: number) =>
+  `JOBS_DATA_DIR ${dataDir} is in use by another running twin (waited ${waitedMs / 1000} s for it to stop). ` +
+  'Stop that twin, or start this one on another directory: JOBS_DATA_DIR=<another directory> npm start ' +
+  '(or JOBS_IN_MEMORY=1 for a twin that keeps nothing).';
+
 export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   const env: Record<string, string | undefined> = { ...TWIN_DEFAULTS, ...process.env, ...options.env };
   const bootConfig = loadConfig(env);
@@ -69,6 +79,13 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     if (!dataDir) rmSync(outboxDir, { recursive: true, force: true });
   };
   try {
+    if (dataDir) {
+      // One twin per data directory: two would corrupt each other's stores. The kernel drops the lock when this process dies.
+      const lock = await lockDirectory(dataDir, { inUseMessage: dataDirInUse });
+      closers.push(() => lock.release());
+      // Left by a twin that was killed: it names ports nobody listens on any more.
+      rmSync(join(dataDir, TWIN_FILE), { force: true });
+    }
     const dynamodb = await startDynamoDb({ port: bootConfig.dynamodbPort, dataDir: dataDir && join(dataDir, 'dynamodb') });
     closers.push(() => dynamodb.close());
     const sqs = await startSqsEndpoint({ port: bootConfig.sqsPort, dataDir: dataDir && join(dataDir, 'sqs') });
@@ -122,8 +139,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     if (dataDir) {
       // Where tools (the tenants CLI) find this twin while it runs.
       const twinInfo = { apiUrl: gateway.url, dynamodbUrl: dynamodb.url, sqsUrl: sqs.url, tableName: config.tableName };
-      const twinFile = join(dataDir, 'twin.json');
-      writeFileSync(twinFile, `${JSON.stringify(twinInfo, null, 2)}\n`);
+      const twinFile = join(dataDir, TWIN_FILE);
+      writeFileAtomically(twinFile, `${JSON.stringify(twinInfo, null, 2)}\n`);
       closers.push(async () => rmSync(twinFile, { force: true }));
     }
 

@@ -36,7 +36,7 @@ export interface SqsEndpoint {
 
 export async function startSqsEndpoint(options: SqsEndpointOptions = {}): Promise<SqsEndpoint> {
   const host = options.host ?? '127.0.0.1';
-  const journal = options.dataDir !== undefined ? Journal.open(options.dataDir) : undefined;
+  const journal = options.dataDir !== undefined ? await Journal.open(options.dataDir) : undefined;
   try {
     const registry = new QueueRegistry({
       now: options.now ?? Date.now,
@@ -58,15 +58,15 @@ export async function startSqsEndpoint(options: SqsEndpointOptions = {}): Promis
       url,
       port: server.port,
       close() {
-        closing ??= server.close(() => registry.endWaits()).finally(() => {
+        closing ??= server.close(() => registry.endWaits()).finally(async () => {
           registry.flush();
-          journal?.close();
+          await journal?.close();
         });
         return closing;
       },
     };
   } catch (error) {
-    journal?.close();
+    await journal?.close();
     throw error;
   }
 }

@@ -1,8 +1,8 @@
 import {
-  closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync,
-  writeSync,
+  closeSync, fsyncSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { lockDirectory, type DirectoryLock } from '../directory-lock';
 import type { MessageRecord } from './message';
 
 /**
@@ -31,15 +31,13 @@ export type JournalRecord =
   | { op: 'deadLetter'; queue: string; id: string; to: string; at: number };
 
 const SNAPSHOT_FILE = 'snapshot.jsonl';
-const LOCK_FILE = 'lock';
+/** The pid file earlier versions locked with; removed when found. */
+const LEGACY_LOCK_FILE = 'lock';
 const journalFile = (generation: number) => `journal-${generation}.jsonl`;
 
 /** Compact once the journal is this big and also bigger than twice the last snapshot. */
 const COMPACT_AFTER_BYTES = 16 * 1024 * 1024;
 const SNAPSHOT_CHUNK_CHARS = 1024 * 1024;
-
-/** Data directories held by a journal of this process (a pid in the lock file is not enough to tell). */
-const directoriesInUse = new Set<string>();
 
 /**
  * An append-only journal of JournalRecords in a data directory, with a snapshot
@@ -61,6 +59,7 @@ export class Journal {
 
   private constructor(
     private readonly directory: string,
+    private readonly lock: DirectoryLock,
     private generation: number,
   ) {
     const path = join(directory, journalFile(generation));
@@ -69,15 +68,21 @@ export class Journal {
     this.snapshotBytes = fileSize(join(directory, SNAPSHOT_FILE));
   }
 
-  /** Opens (creating it if missing) and locks a data directory. */
-  static open(directory: string): Journal {
+  /**
+   * Opens (creating it if missing) and locks a data directory; waits a few
+   * seconds for an endpoint that is stopping, then refuses.
+   */
+  static async open(directory: string): Promise<Journal> {
     const absolute = resolve(directory);
-    mkdirSync(absolute, { recursive: true });
-    acquireLock(absolute);
+    const lock = await lockDirectory(absolute, {
+      inUseMessage: (path, waitedMs) =>
+        `SQS data directory ${path} is in use by another running SQS endpoint (waited ${waitedMs / 1000} s for it to stop); stop it or use another data directory`,
+    });
     try {
-      return new Journal(absolute, readSnapshotGeneration(absolute));
+      rmSync(join(absolute, LEGACY_LOCK_FILE), { force: true });
+      return new Journal(absolute, lock, readSnapshotGeneration(absolute));
     } catch (error) {
-      releaseLock(absolute);
+      await lock.release();
       throw error;
     }
   }
@@ -138,12 +143,12 @@ export class Journal {
     removeStaleJournals(this.directory, next);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     if (this.closed) return;
     this.flush();
     this.closed = true;
     closeSync(this.fd);
-    releaseLock(this.directory);
+    await this.lock.release();
   }
 }
 
@@ -192,42 +197,4 @@ function fileSize(path: string): number {
   } catch {
     return 0;
   }
-}
-
-/** Two endpoints writing one directory would corrupt it: a lock file names the holder's pid. */
-function acquireLock(directory: string): void {
-  const path = join(directory, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(path, String(process.pid), { flag: 'wx' });
-      directoriesInUse.add(directory);
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = Number(readFileSync(path, 'utf8').trim());
-    if (isHeldBy(holder, directory)) {
-      throw new Error(`SQS data directory ${directory} is in use by process ${holder}`);
-    }
-    rmSync(path, { force: true });
-  }
-  throw new Error(`Could not lock SQS data directory ${directory}`);
-}
-
-function isHeldBy(pid: number, directory: string): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  // Our own pid in the file is stale unless this process still has the directory open
-  // (a previous run in a container that got the same pid, or an endpoint never closed).
-  if (pid === process.pid) return directoriesInUse.has(directory);
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function releaseLock(directory: string): void {
-  directoriesInUse.delete(directory);
-  rmSync(join(directory, LOCK_FILE), { force: true });
 }
