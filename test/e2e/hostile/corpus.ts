@@ -47,8 +47,8 @@ export interface HostileEntry {
   readonly name: string;
   readonly request: (f: Fixture) => Request;
   readonly expect: Expectation;
-  /** For a 200 batch answer: each item's status and code, in order. */
-  readonly items?: readonly Answer[];
+  /** For a 200 batch answer: each item's status and code (or the answers it may give), in order. */
+  readonly items?: ReadonlyArray<Answer | readonly Answer[]>;
 }
 
 /** A request: the method, target and headers; `key` picks the x-api-key; a JSON body gets a JSON content type. */
@@ -137,7 +137,7 @@ function nested(depth: number, leaf: string): string {
   return '{"a":'.repeat(depth) + leaf + '}'.repeat(depth);
 }
 
-const entry = (name: string, request: (f: Fixture) => Request, expect: Expectation, items?: readonly Answer[]): HostileEntry =>
+const entry = (name: string, request: (f: Fixture) => Request, expect: Expectation, items?: HostileEntry['items']): HostileEntry =>
   items ? { name, request, expect, items } : { name, request, expect };
 
 // ---------------------------------------------------------------------------
@@ -406,6 +406,9 @@ const headers: HostileEntry[] = [
   entry('batch without a content type', post('/v1/jobs/batch', JSON.stringify({ jobs: [ECHO] }), { contentType: null }), MEDIA_TYPE),
   entry('batch as text/plain', post('/v1/jobs/batch', JSON.stringify({ jobs: [ECHO] }), { contentType: 'text/plain' }), MEDIA_TYPE),
   entry('chunked body that is not JSON', () => ({ method: 'POST', target: '/v1/jobs', headers: [['transfer-encoding', 'chunked']], body: '5\r\nhello\r\n0\r\n\r\n' }), INVALID_JSON),
+  entry('Expect: 100-continue with a body that is not JSON', () => ({ method: 'POST', target: '/v1/jobs', headers: [['expect', '100-continue']], body: 'nope' }), INVALID_JSON),
+  entry('Expect: 100-continue with 300 KB', () => ({ method: 'POST', target: '/v1/jobs', headers: [['expect', '100-continue']], body: bodyOfSize(300_000) }), TOO_LARGE),
+  entry('HTTP/1.0 request to an unknown path', () => ({ method: 'GET', target: '/', raw: (host, key) => Buffer.from(`GET /v1/nowhere HTTP/1.0\r\nhost: ${host}\r\nx-api-key: ${key}\r\n\r\n`) }), NOT_FOUND),
   entry('chunked body {} (chunking itself is fine)', () => ({ method: 'POST', target: '/v1/jobs', headers: [['transfer-encoding', 'chunked']], body: '2\r\n{}\r\n0\r\n\r\n' }), VALIDATION),
 ];
 
@@ -666,7 +669,7 @@ const batch = (body: unknown, more: Omit<Request, 'method' | 'target' | 'body'> 
 const OK_BATCH = 200;
 
 /** Items that each fail alone, with the answer §3.1 would give each. */
-const BAD_ITEMS: ReadonlyArray<readonly [string, unknown, Answer]> = [
+const BAD_ITEMS: ReadonlyArray<readonly [string, unknown, Answer | readonly Answer[]]> = [
   ['a number', 1, INVALID_JSON],
   ['a string', 'job', INVALID_JSON],
   ['null', null, INVALID_JSON],
@@ -686,7 +689,8 @@ const BAD_ITEMS: ReadonlyArray<readonly [string, unknown, Answer]> = [
   ['idempotencyKey non-ASCII', echoWith({ idempotencyKey: 'clé' }), BAD_KEY],
   ['idempotencyKey with NUL', echoWith({ idempotencyKey: 'a\u0000b' }), BAD_KEY],
   ['idempotencyKey with DEL', echoWith({ idempotencyKey: 'a\u007fb' }), BAD_KEY],
-  ['idempotencyKey a number', echoWith({ idempotencyKey: 5 }), BAD_KEY],
+  // Not a string at all: the key rule or the field-type rule.
+  ['idempotencyKey a number', echoWith({ idempotencyKey: 5 }), [BAD_KEY, VALIDATION]],
   ['a private webhookUrl', echoWith({ webhookUrl: 'https://10.0.0.1/hook' }), BAD_WEBHOOK],
   ['an http target at the metadata address', { type: 'http', payload: { url: 'https://169.254.169.254/latest/meta-data/' } }, BAD_TARGET],
   ['a payload number 1e400', '__RAW__{"type":"echo","payload":{"n":1e400}}', VALIDATION],
