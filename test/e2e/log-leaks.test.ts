@@ -139,6 +139,17 @@ test('every e2e path runs while its logs are captured', async () => {
   expect(crashed.text).not.toContain(SECRET.internalError);
   expect(await get({ tenantId: t.twin.dev.tenantId, jobId: jobs[0]!.jobId })).toBeDefined();
 
+  // The worker's store fails once while finishing a job, with the same kind of message; the sweep brings the job back.
+  const store = t.twin.context.jobs;
+  const storeFailure = () => new Error(`store refused ${SECRET.internalError} for payload ${SECRET.echoPayload}`);
+  const replace = jest.spyOn(store, 'replace').mockImplementationOnce(async () => {
+    throw storeFailure();
+  });
+  const workerJob = await api.submit({ type: 'echo', payload: { secret: SECRET.echoPayload } });
+  await api.waitForJob(workerJob.jobId, ['succeeded']);
+  expect(replace).toHaveBeenCalled();
+  replace.mockRestore();
+
   // The receiver saw the secrets, so they were really in play.
   expect(receiver.requests.some((r) => r.headers['x-custom'] === SECRET.headerValue && r.body.includes(SECRET.httpBody))).toBe(true);
   expect(receiver.requests.some((r) => r.path.includes(SECRET.webhookToken))).toBe(true);
