@@ -20,7 +20,7 @@ import type { ServiceContext } from '../lambdas/service-context';
 import { LEASE_MARGIN_MS } from '../lambdas/jobs/transitions';
 import { createWorkerHandler } from '../lambdas/worker/process-job';
 import { createWebhookHandler } from '../lambdas/webhooks/delivery';
-import { startSqsEventSource, type SqsEventSource } from './event-sources';
+import { startSqsEventSource, type InvocationRunner, type SqsEventSource } from './event-sources';
 
 export interface Background {
   /** Runs the scheduler once more, after any run in progress; resolves with that run's report. */
@@ -42,7 +42,12 @@ const TTL_SWEEP_INTERVAL_MS = 5_000;
 /** How long running batches get to finish on shutdown before their messages are handed back. */
 const SHUTDOWN_GRACE_MS = 3000;
 
-export function startBackground(context: ServiceContext): Background {
+export interface BackgroundOptions {
+  /** Runs each worker and webhook invocation (the twin's fault injection crashes some). */
+  readonly runInvocation?: InvocationRunner;
+}
+
+export function startBackground(context: ServiceContext, options: BackgroundOptions = {}): Background {
   const { config, logger } = context;
   const stopping = new AbortController();
   /** Aborted when the shutdown grace ends: attempts still running stop and hand their jobs back. */
@@ -58,6 +63,7 @@ export function startBackground(context: ServiceContext): Background {
       handler: createWorkerHandler(context, { stop: interruptAttempts.signal }),
       batchSize: JOBS_QUEUE.batchSize,
       maxConcurrency: WORKER_CONCURRENCY,
+      runInvocation: options.runInvocation,
       // Room for a whole attempt plus the writes around it, as the Lambda's timeout leaves on AWS.
       functionTimeoutMs: config.jobTimeoutSeconds * 1000 + 2 * LEASE_MARGIN_MS,
       logger,
@@ -71,6 +77,7 @@ export function startBackground(context: ServiceContext): Background {
       handler: createWebhookHandler(context),
       batchSize: WEBHOOKS_QUEUE.batchSize,
       maxConcurrency: WEBHOOK_CONCURRENCY,
+      runInvocation: options.runInvocation,
       functionTimeoutMs: WEBHOOKS_QUEUE.consumerTimeoutSeconds * 1000,
       logger,
     }),
