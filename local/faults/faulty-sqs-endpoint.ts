@@ -12,6 +12,7 @@ import type { FaultPlan } from './fault-plan';
 
 const TARGET_PREFIX = 'AmazonSQS.';
 const MAX_DUPLICATE_LAG_SECONDS = 2;
+const QUEUE_URL_OPERATIONS = new Set(['CreateQueue', 'GetQueueUrl', 'ListQueues', 'ListDeadLetterSourceQueues']);
 
 interface Upstream {
   status: number;
@@ -23,6 +24,7 @@ type SendEntry = { Id: string; MessageBody: string; DelaySeconds?: number; [fiel
 
 export async function startFaultySqsEndpoint(targetUrl: string, plan: FaultPlan): Promise<LoopbackServer> {
   const target = new URL(targetUrl);
+  targetUrl = target.origin;
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
   const forward = (headers: IncomingHttpHeaders, body: Buffer, signal?: AbortSignal): Promise<Upstream> =>
@@ -118,7 +120,17 @@ export async function startFaultySqsEndpoint(targetUrl: string, plan: FaultPlan)
     });
   });
 
+  let frontUrl = '';
+  /**
+   * The SDK sends each request to the host its QueueUrl names, so QueueUrls
+   * handed out must name this front; the endpoint finds queues by name, so
+   * requests naming the front need no rewriting.
+   */
+  const namingTheFront = (answer: Upstream): Upstream =>
+    answer.body.includes(targetUrl) ? { ...answer, body: Buffer.from(answer.body.toString('utf8').replaceAll(targetUrl, frontUrl)) } : answer;
+
   async function handle(req: IncomingMessage, operation: string, body: Buffer, signal: AbortSignal) {
+    if (QUEUE_URL_OPERATIONS.has(operation)) return namingTheFront(await forward(req.headers, body, signal));
     if (plan.isArmed && (operation === 'SendMessage' || operation === 'SendMessageBatch')) {
       let input: unknown;
       try {
@@ -137,6 +149,7 @@ export async function startFaultySqsEndpoint(targetUrl: string, plan: FaultPlan)
   // Long polls hold a request for up to 20 s.
   server.requestTimeout = 0;
   const listening = await listenOnLoopback(server);
+  frontUrl = listening.url;
   return {
     ...listening,
     async close() {
