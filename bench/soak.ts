@@ -50,6 +50,7 @@ async function main(): Promise<number> {
     `  http target         ${figures.duplicateTargetRequests} repeated requests for one (job, attempt)`,
     `  time                submit ${(result.timings.submitMs / 1000).toFixed(1)} s, drain ${(result.timings.drainMs / 1000).toFixed(1)} s${result.drained ? '' : ' (did NOT settle)'}, check ${(result.timings.checkMs / 1000).toFixed(1)} s`,
     `  invariant violations ${violations.length}`,
+    ...(result.unsettled.length > 0 ? [`  unsettled, e.g.     ${JSON.stringify(result.unsettled, null, 1)}`] : []),
     ...violations.slice(0, 50).map((v) => `    - ${v.invariant}: ${v.detail}${v.jobId ? ` (job ${v.tenantId}/${v.jobId})` : ''}`),
     '',
   ];

@@ -34,7 +34,7 @@ export interface Background {
 /** Batches of the jobs queue in flight at once: 4 × 10 jobs is what dynalite keeps up with on a laptop. */
 const WORKER_CONCURRENCY = 4;
 /** Batches of the webhooks queue in flight at once (each delivery in a batch runs in parallel). */
-const WEBHOOK_CONCURRENCY = 2;
+const WEBHOOK_CONCURRENCY = 8;
 /** Longest a twin scheduler run goes on (AWS gives it most of a minute; here it must not hold up a shutdown). */
 const SCHEDULER_BUDGET_MS = 5000;
 /** The TTL sweep reads a stretch of the table this often, so a large table never stalls the twin's one thread. */

@@ -47,13 +47,15 @@ export interface FaultRunResult {
   readonly submissions: { requests: number; retriedAfter5xx: number; answered503: number; rejected: number };
   readonly timings: { submitMs: number; drainMs: number; checkMs: number };
   readonly drained: boolean;
+  /** When the run did not settle: a few entries still on the sweep index, with their jobs. */
+  readonly unsettled: unknown[];
 }
 
 /** Timings short enough that crashes, lost messages and retries settle in seconds. */
 const RUN_ENV = {
   ...FAST_TWIN_ENV,
   JOB_TIMEOUT_SECONDS: '2',
-  STALE_AFTER_SECONDS: '1',
+  STALE_AFTER_SECONDS: '5',
   SCHEDULER_INTERVAL_SECONDS: '0.2',
   BACKOFF_BASE_SECONDS: '0.05',
   BACKOFF_MAX_SECONDS: '0.5',
@@ -117,6 +119,7 @@ export async function runUnderFaults(options: FaultRunOptions): Promise<FaultRun
     );
     const drainMs = Date.now() - drainStarted;
     faults.pause();
+    const unsettled = drained ? [] : await unsettledSample(store);
     log(`${drained ? 'settled' : 'NOT settled'} after ${(drainMs / 1000).toFixed(1)} s; checking invariants`);
 
     const checkStarted = Date.now();
@@ -148,6 +151,7 @@ export async function runUnderFaults(options: FaultRunOptions): Promise<FaultRun
       submissions: client.figures,
       timings: { submitMs, drainMs, checkMs: Date.now() - checkStarted },
       drained,
+      unsettled,
     };
   } finally {
     db.destroy();
@@ -183,6 +187,16 @@ function planSubmissions(options: FaultRunOptions, tenants: readonly RunTenant[]
 async function sweepIndexEmpty(store: JobStore): Promise<boolean> {
   const shards = await Promise.all(Array.from({ length: SWEEP_SHARDS }, (_, shard) => store.dueForSweep(shard, Number.MAX_SAFE_INTEGER, 1)));
   return shards.every((entries) => entries.length === 0);
+}
+
+async function unsettledSample(store: JobStore): Promise<unknown[]> {
+  const entries = (await Promise.all(Array.from({ length: SWEEP_SHARDS }, (_, shard) => store.dueForSweep(shard, Number.MAX_SAFE_INTEGER, 1)))).flat();
+  return Promise.all(
+    entries.slice(0, 3).map(async (entry) => {
+      const job = await store.get(entry, { consistent: true });
+      return { entry, job: job && { ...job, payload: undefined, history: job.history.slice(-3) } };
+    }),
+  );
 }
 
 /** A client that does what SPEC §3.1 asks of one: repeats a failed submit with the same Idempotency-Key. */
