@@ -12,6 +12,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { setMaxListeners } from 'node:events';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 
@@ -61,6 +62,8 @@ const LONG_POLL_SECONDS = 2;
 
 export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSource {
   const abort = new AbortController();
+  // Every poller's pending receive listens on it (the SDK adds a couple of listeners per request).
+  setMaxListeners(4 * options.maxConcurrency + 10, abort.signal);
   const inFlight = new Map<string, Message>();
   let stopping = false;
 
