@@ -14,6 +14,7 @@
  * uncounted (waiting again, with a fresh message), and any message still in
  * flight is released (visibility 0) for the next start.
  */
+import { setMaxListeners } from 'node:events';
 import { JOBS_QUEUE, WEBHOOKS_QUEUE } from '../lambdas/resources';
 import { createSchedulerHandler, type DispatchReport } from '../lambdas/scheduler/dispatch-due-jobs';
 import type { ServiceContext } from '../lambdas/service-context';
@@ -57,6 +58,8 @@ export function startBackground(context: ServiceContext, options: BackgroundOpti
   const stopping = new AbortController();
   /** Aborted when the shutdown grace ends: attempts still running stop and hand their jobs back. */
   const interruptAttempts = new AbortController();
+  // Every running attempt listens on it (and stops listening when it ends).
+  setMaxListeners(WORKER_CONCURRENCY * JOBS_QUEUE.batchSize + 10, interruptAttempts.signal);
   const pollers: SqsEventSource[] = [];
 
   // ── SQS event source mappings ────────────────────────────────────────────
