@@ -28,7 +28,8 @@ it(`keeps every invariant for ${JOBS} jobs under 10 % of every fault (seed ${SEE
     faults: TEN_PERCENT_OF_EVERY_FAULT,
     seed: SEED,
     receiverFailureRate: 0.1,
-    drainTimeoutMs: 120_000,
+    // About 50 s on an idle 2-core machine; room for a loaded CI runner.
+    drainTimeoutMs: 240_000,
   });
 
   const summary = { seed: SEED, faults: result.faultCounts, sdkRetries: result.sdkRetries, timings: result.timings, figures: result.report.figures };
@@ -38,4 +39,4 @@ it(`keeps every invariant for ${JOBS} jobs under 10 % of every fault (seed ${SEE
   expect({ violations: [...result.clientViolations, ...result.report.violations].slice(0, 20), seed: SEED }).toEqual({ violations: [], seed: SEED });
   expect(result.report.figures.jobs).toBe(JOBS);
   expect(result.report.figures.itemsInTable).toBe(JOBS);
-}, 300_000);
+}, 420_000);
