@@ -48,6 +48,12 @@ const ConfigSchema = z.object({
   JOBS_OUTBOX_DIR: z.string().min(1).optional(),
 });
 
+/**
+ * Read by the local twin itself (local/faults), which keeps them from the
+ * handlers: set where a handler loads its configuration (a Lambda), they stop it.
+ */
+const TWIN_ONLY_VARIABLES = ['JOBS_FAULTS', 'JOBS_FAULTS_SEED'] as const;
+
 export interface Config {
   readonly port: number;
   readonly dataDir: string;
@@ -92,6 +98,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .filter((key) => env[key] !== undefined && env[key] !== '')
       .map((key) => [key, env[key]]),
   );
+  for (const variable of TWIN_ONLY_VARIABLES) {
+    if (env[variable] !== undefined && env[variable] !== '') {
+      throw new ConfigError(`invalid configuration: ${variable}: fault injection runs only in the local twin (npm start), never in a Lambda`);
+    }
+  }
   const parsed = ConfigSchema.safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');

@@ -14,13 +14,14 @@
  * uncounted (waiting again, with a fresh message), and any message still in
  * flight is released (visibility 0) for the next start.
  */
+import { setMaxListeners } from 'node:events';
 import { JOBS_QUEUE, WEBHOOKS_QUEUE } from '../lambdas/resources';
 import { createSchedulerHandler, type DispatchReport } from '../lambdas/scheduler/dispatch-due-jobs';
 import type { ServiceContext } from '../lambdas/service-context';
 import { LEASE_MARGIN_MS } from '../lambdas/jobs/transitions';
 import { createWorkerHandler } from '../lambdas/worker/process-job';
 import { createWebhookHandler } from '../lambdas/webhooks/delivery';
-import { startSqsEventSource, type SqsEventSource } from './event-sources';
+import { startSqsEventSource, type InvocationRunner, type SqsEventSource } from './event-sources';
 
 export interface Background {
   /** Runs the scheduler once more, after any run in progress; resolves with that run's report. */
@@ -31,10 +32,15 @@ export interface Background {
   stop(): Promise<void>;
 }
 
-/** Batches of the jobs queue in flight at once: 4 × 10 jobs is what dynalite keeps up with on a laptop. */
-const WORKER_CONCURRENCY = 4;
-/** Batches of the webhooks queue in flight at once (each delivery in a batch runs in parallel). */
-const WEBHOOK_CONCURRENCY = 2;
+/**
+ * Batches of the jobs queue in flight at once. A batch ends with its slowest
+ * record (an SDK retry's backoff, a slow target), so too few batches leave the
+ * twin idle while work waits: with 4, a fault run (1,000 jobs, 10 % of every
+ * fault) took about twice as long to settle. AWS runs up to JOBS_QUEUE.maxConcurrency.
+ */
+const WORKER_CONCURRENCY = 8;
+/** Batches of the webhooks queue in flight at once (a batch's deliveries run in parallel; the batch ends with the slowest). */
+const WEBHOOK_CONCURRENCY = 8;
 /** Longest a twin scheduler run goes on (AWS gives it most of a minute; here it must not hold up a shutdown). */
 const SCHEDULER_BUDGET_MS = 5000;
 /** The TTL sweep reads a stretch of the table this often, so a large table never stalls the twin's one thread. */
@@ -42,11 +48,18 @@ const TTL_SWEEP_INTERVAL_MS = 5_000;
 /** How long running batches get to finish on shutdown before their messages are handed back. */
 const SHUTDOWN_GRACE_MS = 3000;
 
-export function startBackground(context: ServiceContext): Background {
+export interface BackgroundOptions {
+  /** Runs each worker and webhook invocation (the twin's fault injection crashes some). */
+  readonly runInvocation?: InvocationRunner;
+}
+
+export function startBackground(context: ServiceContext, options: BackgroundOptions = {}): Background {
   const { config, logger } = context;
   const stopping = new AbortController();
   /** Aborted when the shutdown grace ends: attempts still running stop and hand their jobs back. */
   const interruptAttempts = new AbortController();
+  // Every running attempt listens on it (and stops listening when it ends).
+  setMaxListeners(WORKER_CONCURRENCY * JOBS_QUEUE.batchSize + 10, interruptAttempts.signal);
   const pollers: SqsEventSource[] = [];
 
   // ── SQS event source mappings ────────────────────────────────────────────
@@ -58,6 +71,7 @@ export function startBackground(context: ServiceContext): Background {
       handler: createWorkerHandler(context, { stop: interruptAttempts.signal }),
       batchSize: JOBS_QUEUE.batchSize,
       maxConcurrency: WORKER_CONCURRENCY,
+      runInvocation: options.runInvocation,
       // Room for a whole attempt plus the writes around it, as the Lambda's timeout leaves on AWS.
       functionTimeoutMs: config.jobTimeoutSeconds * 1000 + 2 * LEASE_MARGIN_MS,
       logger,
@@ -71,6 +85,7 @@ export function startBackground(context: ServiceContext): Background {
       handler: createWebhookHandler(context),
       batchSize: WEBHOOKS_QUEUE.batchSize,
       maxConcurrency: WEBHOOK_CONCURRENCY,
+      runInvocation: options.runInvocation,
       functionTimeoutMs: WEBHOOKS_QUEUE.consumerTimeoutSeconds * 1000,
       logger,
     }),

@@ -12,6 +12,7 @@ import {
   type Message,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { setMaxListeners } from 'node:events';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
 
@@ -27,7 +28,17 @@ export interface SqsEventSourceOptions {
   /** How long the function may run (ms), as Lambda's timeout. */
   readonly functionTimeoutMs: number;
   readonly logger: Logger;
+  /**
+   * Runs each invocation (the handler and the delete of what it handled), as
+   * Lambda's runtime would; a rejection means the invocation died, and its
+   * batch is abandoned to come back after its visibility timeout. The twin's
+   * fault injection passes one (`worker.crash`). @default runs it as is
+   */
+  readonly runInvocation?: InvocationRunner;
 }
+
+/** `subject` names the batch stably (its message bodies), `records` is its size. */
+export type InvocationRunner = (name: string, subject: string, records: number, invocation: () => Promise<void>) => Promise<void>;
 
 export interface StopOptions {
   /** How long running batches get to finish. @default 3000 */
@@ -51,6 +62,8 @@ const LONG_POLL_SECONDS = 2;
 
 export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSource {
   const abort = new AbortController();
+  // Every poller's pending receive listens on it (the SDK adds a couple of listeners per request).
+  setMaxListeners(4 * options.maxConcurrency + 10, abort.signal);
   const inFlight = new Map<string, Message>();
   let stopping = false;
 
@@ -68,8 +81,23 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
       awsRegion: 'us-east-1',
     }) as unknown as SQSRecord;
 
+  const runInvocation: InvocationRunner = options.runInvocation ?? ((_name, _subject, _records, invocation) => invocation());
+
   async function runBatch(messages: Message[]): Promise<void> {
     for (const m of messages) inFlight.set(m.MessageId!, m);
+    const subject = messages.map((m) => m.Body ?? '').sort().join('\n');
+    try {
+      await runInvocation(options.name, subject, messages.length, () => invoke(messages));
+    } catch (error) {
+      // A dead invocation deletes nothing: its messages come back after their visibility timeout.
+      options.logger.warn(`${options.name}: invocation died; its batch returns after its visibility timeout`, { error: (error as Error).message });
+    } finally {
+      for (const m of messages) inFlight.delete(m.MessageId!);
+    }
+  }
+
+  /** One invocation: the handler on the batch, then the delete of the records it handled. */
+  async function invoke(messages: Message[]): Promise<void> {
     const deadline = Date.now() + options.functionTimeoutMs;
     const context = {
       functionName: options.name,
@@ -98,7 +126,6 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
         options.logger.warn(`${options.name}: delete failed`, { error: (error as Error).message });
       }
     }
-    for (const m of messages) inFlight.delete(m.MessageId!);
   }
 
   async function poll(): Promise<void> {

@@ -30,6 +30,7 @@ import { startBackground, type Background } from './background';
 import { ensureDevTenant, type DevTenant } from './dev-tenant';
 import { lockDirectory } from './directory-lock';
 import { ensureTable, startDynamoDb } from './dynamodb';
+import { FAULT_VARIABLES, FaultInjection, type FaultReport } from './faults';
 
 export interface TwinOptions {
   /** Variables layered over `process.env` (SPEC §12 names). */
@@ -54,6 +55,8 @@ export interface Twin {
   readonly context: ServiceContext;
   /** The pollers, scheduler and TTL sweeper; tests run the scheduler on demand through it. */
   readonly background: Background;
+  /** Fault injection (`JOBS_FAULTS`): what was injected so far; undefined when off. */
+  readonly faults: FaultReport | undefined;
   close(): Promise<void>;
 }
 
@@ -70,6 +73,9 @@ const dataDirInUse = (dataDir: string, waitedMs: number) =>
 
 export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   const env: Record<string, string | undefined> = { ...TWIN_DEFAULTS, ...process.env, ...options.env };
+  const faults = FaultInjection.fromEnvironment(env);
+  // The twin's business, not the handlers': their configuration refuses these variables.
+  for (const variable of FAULT_VARIABLES) delete env[variable];
   const bootConfig = loadConfig(env);
   const dataDir = bootConfig.inMemory ? undefined : resolve(bootConfig.dataDir);
   const outboxDir = dataDir ? join(dataDir, 'outbox') : mkdtempSync(join(tmpdir(), 'jobs-outbox-'));
@@ -90,11 +96,13 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     closers.push(() => dynamodb.close());
     const sqs = await startSqsEndpoint({ port: bootConfig.sqsPort, dataDir: dataDir && join(dataDir, 'sqs') });
     closers.push(() => sqs.close());
+    const sqsFront = faults && (await faults.startSqsFront(sqs.url));
+    if (sqsFront) closers.push(() => sqsFront.close());
 
     // Handlers find the endpoints the way they would find LocalStack: through the SDK's own variables.
     const sdkEnvironment = {
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
-      AWS_ENDPOINT_URL_SQS: sqs.url,
+      AWS_ENDPOINT_URL_SQS: sqsFront?.url ?? sqs.url,
       AWS_REGION: env.AWS_REGION ?? 'us-east-1',
       AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID ?? 'local',
       AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY ?? 'local',
@@ -126,8 +134,13 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       context.db.destroy();
       context.sqs.destroy();
     });
+    if (faults) {
+      faults.instrument(context);
+      // Pushed before the pollers' and the gateway's closers, so it runs after them: the final counts.
+      closers.push(async () => context.logger.warn('fault injection: faults injected', { faults: faults.counts(), sdkRetries: faults.sdkRetries(), seed: faults.seed }));
+    }
     const dev = await ensureDevTenant(context.tenants, config, dataDir);
-    const background = startBackground(context);
+    const background = startBackground(context, { runInvocation: faults?.runInvocation });
     closers.push(() => background.stop());
     // Closed first on shutdown: stop taking requests, then finish or release background work.
     const gateway = await startApiGateway({
@@ -144,6 +157,11 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       closers.push(async () => rmSync(twinFile, { force: true }));
     }
 
+    if (faults) {
+      context.logger.warn('fault injection is on (JOBS_FAULTS): this twin fails on purpose', { faults: faults.describe() });
+      faults.resume();
+    }
+
     return {
       url: gateway.url,
       dynamodbUrl: dynamodb.url,
@@ -158,6 +176,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       config,
       context,
       background,
+      faults,
       close,
     };
   } catch (error) {

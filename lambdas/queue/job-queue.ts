@@ -29,7 +29,8 @@ const BATCH_LIMIT = 10;
 
 export function createSqsClient(): SQSClient {
   // Default configuration: on the local twin `AWS_ENDPOINT_URL_SQS` points it at the embedded endpoint.
-  return new SQSClient({ retryMode: 'adaptive', maxAttempts: 6 });
+  // Standard retries: adaptive mode's one rate limiter per client would let one tenant's throttling slow all (store/dynamodb-client.ts).
+  return new SQSClient({ retryMode: 'standard', maxAttempts: 6 });
 }
 
 export function parseJobMessage(body: string): JobMessage | undefined {

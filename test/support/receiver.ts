@@ -3,6 +3,7 @@
  * job's target or a webhook receiver). It records every request and answers as
  * the test scripts it: a status, headers and body, after a delay, or never.
  */
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -16,6 +17,8 @@ export interface ReceivedRequest {
   readonly body: string;
   /** Epoch ms (real time). */
   readonly receivedAt: number;
+  /** The status answered, once sent (none: not yet, never, or the connection was reset). */
+  answeredStatus?: number;
 }
 
 export interface ScriptedResponse {
@@ -30,6 +33,8 @@ export interface ScriptedResponse {
   readonly hang?: boolean;
   /** Answer only once this settles (hold a request open while the test acts). */
   readonly after?: Promise<unknown>;
+  /** Drop the connection without answering (the caller sees a network error). */
+  readonly reset?: boolean;
 }
 
 /** Decides the answer to a request; `index` counts requests from 0. */
@@ -43,6 +48,34 @@ export interface Receiver {
   /** Requests whose header `name` equals `value` (e.g. `x-job-id`). */
   requestsWith(name: string, value: string): ReceivedRequest[];
   close(): Promise<void>;
+}
+
+export interface FlakyOptions {
+  /** Share of requests that fail: half answer 503, half have their connection reset. */
+  readonly failureRate: number;
+  /**
+   * Makes the failures replayable: whether a request fails depends on the seed,
+   * the request's job and attempt (`x-job-id`, `x-job-attempt`) or event
+   * (`webhook-id`), and how many such requests came before it.
+   */
+  readonly seed: number;
+}
+
+/** `respond`, except that a seeded share of requests fail (503 or a reset connection) instead. */
+export function flaky(respond: Responder, options: FlakyOptions): Responder {
+  const seen = new Map<string, number>();
+  return (request, index) => {
+    const { headers } = request;
+    const subject = headers['webhook-id'] ?? (headers['x-job-id'] ? `${headers['x-job-id']}/${headers['x-job-attempt']}` : `#${index}`);
+    const key = String(subject);
+    const n = seen.get(key) ?? 0;
+    seen.set(key, n + 1);
+    const digest = createHash('sha256').update(`${options.seed}\u0000${key}\u0000${n}`).digest();
+    const draw = digest.readUInt32BE(0) / 2 ** 32;
+    if (draw < options.failureRate / 2) return { status: 503, body: 'flaky receiver: try again' };
+    if (draw < options.failureRate) return { reset: true };
+    return respond(request, index);
+  };
 }
 
 /** Answers in turn from a list; the last answer repeats. */
@@ -102,11 +135,13 @@ export async function startReceiver(respond: Responder = () => ({ status: 200 })
       Promise.resolve(respond(request, index)).then(
         (answer) => {
           if (answer.hang) return;
+          if (answer.reset) return void req.socket.destroy();
           const send = () => {
             const body = typeof answer.body === 'object' ? JSON.stringify(answer.body) : (answer.body ?? '');
             const headers = typeof answer.body === 'object' ? { 'content-type': 'application/json', ...answer.headers } : answer.headers;
             res.writeHead(answer.status ?? 200, headers);
             res.end(body);
+            request.answeredStatus = answer.status ?? 200;
           };
           if (answer.after) return void answer.after.finally(send);
           if (!answer.delayMs) return send();
