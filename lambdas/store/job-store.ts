@@ -78,6 +78,8 @@ export interface ExpiredSweep {
 }
 
 const MAX_DECISION_ROUNDS = 8;
+/** Tries to delete a create's own write after a failed answer (about 1.5 s at most). */
+const UNDO_CREATE_TRIES = 6;
 
 export function jobItemKey(key: JobKey): { pk: string; sk: string } {
   return { pk: `JOB#${key.tenantId}#${key.jobId}`, sk: 'JOB' };
@@ -141,17 +143,22 @@ export class JobStore {
    * retry with the same Idempotency-Key finds it (a 200 replay, not a second job).
    */
   private async createFailed(job: Job, writeId: string, error: unknown): Promise<unknown> {
-    try {
-      await this.db.send(
-        new DeleteCommand({
-          TableName: this.options.tableName,
-          Key: jobItemKey(job),
-          ConditionExpression: 'writeId = :writeId',
-          ExpressionAttributeValues: { ':writeId': writeId },
-        }),
-      );
-    } catch {
-      // Nothing of ours there (a lost condition), or DynamoDB is still unreachable.
+    // Tried a few times of our own: the SDK's retry quota may be spent by the very failures that got us here.
+    for (let attempt = 0; attempt < UNDO_CREATE_TRIES; attempt++) {
+      try {
+        await this.db.send(
+          new DeleteCommand({
+            TableName: this.options.tableName,
+            Key: jobItemKey(job),
+            ConditionExpression: 'writeId = :writeId',
+            ExpressionAttributeValues: { ':writeId': writeId },
+          }),
+        );
+        break;
+      } catch (deleteError) {
+        if (isConditionalCheckFailed(deleteError)) break; // nothing of ours there
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * 2 ** attempt));
+      }
     }
     if (error instanceof StoreError || !isTransientFailure(error)) return error;
     return new StoreUnavailableError(`job ${job.jobId}: DynamoDB did not take the write (${(error as Error).name})`, { cause: error });

@@ -205,6 +205,8 @@ class RetryingClient {
   readonly rejected: RejectedSubmission[] = [];
   readonly violations: Violation[] = [];
   readonly figures = { requests: 0, retriedAfter5xx: 0, answered503: 0, rejected: 0 };
+  /** Jobs whose key had an answer that leaves the outcome open (a network error, a 5xx other than 503): such a job may exist. */
+  private readonly outcomeUnknown = new Map<string, string[]>();
 
   constructor(
     private readonly apiUrl: string,
@@ -253,9 +255,12 @@ class RetryingClient {
     }
     if (response && response.status === 503) {
       this.figures.answered503++;
-      // "Nothing was kept" (SPEC §3): nothing else writes this key before the client tries again.
-      const kept = await this.store.get({ tenantId, jobId }, { consistent: true });
+      // "Nothing was kept" (SPEC §3): nothing else writes this key before the client tries again,
+      // unless an earlier try of it ended without a definite answer (that one may have created the job).
+      const kept = this.outcomeUnknown.has(jobId) ? undefined : await this.store.get({ tenantId, jobId }, { consistent: true });
       if (kept) this.violations.push({ invariant: 'a 503 keeps nothing', jobId, tenantId, detail: `answered 503, yet the job is stored (${kept.status})` });
+    } else if (!response || response.status >= 500) {
+      this.outcomeUnknown.set(jobId, [...(this.outcomeUnknown.get(jobId) ?? []), response ? `${response.status} ${JSON.stringify(response.body).slice(0, 200)}` : 'network error']);
     }
     if (!response || response.status >= 500 || response.status === 429) {
       this.figures.retriedAfter5xx++;
