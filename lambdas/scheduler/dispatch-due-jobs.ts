@@ -75,7 +75,15 @@ export async function dispatchDueJobs(ctx: ServiceContext, options: DispatchOpti
   };
   const startedAt = ctx.now();
   const shards = Array.from({ length: SWEEP_SHARDS }, (_, shard) => sweepShard(ctx, shard, settings, deadline, report, startedAt));
-  await Promise.all(shards);
+  // One shard's failed query must not stop the others: the safety net makes progress wherever it can.
+  const failedShards = (await Promise.allSettled(shards)).flatMap((outcome, shard) => (outcome.status === 'rejected' ? [{ shard, outcome }] : []));
+  if (failedShards.length > 0) {
+    report.complete = false;
+    ctx.logger.warn('sweep shards failed; tried again next run', {
+      shards: failedShards.map((f) => f.shard),
+      errorNames: failedShards.map((f) => ((f.outcome as PromiseRejectedResult).reason as Error)?.name),
+    });
+  }
   recordSeconds(ctx.metrics, 'SweepOverdueSeconds', report.oldestOverdueSeconds);
   if (report.dispatched + report.redispatched + report.leaseTakeovers + report.webhooks + report.failedSends > 0 || !report.complete) {
     ctx.logger.info('sweep run', { ...report });
@@ -148,9 +156,18 @@ async function act(ctx: ServiceContext, entries: readonly SweepEntry[], nowMs: n
       markDispatched: d.actions.some((a) => a.kind !== 'webhooks') || isTerminal(d.entry.status),
     }));
   const deferrals = [...done, ...idle.map((d) => ({ ...d, markDispatched: false }))];
+  // A deferral that fails leaves its entry due: the next run sees it again (its message may go twice, which SQS allows anyway).
+  let failedDeferrals = 0;
   for (let i = 0; i < deferrals.length; i += DEFER_CONCURRENCY) {
-    await Promise.all(deferrals.slice(i, i + DEFER_CONCURRENCY).map((d) => ctx.jobs.deferSweep(d.entry, d.nextSweepAt, d.markDispatched)));
+    await Promise.all(
+      deferrals.slice(i, i + DEFER_CONCURRENCY).map((d) =>
+        ctx.jobs.deferSweep(d.entry, d.nextSweepAt, d.markDispatched).catch(() => {
+          failedDeferrals++;
+        }),
+      ),
+    );
   }
+  if (failedDeferrals > 0) ctx.logger.warn('sweep deferrals failed; their entries stay due', { count: failedDeferrals });
 }
 
 /** STALE_AFTER_SECONDS · 2^sweeps, the doubling stopped at MAX_SWEEP_DOUBLINGS. */

@@ -213,3 +213,55 @@ describe('the Lambda handler', () => {
     expect(report).toMatchObject({ redispatched: 1, complete: true });
   });
 });
+
+describe('when DynamoDB fails part of a run', () => {
+  it('still dispatches the shards whose query worked, and the failed shard on the next run', async () => {
+    // Arrange: one due job in every shard, and a store whose sweep query fails once for one shard.
+    const jobs: Job[] = [];
+    for (let i = 0; jobs.length < 40 && i < 400; i++) jobs.push(await putJob({ dispatched: false }));
+    const { sweepShardOf } = await import('../../../lambdas/jobs/sweep');
+    const shards = new Set(jobs.map((job) => sweepShardOf(job.jobId)));
+    expect(shards.size).toBeGreaterThan(1);
+    const failingShard = sweepShardOf(jobs[0]!.jobId);
+    const original = h.ctx.jobs.dueForSweep.bind(h.ctx.jobs);
+    let failures = 0;
+    const spy = jest.spyOn(h.ctx.jobs, 'dueForSweep').mockImplementation(async (shard, nowMs, limit) => {
+      if (shard === failingShard && failures === 0) {
+        failures++;
+        throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
+      }
+      return original(shard, nowMs, limit);
+    });
+
+    // Act: a run meets the failure; a second run does not.
+    const first = await dispatchDueJobs(h.ctx);
+    const firstSent = h.jobsQueue.drain().map((d) => d.message.jobId);
+    const second = await dispatchDueJobs(h.ctx);
+    const secondSent = h.jobsQueue.drain().map((d) => d.message.jobId);
+    spy.mockRestore();
+
+    // Assert: the other shards went in the first run, the failed one in the second, every job once.
+    expect(first.complete).toBe(false);
+    expect(new Set(firstSent)).toEqual(new Set(jobs.filter((job) => sweepShardOf(job.jobId) !== failingShard).map((job) => job.jobId)));
+    expect(second.complete).toBe(true);
+    expect(new Set(secondSent)).toEqual(new Set(jobs.filter((job) => sweepShardOf(job.jobId) === failingShard).map((job) => job.jobId)));
+  });
+
+  it('keeps going when a deferral fails, leaving that entry due for the next run', async () => {
+    const jobs = [await putJob({ dispatched: false }), await putJob({ dispatched: false }), await putJob({ dispatched: false })];
+    const original = h.ctx.jobs.deferSweep.bind(h.ctx.jobs);
+    const spy = jest.spyOn(h.ctx.jobs, 'deferSweep').mockImplementation(async (entry, next, mark) => {
+      if (entry.jobId === jobs[0]!.jobId) throw Object.assign(new Error('boom'), { name: 'InternalServerError' });
+      return original(entry, next, mark);
+    });
+
+    const first = await dispatchDueJobs(h.ctx);
+    spy.mockRestore();
+    h.jobsQueue.drain();
+    const second = await dispatchDueJobs(h.ctx);
+
+    expect(first.dispatched).toBe(3);
+    expect(h.jobsQueue.drain().map((d) => d.message.jobId)).toEqual([jobs[0]!.jobId]);
+    expect(second.dispatched).toBe(1);
+  });
+});
