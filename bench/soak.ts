@@ -15,7 +15,8 @@ const { values } = parseArgs({
     seed: { type: 'string', default: process.env.SOAK_SEED ?? String(Math.floor(Math.random() * 2 ** 31)) },
     faults: { type: 'string', default: process.env.SOAK_FAULTS ?? FAULT_KINDS.map((kind) => `${kind}:0.1`).join(',') },
     'receiver-failure-rate': { type: 'string', default: '0.1' },
-    'drain-timeout-seconds': { type: 'string', default: '900' },
+    'drain-timeout-seconds': { type: 'string', default: '1800' },
+    'stale-after-seconds': { type: 'string', default: '30' },
   },
 });
 
@@ -34,6 +35,9 @@ async function main(): Promise<number> {
     faults: values.faults,
     receiverFailureRate: Number(values['receiver-failure-rate']),
     drainTimeoutMs: Number(values['drain-timeout-seconds']) * 1000,
+    // Thousands of jobs wait in the queue longer than the short run's 5 s: a re-dispatch after
+    // 5 s would send most of them again and again. 30 s still brings a dropped message back soon.
+    env: { STALE_AFTER_SECONDS: values['stale-after-seconds'], SCHEDULER_INTERVAL_SECONDS: '1' },
     log: (line) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${line}\n`),
   });
   const violations = [...result.clientViolations, ...result.report.violations];

@@ -24,3 +24,12 @@ export function recordSeconds(metrics: Metrics, name: 'SweepOverdueSeconds' | 'Q
   for (const [key, value] of Object.entries(dimensions)) single.addDimension(key, value);
   single.addMetric(name, MetricUnit.Seconds, seconds);
 }
+
+/**
+ * What a log line may say of an unexpected error: its name and where it was
+ * thrown, never its message, which may quote request or tenant data (SPEC §11).
+ */
+export function errorForLog(error: unknown): { errorName: string; frames: string | undefined } {
+  const asError = error as Error | undefined;
+  return { errorName: asError?.name ?? typeof error, frames: asError?.stack?.split('\n').slice(1, 8).join('\n') };
+}

@@ -19,6 +19,7 @@ import { JOBS_QUEUE, WEBHOOKS_QUEUE } from '../lambdas/resources';
 import { createSchedulerHandler, type DispatchReport } from '../lambdas/scheduler/dispatch-due-jobs';
 import type { ServiceContext } from '../lambdas/service-context';
 import { LEASE_MARGIN_MS } from '../lambdas/jobs/transitions';
+import { errorForLog } from '../lambdas/observability';
 import { createWorkerHandler } from '../lambdas/worker/process-job';
 import { createWebhookHandler } from '../lambdas/webhooks/delivery';
 import { startSqsEventSource, type InvocationRunner, type SqsEventSource } from './event-sources';
@@ -96,7 +97,7 @@ export function startBackground(context: ServiceContext, options: BackgroundOpti
   let lastRun: Promise<unknown> = Promise.resolve();
   const runScheduler = (): Promise<DispatchReport> => {
     const run = lastRun.then(() => scheduler());
-    lastRun = run.catch((error: unknown) => logger.error('scheduler run failed', { error: error as Error }));
+    lastRun = run.catch((error: unknown) => logger.error('scheduler run failed', errorForLog(error)));
     return run;
   };
   let schedulerTimer: NodeJS.Timeout | undefined;

@@ -15,6 +15,7 @@ import {
 import { setMaxListeners } from 'node:events';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { errorForLog } from '../lambdas/observability';
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
 
@@ -109,7 +110,7 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
       const response = await options.handler({ Records: messages.map(toRecord) }, context);
       failedIds = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
     } catch (error) {
-      options.logger.error(`${options.name}: invocation failed; the batch returns after its visibility timeout`, { error: error as Error });
+      options.logger.error(`${options.name}: invocation failed; the batch returns after its visibility timeout`, errorForLog(error));
       failedIds = new Set(messages.map((m) => m.MessageId!));
     }
     const done = messages.filter((m) => !failedIds.has(m.MessageId!));

@@ -10,6 +10,7 @@ import { ROUTES, type Route } from './job-routes';
 import { HttpProblem, problemDocument } from './problem';
 import { MAX_BODY_BYTES, toApiRequest, type ApiRequest, type ApiResponse } from './request';
 import { TenantResolver } from './tenant-resolver';
+import { errorForLog } from '../observability';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
@@ -82,9 +83,7 @@ function problemResponses(ctx: ServiceContext): MiddlewareObj<APIGatewayProxyEve
         request.response = renderProblem(error, requestId);
         return;
       }
-      // Name and stack frames only: an error's message may quote request data (SPEC §11).
-      const frames = (error as Error)?.stack?.split('\n').slice(1, 8).join('\n');
-      ctx.logger.error('unhandled error', { requestId, errorName: (error as Error)?.name, frames });
+      ctx.logger.error('unhandled error', { requestId, ...errorForLog(error) });
       request.response = renderProblem(new HttpProblem(500, 'internal_error', 'An internal error occurred.'), requestId);
     },
   };

@@ -35,6 +35,8 @@ export interface FaultRunOptions {
   readonly drainTimeoutMs: number;
   /** Concurrent submitting clients. @default 16 */
   readonly concurrency?: number;
+  /** Twin settings over the run's own short timings (a longer run wants a longer STALE_AFTER_SECONDS). */
+  readonly env?: Readonly<Record<string, string>>;
   readonly log?: (line: string) => void;
 }
 
@@ -82,7 +84,7 @@ export async function runUnderFaults(options: FaultRunOptions): Promise<FaultRun
   target.script('/reject', { status: 422, body: 'never acceptable' });
   const targetReceiver = await startReceiver(flaky(target.responder, { failureRate: options.receiverFailureRate, seed: options.seed }));
   const webhookReceiver = await startReceiver(flaky(() => ({ status: 204 }), { failureRate: options.receiverFailureRate, seed: options.seed + 1 }));
-  const { twin } = await startTestTwin({ env: { ...RUN_ENV, JOBS_FAULTS: options.faults, JOBS_FAULTS_SEED: String(options.seed) } });
+  const { twin } = await startTestTwin({ env: { ...RUN_ENV, ...options.env, JOBS_FAULTS: options.faults, JOBS_FAULTS_SEED: String(options.seed) } });
   const faults = twin.faults!;
   // The checker's own clients: no faults on them.
   const db = createDocumentClient();
