@@ -16,7 +16,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Attempt } from '../../lambdas/jobs/job';
+import { TABLE_NAME } from '../../lambdas/resources';
+import { JobStore } from '../../lambdas/store/job-store';
+import { checkInvariants, type AcceptedJob } from '../support/invariants';
 import { startNpmStart, type NpmStart } from '../support/npm-start';
 import { startReceiver, type Receiver, type ScriptedResponse } from '../support/receiver';
 import { ApiClient, type JobView } from '../support/twin';
@@ -197,4 +202,27 @@ it('loses and doubles nothing when the npm start process group is killed with SI
   const listed = [...finished, ...others];
   const histories = new Map(await mapConcurrently(listed, 16, async (job) => [job.jobId, await api.attempts(job.jobId)] as const));
   expect(violations(accepted, listed, histories)).toEqual([]);
+
+  // … and the general checker of the fault runs agrees (signatures, Idempotency-Key, one
+  // success per attempt, one webhook-id per event, no item beyond the accepted jobs, tenants apart).
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: twin!.dynamodbUrl }));
+  try {
+    const store = new JobStore(db, { tableName: TABLE_NAME, now: Date.now, sweep: { lookaheadMs: 300_000, staleAfterMs: 2_000 } });
+    const tenantId = listed[0]!.tenantId;
+    const acceptedJobs = new Map<string, AcceptedJob>(listed.map((job) => [job.jobId, { tenantId, jobId: job.jobId, type: job.type }]));
+    const report = await checkInvariants(
+      {
+        tenants: [{ tenantId, apiKey: twin!.apiKey, webhookSecrets: [twin!.webhookSecret] }],
+        accepted: acceptedJobs,
+        rejected: [],
+        targetRequests: receiver.requests.filter((r) => !r.path.startsWith('/hooks/')),
+        webhookRequests: receiver.requests.filter((r) => r.path.startsWith('/hooks/')),
+      },
+      { store, db, tableName: TABLE_NAME, apiUrl: twin!.url },
+    );
+    expect(report.violations).toEqual([]);
+    expect({ jobs: report.figures.jobs, itemsInTable: report.figures.itemsInTable }).toEqual({ jobs: JOBS, itemsInTable: JOBS });
+  } finally {
+    db.destroy();
+  }
 }, 150_000);

@@ -10,6 +10,9 @@ import { resolve } from 'node:path';
 export interface NpmStart {
   readonly url: string;
   readonly apiKey: string;
+  readonly webhookSecret: string;
+  /** The embedded DynamoDB's endpoint, for a checker reading the table directly. */
+  readonly dynamodbUrl: string;
   readonly child: ChildProcess;
   /** Everything the group printed so far (stdout and stderr). */
   output(): string;
@@ -37,7 +40,7 @@ export async function startNpmStart(env: Record<string, string>, startTimeoutMs 
     }
   };
 
-  const banner = await new Promise<{ url: string; apiKey: string }>((resolveBanner, reject) => {
+  const banner = await new Promise<{ url: string; apiKey: string; webhookSecret: string; dynamodbUrl: string }>((resolveBanner, reject) => {
     const timer = setTimeout(() => {
       killGroup();
       reject(new Error(`npm start did not print its banner within ${startTimeoutMs} ms:\n${output}`));
@@ -45,10 +48,12 @@ export async function startNpmStart(env: Record<string, string>, startTimeoutMs 
     const check = () => {
       const url = /^\s+API\s+(http:\/\/\S+)/m.exec(output)?.[1];
       const apiKey = /^\s+API key\s+(\S+)/m.exec(output)?.[1];
-      if (url && apiKey) {
+      const webhookSecret = /^\s+webhook secret\s+(\S+)/m.exec(output)?.[1];
+      const dynamodbUrl = /^\s+DynamoDB endpoint\s+(http:\/\/\S+)/m.exec(output)?.[1];
+      if (url && apiKey && webhookSecret && dynamodbUrl) {
         clearTimeout(timer);
         child.stdout!.off('data', check);
-        resolveBanner({ url, apiKey });
+        resolveBanner({ url, apiKey, webhookSecret, dynamodbUrl });
       }
     };
     child.stdout!.on('data', check);
