@@ -26,6 +26,7 @@ import { startNpmStart, type NpmStart } from '../support/npm-start';
 import { startReceiver, type Receiver, type ScriptedResponse } from '../support/receiver';
 import { ApiClient, type JobView } from '../support/twin';
 import { waitFor } from '../support/wait-for';
+import { mapConcurrently } from '../support/map-concurrently';
 
 const JOBS = 2_000;
 const BATCH = 100;
@@ -78,20 +79,6 @@ afterAll(async () => {
   await receiver?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-async function mapConcurrently<T, R>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await fn(items[index]!);
-      }
-    }),
-  );
-  return results;
-}
 
 const jobItem = (i: number) => {
   const kind = kindOf(i);

@@ -15,6 +15,7 @@ import { startMainProcess, type MainProcess } from '../support/main-process';
 import { startReceiver, type Receiver } from '../support/receiver';
 import { ApiClient, type JobView } from '../support/twin';
 import { waitFor } from '../support/wait-for';
+import { mapConcurrently } from '../support/map-concurrently';
 
 const JOBS = 500;
 const dataDir = mkdtempSync(join(tmpdir(), 'jobs-crash-'));
@@ -42,20 +43,6 @@ afterAll(async () => {
   await receiver?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-async function mapConcurrently<T, R>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await fn(items[index]!);
-      }
-    }),
-  );
-  return results;
-}
 
 it('finishes every job after kill -9 and a restart, none succeeding twice', async () => {
   // Arrange: 500 jobs submitted (5 batches of 100), some already done.

@@ -6,20 +6,12 @@
  * must hold. A failure prints the violations and the seed: run again with
  * FAULTS_SEED=<seed> to meet the same faults at the same calls.
  */
+import { FAULT_KINDS } from '../../local/faults';
 import { runUnderFaults } from '../support/fault-run';
 
 const JOBS = Number(process.env.FAULTS_JOBS ?? 1000);
 const SEED = Number(process.env.FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const TEN_PERCENT_OF_EVERY_FAULT = [
-  'ddb.throttle',
-  'ddb.error',
-  'ddb.lostReply',
-  'sqs.send.error',
-  'sqs.send.drop',
-  'sqs.duplicate',
-  'worker.crash',
-]
-  .map((kind) => `${kind}:0.1`)
+const TEN_PERCENT_OF_EVERY_FAULT = FAULT_KINDS.map((kind) => `${kind}:0.1`)
   .join(',');
 
 it(`keeps every invariant for ${JOBS} jobs under 10 % of every fault (seed ${SEED})`, async () => {

@@ -14,6 +14,7 @@ import { isTerminal, type Job, type JobStatus, JOB_STATUSES } from '../../lambda
 import { jobIdFor } from '../../lambdas/jobs/job-id';
 import { jobItemKey, type JobStore } from '../../lambdas/store/job-store';
 import type { JobWriteLog } from '../../local/faults';
+import { mapConcurrently } from './map-concurrently';
 import type { ReceivedRequest } from './receiver';
 
 export interface RunTenant {
@@ -337,18 +338,4 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string
     else groups.set(key, [item]);
   }
   return groups;
-}
-
-export async function mapConcurrently<T, R>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await fn(items[index]!);
-      }
-    }),
-  );
-  return results;
 }
