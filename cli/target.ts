@@ -8,11 +8,12 @@
  *   `twin.json` a running twin writes to its data dir.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isDirectoryLocked } from '../local/directory-lock';
 import { TABLE_NAME } from '../lambdas/resources';
 import { TenantStore } from '../lambdas/store/tenant-store';
 import { ApiGatewayKeyIssuer, localKeyIssuer, TenantAdmin, TenantAdminError } from './tenant-admin';
@@ -54,6 +55,12 @@ export async function resolveTarget(
   if (!existsSync(file)) {
     throw new TenantAdminError(
       `no local twin found (${file} is missing): start it with \`npm start\`, set AWS_ENDPOINT_URL_DYNAMODB and JOBS_TABLE_NAME, or use --stack <name> for AWS`,
+    );
+  }
+  // A twin killed with -9 leaves its twin.json behind: only a held data-directory lock says one runs.
+  if (!(await isDirectoryLocked(dirname(file)))) {
+    throw new TenantAdminError(
+      `no local twin is running on ${dirname(file)} (its twin.json is left from one that stopped without cleaning up): start it with \`npm start\``,
     );
   }
   const twin = JSON.parse(readFileSync(file, 'utf8')) as Partial<TwinInfo>;

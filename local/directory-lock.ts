@@ -123,3 +123,17 @@ function heldLock(directory: string, server: Server): DirectoryLock {
     },
   };
 }
+
+/**
+ * Whether a live process holds `directory`'s lock, without waiting: what tells a
+ * running twin from the files a killed one left behind (its `twin.json`).
+ */
+export async function isDirectoryLocked(directory: string, options: Pick<LockOptions, 'kind'> = {}): Promise<boolean> {
+  try {
+    await (await lockDirectory(directory, { ...options, waitMs: 0 })).release();
+    return false;
+  } catch (error) {
+    if (error instanceof DirectoryInUseError) return true;
+    throw error;
+  }
+}

@@ -15,6 +15,7 @@ import { createApiHandler } from '../../lambdas/api/api-handler';
 import { JOB_STATUSES } from '../../lambdas/jobs/job';
 import { hashApiKey, localApiKeyId, TenantStore } from '../../lambdas/store/tenant-store';
 import { isWebhookSecret } from '../../lambdas/webhooks/signer';
+import { lockDirectory, type DirectoryLock } from '../../local/directory-lock';
 import { startTwin, type Twin } from '../../local/twin';
 import { connect, resolveTarget, type Connection, type Target } from '../../cli/target';
 import { TenantAdmin, TenantAdminError, type KeyIssuer } from '../../cli/tenant-admin';
@@ -194,10 +195,16 @@ describe('the command line', () => {
 
 describe('finding the local twin', () => {
   let dataDir: string;
-  beforeAll(() => {
+  /** What a running twin holds on its data directory. */
+  let held: DirectoryLock;
+  beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'jobs-cli-'));
+    held = await lockDirectory(dataDir);
   });
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  afterAll(async () => {
+    await held.release();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   test('from the twin.json a running twin writes to its data dir', async () => {
     writeFileSync(join(dataDir, 'twin.json'), JSON.stringify({ apiUrl: 'http://127.0.0.1:3999', dynamodbUrl: 'http://127.0.0.1:4999', tableName: 'jobs' }));
@@ -217,6 +224,16 @@ describe('finding the local twin', () => {
 
   test('no twin: a message that says how to start one', async () => {
     await expect(resolveTarget({}, { JOBS_DATA_DIR: join(dataDir, 'none') })).rejects.toThrow(/npm start/);
+  });
+
+  test('a twin.json left by a twin killed with -9 (nobody holds the directory) is not taken for a running twin', async () => {
+    const leftBehind = mkdtempSync(join(tmpdir(), 'jobs-cli-stale-'));
+    try {
+      writeFileSync(join(leftBehind, 'twin.json'), JSON.stringify({ apiUrl: 'http://127.0.0.1:3999', dynamodbUrl: 'http://127.0.0.1:4999', tableName: 'jobs' }));
+      await expect(resolveTarget({}, { JOBS_DATA_DIR: leftBehind })).rejects.toThrow(/no local twin is running .*npm start/);
+    } finally {
+      rmSync(leftBehind, { recursive: true, force: true });
+    }
   });
 
   test('--local wins over JOBS_STACK_NAME', async () => {
