@@ -83,11 +83,13 @@ export function sizeAtItsLargest(item: Record<string, unknown>, job: Job): numbe
     events = Array.from({ length: RESERVED_WEBHOOK_EVENTS }, () => event);
   }
   const [current, ...backlog] = events;
-  const grown = { ...largest, webhookEvent: current ?? null, webhookBacklog: backlog };
+  // The payload never grows: its JSON text is the one already in `item`, not made again.
+  const grown = { ...largest, payload: undefined as unknown as Job['payload'], webhookEvent: current ?? null, webhookBacklog: backlog };
   return itemSize({ ...item, ...jobAttributes(grown), sweepShard: 99, sweepAt: 8.64e15, sweepCount: 1_000_000, webhookEventId: current?.id });
 }
 
-export type FitResult = { fits: true; job: Job } | { fits: false; bytes: number };
+/** The job as it fits, with the item it makes (built once: the payload's JSON text can be 256 KiB). */
+export type FitResult = { fits: true; job: Job; item: Record<string, unknown> } | { fits: false; bytes: number };
 
 /**
  * Kept free below the limit by every rewrite: the scheduler also updates an
@@ -106,12 +108,13 @@ const IN_PLACE_UPDATE_BYTES = 64;
  */
 export function fitJobToItemLimit(job: Job, itemOf: (job: Job) => Record<string, unknown>): FitResult {
   let current = job;
-  const fits = (candidate: Job) => itemSize(itemOf(candidate)) <= ITEM_LIMIT_BYTES - IN_PLACE_UPDATE_BYTES;
-  if (fits(current)) return { fits: true, job: current };
+  let item: Record<string, unknown> = {};
+  const fits = (candidate: Job) => itemSize((item = itemOf(candidate))) <= ITEM_LIMIT_BYTES - IN_PLACE_UPDATE_BYTES;
+  if (fits(current)) return { fits: true, job: current, item };
   const resultJson = JSON.stringify(current.result ?? null);
   const truncated = { truncated: true, bytes: Buffer.byteLength(resultJson) };
   if (JSON.stringify(truncated).length < resultJson.length) current = { ...current, result: truncated };
   while (!fits(current) && (current.webhookBacklog?.length ?? 0) > 0) current = { ...current, webhookBacklog: current.webhookBacklog!.slice(1) };
   while (!fits(current) && current.history.length > 1) current = { ...current, history: current.history.slice(1) };
-  return fits(current) ? { fits: true, job: current } : { fits: false, bytes: itemSize(itemOf(current)) };
+  return fits(current) ? { fits: true, job: current, item } : { fits: false, bytes: itemSize(item) };
 }

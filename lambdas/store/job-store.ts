@@ -97,7 +97,9 @@ export class JobStore {
    * (tenant, key) and lets a new job take the place of an expired one.
    */
   async create(job: Job): Promise<CreateOutcome> {
-    this.checkRoomToGrow(job);
+    // Built once (the payload's JSON text can be 256 KiB); each round only stamps its own writeId.
+    const item = this.toItem(job, '');
+    this.checkRoomToGrow(item, job);
     for (let round = 0; round < MAX_DECISION_ROUNDS; round++) {
       const nowSeconds = Math.floor(this.options.now() / 1000);
       const noJobYet = 'attribute_not_exists(pk)';
@@ -108,7 +110,7 @@ export class JobStore {
           await this.db.send(
             new PutCommand({
               TableName: this.options.tableName,
-              Item: this.toItem(job, writeId),
+              Item: { ...item, writeId },
               ConditionExpression: `${noJobYet} OR ${onlyAnExpiredJob}`,
               ExpressionAttributeValues: { ':nowSeconds': nowSeconds },
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -130,8 +132,8 @@ export class JobStore {
   }
 
   /** Refuses a job whose item could not hold what the job gains later (see `sizeAtItsLargest`). */
-  private checkRoomToGrow(job: Job): void {
-    const bytes = sizeAtItsLargest(this.toItem(job, randomUUID()), job);
+  private checkRoomToGrow(item: Record<string, unknown>, job: Job): void {
+    const bytes = sizeAtItsLargest({ ...item, writeId: randomUUID() }, job);
     if (bytes > ITEM_LIMIT_BYTES) throw new ItemTooLargeError(bytes, ITEM_LIMIT_BYTES);
   }
 
@@ -207,7 +209,7 @@ export class JobStore {
       await this.db.send(
         new PutCommand({
           TableName: this.options.tableName,
-          Item: this.toItem(next, writeId),
+          Item: fitted.item,
           ConditionExpression: 'version = :expectedVersion',
           ExpressionAttributeValues: { ':expectedVersion': expectedVersion },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',

@@ -27,7 +27,7 @@ describe('jobAttributes / jobFromItem', () => {
 describe('fitJobToItemLimit', () => {
   it('leaves a job that fits as it is', () => {
     const job = jobFactory(NOW, { result: { r: 'x'.repeat(4000) } });
-    expect(fitJobToItemLimit(job, itemOf)).toEqual({ fits: true, job });
+    expect(fitJobToItemLimit(job, itemOf)).toEqual({ fits: true, job, item: itemOf(job) });
   });
 
   it('cuts the result first, then drops the oldest attempts, keeping the latest', () => {
