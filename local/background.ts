@@ -34,14 +34,15 @@ export interface Background {
 }
 
 /**
- * Batches of the jobs queue in flight at once. A batch ends with its slowest
- * record (an SDK retry's backoff, a slow target), so too few batches leave the
- * twin idle while work waits: with 4, a fault run (1,000 jobs, 10 % of every
- * fault) took about twice as long to settle. AWS runs up to JOBS_QUEUE.maxConcurrency.
+ * Batches in flight at once, per queue. Few by default: the twin is one process,
+ * and more batches in flight only make each one slower on the happy path (the
+ * bench: 156 echo jobs/s end to end with 4 worker batches, 109 with 8). Under
+ * injected faults a batch waits on its slowest record (an SDK retry's backoff),
+ * so the twin runs more of them then (with 4, a fault run of 1,000 jobs took
+ * about twice as long to settle). AWS runs up to JOBS_QUEUE.maxConcurrency.
  */
-const WORKER_CONCURRENCY = 8;
-/** Batches of the webhooks queue in flight at once (a batch's deliveries run in parallel; the batch ends with the slowest). */
-const WEBHOOK_CONCURRENCY = 8;
+const EVENT_SOURCE_CONCURRENCY = { worker: 4, webhook: 2 } as const;
+export const EVENT_SOURCE_CONCURRENCY_UNDER_FAULTS = { worker: 8, webhook: 8 } as const;
 /** Longest a twin scheduler run goes on (AWS gives it most of a minute; here it must not hold up a shutdown). */
 const SCHEDULER_BUDGET_MS = 5000;
 /** The TTL sweep reads a stretch of the table this often, so a large table never stalls the twin's one thread. */
@@ -52,15 +53,18 @@ const SHUTDOWN_GRACE_MS = 3000;
 export interface BackgroundOptions {
   /** Runs each worker and webhook invocation (the twin's fault injection crashes some). */
   readonly runInvocation?: InvocationRunner;
+  /** Batches in flight per queue. @default EVENT_SOURCE_CONCURRENCY */
+  readonly concurrency?: { readonly worker: number; readonly webhook: number };
 }
 
 export function startBackground(context: ServiceContext, options: BackgroundOptions = {}): Background {
   const { config, logger } = context;
+  const concurrency = options.concurrency ?? EVENT_SOURCE_CONCURRENCY;
   const stopping = new AbortController();
   /** Aborted when the shutdown grace ends: attempts still running stop and hand their jobs back. */
   const interruptAttempts = new AbortController();
   // Every running attempt listens on it (and stops listening when it ends).
-  setMaxListeners(WORKER_CONCURRENCY * JOBS_QUEUE.batchSize + 10, interruptAttempts.signal);
+  setMaxListeners(concurrency.worker * JOBS_QUEUE.batchSize + 10, interruptAttempts.signal);
   const pollers: SqsEventSource[] = [];
 
   // ── SQS event source mappings ────────────────────────────────────────────
@@ -71,7 +75,7 @@ export function startBackground(context: ServiceContext, options: BackgroundOpti
       queueUrl: requireUrl(config.jobsQueueUrl, 'JOBS_QUEUE_URL'),
       handler: createWorkerHandler(context, { stop: interruptAttempts.signal }),
       batchSize: JOBS_QUEUE.batchSize,
-      maxConcurrency: WORKER_CONCURRENCY,
+      maxConcurrency: concurrency.worker,
       runInvocation: options.runInvocation,
       // Room for a whole attempt plus the writes around it, as the Lambda's timeout leaves on AWS.
       functionTimeoutMs: config.jobTimeoutSeconds * 1000 + 2 * LEASE_MARGIN_MS,
@@ -85,7 +89,7 @@ export function startBackground(context: ServiceContext, options: BackgroundOpti
       queueUrl: requireUrl(config.webhooksQueueUrl, 'WEBHOOKS_QUEUE_URL'),
       handler: createWebhookHandler(context),
       batchSize: WEBHOOKS_QUEUE.batchSize,
-      maxConcurrency: WEBHOOK_CONCURRENCY,
+      maxConcurrency: concurrency.webhook,
       runInvocation: options.runInvocation,
       functionTimeoutMs: WEBHOOKS_QUEUE.consumerTimeoutSeconds * 1000,
       logger,

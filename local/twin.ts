@@ -26,7 +26,7 @@ import { createServiceContext, type ServiceContext } from '../lambdas/service-co
 import { startSqsEndpoint } from './sqs';
 import { startApiGateway } from './api-gateway';
 import { writeFileAtomically } from './atomic-file';
-import { startBackground, type Background } from './background';
+import { EVENT_SOURCE_CONCURRENCY_UNDER_FAULTS, startBackground, type Background } from './background';
 import { ensureDevTenant, type DevTenant } from './dev-tenant';
 import { lockDirectory } from './directory-lock';
 import { ensureTable, startDynamoDb } from './dynamodb';
@@ -140,7 +140,10 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       closers.push(async () => context.logger.warn('fault injection: faults injected', { faults: faults.counts(), sdkRetries: faults.sdkRetries(), seed: faults.seed }));
     }
     const dev = await ensureDevTenant(context.tenants, config, dataDir);
-    const background = startBackground(context, { runInvocation: faults?.runInvocation });
+    const background = startBackground(context, {
+      runInvocation: faults?.runInvocation,
+      ...(faults ? { concurrency: EVENT_SOURCE_CONCURRENCY_UNDER_FAULTS } : {}),
+    });
     closers.push(() => background.stop());
     // Closed first on shutdown: stop taking requests, then finish or release background work.
     const gateway = await startApiGateway({
