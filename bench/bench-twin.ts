@@ -4,7 +4,7 @@
  * (as on AWS), and the usage meter on its two AWS clients from the start.
  */
 import { hashApiKey, localApiKeyId } from '../lambdas/store/tenant-store';
-import { generateWebhookSecret } from '../lambdas/webhooks/signer';
+import { generateWebhookSecret } from '../lambdas/outbound/signer';
 import { generateApiKey } from '../local/dev-tenant';
 import { startTwin, type Twin } from '../local/twin';
 import { ApiClient, echoJob, runPool } from './api-client';

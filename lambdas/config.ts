@@ -5,7 +5,7 @@
  */
 import * as z from 'zod';
 import { TABLE_NAME, USAGE_PLAN } from './resources';
-import { isWebhookSecret } from './webhooks/signer';
+import { isWebhookSecret } from './outbound/signer';
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off', ''])

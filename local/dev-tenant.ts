@@ -11,7 +11,7 @@ import * as z from 'zod';
 import type { Config } from '../lambdas/config';
 import type { TenantStore } from '../lambdas/store/tenant-store';
 import { hashApiKey, localApiKeyId } from '../lambdas/store/tenant-store';
-import { generateWebhookSecret } from '../lambdas/webhooks/signer';
+import { generateWebhookSecret } from '../lambdas/outbound/signer';
 import { readJsonFile, writeFileAtomically } from './atomic-file';
 
 export interface DevTenant {

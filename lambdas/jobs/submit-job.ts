@@ -6,7 +6,7 @@ import { getJobType } from '../job-types/registry';
 import { HttpProblem, validationFailed } from '../api/problem';
 import type { ServiceContext } from '../service-context';
 import type { Dispatch, JobMessage } from '../queue/job-queue';
-import { checkUrlStatic } from '../webhooks/url-guard';
+import { checkUrlStatic } from '../outbound/url-guard';
 import { expiryOf, type Job } from './job';
 import { jobIdFor } from './job-id';
 import { payloadHash } from './payload-hash';

@@ -14,7 +14,7 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createApiHandler } from '../../lambdas/api/api-handler';
 import { JOB_STATUSES } from '../../lambdas/jobs/job';
 import { hashApiKey, localApiKeyId, TenantStore } from '../../lambdas/store/tenant-store';
-import { isWebhookSecret } from '../../lambdas/webhooks/signer';
+import { isWebhookSecret } from '../../lambdas/outbound/signer';
 import { lockDirectory, type DirectoryLock } from '../../local/directory-lock';
 import { startTwin, type Twin } from '../../local/twin';
 import { connect, resolveTarget, type Connection, type Target } from '../../cli/target';

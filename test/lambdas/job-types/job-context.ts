@@ -1,7 +1,7 @@
 /** Test factory for the context a job handler gets (lambdas/job-types/job-type.ts). */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { JobContext } from '../../../lambdas/job-types/job-type';
-import { generateWebhookSecret } from '../../../lambdas/webhooks/signer';
+import { generateWebhookSecret } from '../../../lambdas/outbound/signer';
 
 export const TEST_SECRET = generateWebhookSecret();
 
