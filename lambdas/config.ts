@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { TABLE_NAME, USAGE_PLAN } from './resources';
+import { SenderIdSchema } from './job-types/sms';
 import { isWebhookSecret } from './outbound/signer';
 
 const bool = z
@@ -43,9 +44,7 @@ const ConfigSchema = z.object({
   EMAIL_FROM: z.string().min(3).default('jobs@example.com'),
   API_RATE_LIMIT_PER_SECOND: z.coerce.number().min(0.001).max(100_000).default(USAGE_PLAN.rateLimitPerSecond),
   API_BURST_LIMIT: int(1, 100_000).default(USAGE_PLAN.burstLimit),
-  SMS_SENDER_ID: z.string().optional(),
-  /** Local twin only: where `email` and `sms` jobs write instead of calling SES / SNS. */
-  JOBS_OUTBOX_DIR: z.string().min(1).optional(),
+  SMS_SENDER_ID: SenderIdSchema.optional(),
 });
 
 /**
@@ -83,8 +82,6 @@ export interface Config {
   readonly apiRateLimitPerSecond: number;
   readonly apiBurstLimit: number;
   readonly smsSenderId?: string;
-  /** Local twin only: the outbox directory for `email` and `sms` (unset on AWS: they call SES / SNS). */
-  readonly outboxDir?: string;
 }
 
 export class ConfigError extends Error {
@@ -139,6 +136,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiRateLimitPerSecond: v.API_RATE_LIMIT_PER_SECOND,
     apiBurstLimit: v.API_BURST_LIMIT,
     smsSenderId: v.SMS_SENDER_ID,
-    outboxDir: v.JOBS_OUTBOX_DIR,
   };
 }

@@ -9,6 +9,10 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { loadConfig, type Config } from './config';
+import { createJobTypes, type JobTypes } from './job-types/registry';
+import type { Senders } from './job-types/senders';
+import { SesMailer } from './senders/ses-mailer';
+import { SnsTexter } from './senders/sns-texter';
 import { createDocumentClient } from './store/dynamodb-client';
 import { JobStore } from './store/job-store';
 import { TenantStore } from './store/tenant-store';
@@ -23,6 +27,8 @@ export interface ServiceContext {
   readonly tenants: TenantStore;
   readonly jobsQueue: MessageQueue<JobMessage>;
   readonly webhooksQueue: MessageQueue<WebhookMessage>;
+  /** The runnable job types, built with this context's senders. */
+  readonly jobTypes: JobTypes;
   readonly logger: Logger;
   readonly metrics: Metrics;
   /** The clock every decision reads (epoch ms); tests inject their own. */
@@ -35,6 +41,8 @@ export interface ServiceContextOverrides {
   readonly config?: Config;
   readonly now?: () => number;
   readonly logger?: Logger;
+  /** Where `email` and `sms` send. @default Amazon SES and SNS ({@link awsSenders}) */
+  readonly senders?: Senders;
 }
 
 export function createServiceContext(overrides: ServiceContextOverrides = {}): ServiceContext {
@@ -58,7 +66,18 @@ export function createServiceContext(overrides: ServiceContextOverrides = {}): S
     tenants: new TenantStore(db, config.tableName),
     jobsQueue: new MessageQueue<JobMessage>(sqs, config.jobsQueueUrl ?? missing('JOBS_QUEUE_URL')),
     webhooksQueue: new MessageQueue<WebhookMessage>(sqs, config.webhooksQueueUrl ?? missing('WEBHOOKS_QUEUE_URL')),
+    jobTypes: jobTypesFor(config, overrides.senders),
   };
+}
+
+/** The senders of a Lambda: SES for `email`, SNS for `sms`. */
+export function awsSenders(): Senders {
+  return { mailer: new SesMailer(), texter: new SnsTexter() };
+}
+
+/** The job types, built with `senders` and the deployment's defaults from `config`. */
+export function jobTypesFor(config: Config, senders: Senders = awsSenders()): JobTypes {
+  return createJobTypes({ ...senders, emailFrom: config.emailFrom, smsSenderId: config.smsSenderId });
 }
 
 function missing(variable: string): string {

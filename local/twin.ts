@@ -29,6 +29,7 @@ import { writeFileAtomically } from './atomic-file';
 import { EVENT_SOURCE_CONCURRENCY_UNDER_FAULTS, startBackground, type Background } from './background';
 import { ensureDevTenant, type DevTenant } from './dev-tenant';
 import { lockDirectory } from './directory-lock';
+import { outboxSenders } from './outbox';
 import { ensureTable, startDynamoDb } from './dynamodb';
 import { FAULT_VARIABLES, FaultInjection, type FaultReport } from './faults';
 
@@ -107,7 +108,6 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID ?? 'local',
       AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY ?? 'local',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      JOBS_OUTBOX_DIR: outboxDir,
       // EMF metric lines are for CloudWatch; the twin prints only the logs unless asked.
       POWERTOOLS_METRICS_DISABLED: env.POWERTOOLS_METRICS_DISABLED ?? 'true',
     };
@@ -129,7 +129,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     process.env.WEBHOOKS_QUEUE_URL = env.WEBHOOKS_QUEUE_URL = webhooks.url;
 
     const config = loadConfig(env);
-    const context = createServiceContext({ config, now: options.now, logger: options.logger });
+    const context = createServiceContext({ config, now: options.now, logger: options.logger, senders: outboxSenders(outboxDir) });
     closers.push(async () => {
       context.db.destroy();
       context.sqs.destroy();
