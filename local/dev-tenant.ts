@@ -8,11 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod';
-import type { Config } from '../lambdas/config';
 import type { TenantStore } from '../lambdas/store/tenant-store';
 import { hashApiKey, localApiKeyId } from '../lambdas/store/tenant-store';
 import { generateWebhookSecret } from '../lambdas/outbound/signer';
 import { readJsonFile, writeFileAtomically } from './atomic-file';
+import type { TwinConfig } from './twin-config';
 
 export interface DevTenant {
   tenantId: string;
@@ -27,7 +27,7 @@ export function generateApiKey(): string {
   return `jobs_${randomBytes(24).toString('base64url')}`;
 }
 
-export async function ensureDevTenant(tenants: TenantStore, config: Config, persistDir: string | undefined): Promise<DevTenant> {
+export async function ensureDevTenant(tenants: TenantStore, config: Pick<TwinConfig, 'devTenant' | 'devApiKey' | 'devWebhookSecret'>, persistDir: string | undefined): Promise<DevTenant> {
   const file = persistDir ? join(persistDir, 'dev-tenant.json') : undefined;
   const saved: Partial<DevTenant> = (file && SavedDevTenant.safeParse(readJsonFile(file)).data) || {};
   const dev: DevTenant = {

@@ -30,6 +30,7 @@ import { EVENT_SOURCE_CONCURRENCY_UNDER_FAULTS, startBackground, type Background
 import { ensureDevTenant, type DevTenant } from './dev-tenant';
 import { lockDirectory } from './directory-lock';
 import { outboxSenders } from './outbox';
+import { loadTwinConfig, type TwinConfig } from './twin-config';
 import { ensureTable, startDynamoDb } from './dynamodb';
 import { FAULT_VARIABLES, FaultInjection, type FaultReport } from './faults';
 
@@ -53,6 +54,7 @@ export interface Twin {
   readonly outboxDir: string;
   readonly dev: DevTenant;
   readonly config: Config;
+  readonly twinConfig: TwinConfig;
   readonly context: ServiceContext;
   /** The pollers, scheduler and TTL sweeper; tests run the scheduler on demand through it. */
   readonly background: Background;
@@ -77,8 +79,9 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   const faults = FaultInjection.fromEnvironment(env);
   // The twin's business, not the handlers': their configuration refuses these variables.
   for (const variable of FAULT_VARIABLES) delete env[variable];
+  const twinConfig = loadTwinConfig(env);
   const bootConfig = loadConfig(env);
-  const dataDir = bootConfig.inMemory ? undefined : resolve(bootConfig.dataDir);
+  const dataDir = twinConfig.inMemory ? undefined : resolve(twinConfig.dataDir);
   const outboxDir = dataDir ? join(dataDir, 'outbox') : mkdtempSync(join(tmpdir(), 'jobs-outbox-'));
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
@@ -93,9 +96,9 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       // Left by a twin that was killed: it names ports nobody listens on any more.
       rmSync(join(dataDir, TWIN_FILE), { force: true });
     }
-    const dynamodb = await startDynamoDb({ port: bootConfig.dynamodbPort, dataDir: dataDir && join(dataDir, 'dynamodb') });
+    const dynamodb = await startDynamoDb({ port: twinConfig.dynamodbPort, dataDir: dataDir && join(dataDir, 'dynamodb') });
     closers.push(() => dynamodb.close());
-    const sqs = await startSqsEndpoint({ port: bootConfig.sqsPort, dataDir: dataDir && join(dataDir, 'sqs') });
+    const sqs = await startSqsEndpoint({ port: twinConfig.sqsPort, dataDir: dataDir && join(dataDir, 'sqs') });
     closers.push(() => sqs.close());
     const sqsFront = faults && (await faults.startSqsFront(sqs.url));
     if (sqsFront) closers.push(() => sqsFront.close());
@@ -139,17 +142,18 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       // Pushed before the pollers' and the gateway's closers, so it runs after them: the final counts.
       closers.push(async () => context.logger.warn('fault injection: faults injected', { faults: faults.counts(), sdkRetries: faults.sdkRetries(), seed: faults.seed }));
     }
-    const dev = await ensureDevTenant(context.tenants, config, dataDir);
+    const dev = await ensureDevTenant(context.tenants, twinConfig, dataDir);
     const background = startBackground(context, {
+      schedulerIntervalSeconds: twinConfig.schedulerIntervalSeconds,
       runInvocation: faults?.runInvocation,
       ...(faults ? { concurrency: EVENT_SOURCE_CONCURRENCY_UNDER_FAULTS } : {}),
     });
     closers.push(() => background.stop());
     // Closed first on shutdown: stop taking requests, then finish or release background work.
     const gateway = await startApiGateway({
-      port: config.port,
+      port: twinConfig.port,
       handler: createApiHandler(context),
-      throttle: { ratePerSecond: config.apiRateLimitPerSecond, burst: config.apiBurstLimit },
+      throttle: { ratePerSecond: twinConfig.apiRateLimitPerSecond, burst: twinConfig.apiBurstLimit },
     });
     closers.push(() => gateway.close());
     if (dataDir) {
@@ -177,6 +181,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       outboxDir,
       dev,
       config,
+      twinConfig,
       context,
       background,
       faults,
