@@ -5,7 +5,7 @@
  */
 import { hashApiKey, localApiKeyId } from '../lambdas/store/tenant-store';
 import { generateWebhookSecret } from '../lambdas/outbound/signer';
-import { generateApiKey } from '../local/dev-tenant';
+import { generateApiKey } from '../lambdas/store/tenant-store';
 import { startTwin, type Twin } from '../local/twin';
 import { ApiClient, echoJob, runPool } from './api-client';
 import { UsageMeter, type LogTap } from './aws-usage';

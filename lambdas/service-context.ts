@@ -9,6 +9,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { loadConfig, type Config } from './config';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './resources';
 import { createJobTypes, type JobTypes } from './job-types/registry';
 import type { Senders } from './job-types/senders';
 import { SesMailer } from './senders/ses-mailer';
@@ -17,9 +18,6 @@ import { createDocumentClient } from './store/dynamodb-client';
 import { JobStore } from './store/job-store';
 import { TenantStore } from './store/tenant-store';
 import { createSqsClient, MessageQueue, type JobMessage, type WebhookMessage } from './queue/job-queue';
-
-export const SERVICE_NAME = 'jobs-service';
-export const METRICS_NAMESPACE = 'JobsService';
 
 export interface ServiceContext {
   readonly config: Config;

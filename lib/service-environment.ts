@@ -6,7 +6,7 @@
  */
 import { Token } from 'aws-cdk-lib';
 import { configVariable, loadConfig } from '../lambdas/config';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambdas/service-context';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambdas/resources';
 
 export interface ServiceSettings {
   /** Name of the jobs table (`JOBS_TABLE_NAME`). */

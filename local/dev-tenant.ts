@@ -4,12 +4,11 @@
  * generated once and kept in `<dataDir>/dev-tenant.json` so the next start prints
  * the same ones.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod';
 import type { TenantStore } from '../lambdas/store/tenant-store';
-import { hashApiKey, localApiKeyId } from '../lambdas/store/tenant-store';
+import { generateApiKey, hashApiKey, localApiKeyId } from '../lambdas/store/tenant-store';
 import { generateWebhookSecret } from '../lambdas/outbound/signer';
 import { readJsonFile, writeFileAtomically } from './atomic-file';
 import type { TwinConfig } from './twin-config';
@@ -22,10 +21,6 @@ export interface DevTenant {
 
 /** What a file of an earlier start may hold; anything else (a file cut by a crash) counts as no file. */
 const SavedDevTenant = z.object({ tenantId: z.string(), apiKey: z.string(), webhookSecret: z.string() }).partial();
-
-export function generateApiKey(): string {
-  return `jobs_${randomBytes(24).toString('base64url')}`;
-}
 
 export async function ensureDevTenant(tenants: TenantStore, config: Pick<TwinConfig, 'devTenant' | 'devApiKey' | 'devWebhookSecret'>, persistDir: string | undefined): Promise<DevTenant> {
   const file = persistDir ? join(persistDir, 'dev-tenant.json') : undefined;

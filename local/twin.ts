@@ -28,7 +28,7 @@ import { startApiGateway } from './api-gateway';
 import { writeFileAtomically } from './atomic-file';
 import { EVENT_SOURCE_CONCURRENCY_UNDER_FAULTS, startBackground, type Background } from './background';
 import { ensureDevTenant, type DevTenant } from './dev-tenant';
-import { lockDirectory } from './directory-lock';
+import { lockDirectory, type DirectoryLock } from './directory-lock';
 import { outboxSenders } from './outbox';
 import { loadTwinConfig, type TwinConfig } from './twin-config';
 import { ensureTable, startDynamoDb } from './dynamodb';
@@ -88,11 +88,13 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     for (const closer of closers.reverse()) await closer().catch(() => undefined);
     if (!dataDir) rmSync(outboxDir, { recursive: true, force: true });
   };
+  let lock: DirectoryLock | undefined;
   try {
     if (dataDir) {
       // One twin per data directory: two would corrupt each other's stores. The kernel drops the lock when this process dies.
-      const lock = await lockDirectory(dataDir, { inUseMessage: dataDirInUse });
-      closers.push(() => lock.release());
+      const held = await lockDirectory(dataDir, { inUseMessage: dataDirInUse });
+      lock = held;
+      closers.push(() => held.release());
       // Left by a twin that was killed: it names ports nobody listens on any more.
       rmSync(join(dataDir, TWIN_FILE), { force: true });
     }
@@ -157,8 +159,9 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     });
     closers.push(() => gateway.close());
     if (dataDir) {
-      // Where tools (the tenants CLI) find this twin while it runs.
-      const twinInfo = { apiUrl: gateway.url, dynamodbUrl: dynamodb.url, sqsUrl: sqs.url, tableName: config.tableName };
+      // Where tools (the tenants CLI) find this twin while it runs. `lockAddress` answers a connect
+      // exactly while this process lives, so a file left by a twin killed with -9 is told apart.
+      const twinInfo = { apiUrl: gateway.url, dynamodbUrl: dynamodb.url, sqsUrl: sqs.url, tableName: config.tableName, lockAddress: lock?.address };
       const twinFile = join(dataDir, TWIN_FILE);
       writeFileAtomically(twinFile, `${JSON.stringify(twinInfo, null, 2)}\n`);
       closers.push(async () => rmSync(twinFile, { force: true }));
