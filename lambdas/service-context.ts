@@ -2,7 +2,9 @@
  * Everything a handler needs, built once per cold start (or once per local twin)
  * from the environment. Handlers never know where they run: AWS clients use
  * default configuration, so the SDK's `AWS_ENDPOINT_URL_DYNAMODB` /
- * `AWS_ENDPOINT_URL_SQS` point them at the local twin's endpoints.
+ * `AWS_ENDPOINT_URL_SQS` point them at the local twin's endpoints. The one
+ * effect the twin swaps is where `email` and `sms` send: SES and SNS here, its
+ * outbox there (the `senders` override).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
