@@ -5,6 +5,7 @@
  */
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import pLimit from 'p-limit';
 
 export interface TimedResponse<T> {
   readonly status: number;
@@ -130,17 +131,8 @@ export class ApiClient {
  * results in index order. A failing task fails the run (the bench has no use for
  * half a measurement).
  */
-export async function runPool<T>(count: number, concurrency: number, task: (index: number) => Promise<T>): Promise<T[]> {
-  const results = new Array<T>(count);
-  let next = 0;
-  const lane = async () => {
-    while (next < count) {
-      const index = next++;
-      results[index] = await task(index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
-  return results;
+export function runPool<T>(count: number, concurrency: number, task: (index: number) => Promise<T>): Promise<T[]> {
+  return pLimit(concurrency).map(Array.from({ length: count }, (_, index) => index), (index) => task(index));
 }
 
 /** The bench's job: an `echo` with a small, realistic payload (the item size drives DynamoDB's bill). */

@@ -4,8 +4,8 @@
  * (as on AWS), and the usage meter on its two AWS clients from the start.
  */
 import { hashApiKey, localApiKeyId } from '../lambdas/store/tenant-store';
-import { generateWebhookSecret } from '../lambdas/webhooks/signer';
-import { generateApiKey } from '../local/dev-tenant';
+import { generateWebhookSecret } from '../lambdas/outbound/signer';
+import { generateApiKey } from '../lambdas/store/tenant-store';
 import { startTwin, type Twin } from '../local/twin';
 import { ApiClient, echoJob, runPool } from './api-client';
 import { UsageMeter, type LogTap } from './aws-usage';

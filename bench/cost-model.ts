@@ -2,6 +2,7 @@
  * Dollars per million jobs from the AWS usage one job causes, at stated
  * us-east-1 list prices. Pure: the bench measures the usage, this prices it.
  */
+import { FUNCTION_MEMORY_MB } from '../lambdas/resources';
 
 /**
  * us-east-1 on-demand list prices. DynamoDB's are those after the November 2024
@@ -28,10 +29,7 @@ export const PRICES = {
 
 export type Prices = { readonly [K in keyof typeof PRICES]: number };
 
-/** Memory of each function, as lib/jobs-service-stack.ts configures it (MB). */
-export const LAMBDA_MEMORY_MB = { api: 1024, worker: 1024, scheduler: 512, webhook: 512 } as const;
-
-export type FunctionName = keyof typeof LAMBDA_MEMORY_MB;
+export type FunctionName = keyof typeof FUNCTION_MEMORY_MB;
 
 /**
  * Bytes Lambda itself writes to the function's log group per invocation
@@ -98,7 +96,7 @@ export function costPerMillionJobs(usage: PerJobUsage, prices: Prices = PRICES):
 
 /** GB-seconds of `invocations` calls of `fn` lasting `meanMs` each. */
 export function gbSeconds(fn: FunctionName, invocations: number, meanMs: number): number {
-  return (LAMBDA_MEMORY_MB[fn] / 1024) * invocations * (meanMs / 1000);
+  return (FUNCTION_MEMORY_MB[fn] / 1024) * invocations * (meanMs / 1000);
 }
 
 /** The scheduler rule fires once a minute on AWS, whatever the load. */

@@ -1,9 +1,9 @@
 /** The bench's printed report: plain aligned tables, one section per part of SPEC §14. */
 import { isBackground, type UsageCounters } from './aws-usage';
 import type { BundleResult } from './bundles';
+import { FUNCTION_MEMORY_MB } from '../lambdas/resources';
 import {
   API_ACCESS_LOG_BYTES_PER_REQUEST,
-  LAMBDA_MEMORY_MB,
   LAMBDA_PLATFORM_LOG_BYTES_PER_INVOCATION,
   PRICES,
   PRICES_AS_OF,
@@ -135,7 +135,7 @@ export function renderReport(r: BenchResults): string {
         costRow('total', (c) => c.total),
       ],
     ),
-    `Lambda memory as lib/ sets it: api ${LAMBDA_MEMORY_MB.api} MB, worker ${LAMBDA_MEMORY_MB.worker} MB, webhook ${LAMBDA_MEMORY_MB.webhook} MB; ` +
+    `Lambda memory as lib/ sets it: api ${FUNCTION_MEMORY_MB.api} MB, worker ${FUNCTION_MEMORY_MB.worker} MB, webhook ${FUNCTION_MEMORY_MB.webhook} MB; ` +
       `durations measured on the twin (above). Logs add ${LAMBDA_PLATFORM_LOG_BYTES_PER_INVOCATION} B per invocation (Lambda's own lines) and ` +
       `${API_ACCESS_LOG_BYTES_PER_REQUEST} B per API call (access log), estimated.`,
     `Not per job: the scheduler's idle sweep, ${fixed(r.scheduler.readUnitsPerRun, 1)} RRU per run → $${r.scheduler.dollarsPerMonth.toFixed(3)} a month at one run a minute; ` +

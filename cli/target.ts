@@ -8,12 +8,12 @@
  *   `twin.json` a running twin writes to its data dir.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { connect as connectSocket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { isDirectoryLocked } from '../local/directory-lock';
 import { TABLE_NAME } from '../lambdas/resources';
 import { TenantStore } from '../lambdas/store/tenant-store';
 import { ApiGatewayKeyIssuer, localKeyIssuer, TenantAdmin, TenantAdminError } from './tenant-admin';
@@ -32,6 +32,8 @@ interface TwinInfo {
   readonly dynamodbUrl: string;
   readonly tableName: string;
   readonly apiUrl?: string;
+  /** The socket address of the twin's data-directory lock (local/directory-lock.ts): it answers only while the twin lives. */
+  readonly lockAddress: string;
 }
 
 export async function resolveTarget(
@@ -57,13 +59,13 @@ export async function resolveTarget(
       `no local twin found (${file} is missing): start it with \`npm start\`, set AWS_ENDPOINT_URL_DYNAMODB and JOBS_TABLE_NAME, or use --stack <name> for AWS`,
     );
   }
-  // A twin killed with -9 leaves its twin.json behind: only a held data-directory lock says one runs.
-  if (!(await isDirectoryLocked(dirname(file)))) {
+  const twin = readTwinInfo(file);
+  // A twin killed with -9 leaves its twin.json behind: only its data-directory lock, answering, says one runs.
+  if (!twin.lockAddress || !(await answers(twin.lockAddress))) {
     throw new TenantAdminError(
       `no local twin is running on ${dirname(file)} (its twin.json is left from one that stopped without cleaning up): start it with \`npm start\``,
     );
   }
-  const twin = JSON.parse(readFileSync(file, 'utf8')) as Partial<TwinInfo>;
   if (!twin.dynamodbUrl) throw new TenantAdminError(`${file} names no dynamodbUrl`);
   return { kind: 'local', dynamodbUrl: twin.dynamodbUrl, tableName: twin.tableName || TABLE_NAME, apiUrl: twin.apiUrl, source: file };
 }
@@ -108,4 +110,25 @@ export function connect(target: Target, env: NodeJS.ProcessEnv = process.env): C
       apiGateway.destroy();
     },
   };
+}
+
+/** The file's content; nothing when it is not JSON (the twin writes it whole, so only a stranger's file would be). */
+function readTwinInfo(file: string): Partial<TwinInfo> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Partial<TwinInfo>;
+  } catch {
+    return {};
+  }
+}
+
+/** Whether a live process listens on `address` (a socket path, an abstract name or a pipe). */
+function answers(address: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connectSocket({ path: address });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

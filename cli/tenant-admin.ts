@@ -12,9 +12,8 @@ import {
   UpdateApiKeyCommand,
   type APIGatewayClient,
 } from '@aws-sdk/client-api-gateway';
-import { DEFAULT_TENANT_TIER, hashApiKey, localApiKeyId, type ApiKeyRecord, type Tenant, type TenantStatus, type TenantStore } from '../lambdas/store/tenant-store';
-import { generateWebhookSecret } from '../lambdas/webhooks/signer';
-import { generateApiKey } from '../local/dev-tenant';
+import { DEFAULT_TENANT_TIER, generateApiKey, hashApiKey, localApiKeyId, type ApiKeyRecord, type Tenant, type TenantStatus, type TenantStore } from '../lambdas/store/tenant-store';
+import { generateWebhookSecret } from '../lambdas/outbound/signer';
 
 /** Where API keys live: API Gateway on AWS; on the local twin the gateway derives ids from the key itself. */
 export interface KeyIssuer {

@@ -1,25 +1,25 @@
 /**
- * Metrics as CloudWatch EMF (SPEC §11), namespace `JobsService`. Job metrics are
+ * Metrics as CloudWatch EMF (SPEC §11), namespace `JobsService`; the names are
+ * lambdas/resources.ts's, which the dashboard and alarms read too. Job metrics are
  * dimensioned by job type; one EMF line per (metric, type) per call.
  */
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { AgeMetric, DurationMetric, JobCountMetric } from './resources';
 
-export type JobMetric = 'JobsCreated' | 'JobsReplayed' | 'JobsSucceeded' | 'JobsFatal' | 'JobsRetried' | 'WebhooksDelivered' | 'WebhooksFailed';
-
-export function countJobs(metrics: Metrics, name: JobMetric, jobType: string, count = 1): void {
+export function countJobs(metrics: Metrics, name: JobCountMetric, jobType: string, count = 1): void {
   if (count <= 0) return;
   const single = metrics.singleMetric();
   single.addDimension('jobType', jobType);
   single.addMetric(name, MetricUnit.Count, count);
 }
 
-export function recordDuration(metrics: Metrics, name: 'AttemptDuration', jobType: string, ms: number): void {
+export function recordDuration(metrics: Metrics, name: DurationMetric, jobType: string, ms: number): void {
   const single = metrics.singleMetric();
   single.addDimension('jobType', jobType);
   single.addMetric(name, MetricUnit.Milliseconds, ms);
 }
 
-export function recordSeconds(metrics: Metrics, name: 'SweepOverdueSeconds' | 'QueueWaitSeconds', seconds: number, dimensions: Record<string, string> = {}): void {
+export function recordSeconds(metrics: Metrics, name: AgeMetric, seconds: number, dimensions: Record<string, string> = {}): void {
   const single = metrics.singleMetric();
   for (const [key, value] of Object.entries(dimensions)) single.addDimension(key, value);
   single.addMetric(name, MetricUnit.Seconds, seconds);

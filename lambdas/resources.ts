@@ -119,3 +119,34 @@ export const USAGE_PLAN = {
   burstLimit: 100,
   quotaPerDay: 1_000_000,
 } as const;
+
+/** The service's name in logs and metrics (Powertools `serviceName`, the `service` dimension). */
+export const SERVICE_NAME = 'jobs-service';
+
+/** CloudWatch namespace of the metrics the Lambdas emit as EMF log lines (SPEC §11). */
+export const METRICS_NAMESPACE = 'JobsService';
+
+/**
+ * The metrics the Lambdas emit and the dashboard and alarms (lib/observability.ts)
+ * read, by unit and dimensions.
+ */
+export const METRICS = {
+  /** Count, by `jobType`. */
+  jobCounts: ['JobsCreated', 'JobsReplayed', 'JobsSucceeded', 'JobsFatal', 'JobsRetried', 'WebhooksDelivered', 'WebhooksFailed'],
+  /** Milliseconds, by `jobType`. */
+  durations: ['AttemptDuration'],
+  /** Seconds: `SweepOverdueSeconds` without a dimension, `QueueWaitSeconds` by `tenantTier`. */
+  ages: ['SweepOverdueSeconds', 'QueueWaitSeconds'],
+} as const;
+
+export type JobCountMetric = (typeof METRICS.jobCounts)[number];
+export type DurationMetric = (typeof METRICS.durations)[number];
+export type AgeMetric = (typeof METRICS.ages)[number];
+export type MetricName = JobCountMetric | DurationMetric | AgeMetric;
+
+/**
+ * Memory of each function (MB); Lambda gives CPU in proportion. The api and the
+ * worker get more: they run on every request and every job, and more CPU
+ * shortens their cold starts. `npm run bench` prices GB-seconds with these.
+ */
+export const FUNCTION_MEMORY_MB = { api: 1024, worker: 1024, scheduler: 512, webhook: 512 } as const;

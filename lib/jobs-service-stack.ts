@@ -6,7 +6,7 @@
 import { Annotations, Aws, CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { JOBS_QUEUE, STATUS_INDEX, SWEEP_INDEX, WEBHOOKS_QUEUE } from '../lambdas/resources';
+import { FUNCTION_MEMORY_MB, JOBS_QUEUE, STATUS_INDEX, SWEEP_INDEX, WEBHOOKS_QUEUE } from '../lambdas/resources';
 import { HandlerFunction } from './handler-function';
 import { WorkQueue } from './job-queues';
 import { JobsApi } from './jobs-api';
@@ -58,26 +58,28 @@ export class JobsServiceStack extends Stack {
       description: 'HTTP API: submit, read, list and act on jobs',
       environment,
       timeout: Duration.seconds(25),
-      memorySize: 1024,
+      memorySize: FUNCTION_MEMORY_MB.api,
     });
     const worker = new HandlerFunction(this, 'WorkerFunction', {
       entry: 'lambdas/worker.ts',
       description: 'Runs jobs from the jobs queue',
       environment,
       timeout: Duration.seconds(JOBS_QUEUE.consumerTimeoutSeconds),
-      memorySize: 1024,
+      memorySize: FUNCTION_MEMORY_MB.worker,
     });
     const scheduler = new HandlerFunction(this, 'SchedulerFunction', {
       entry: 'lambdas/scheduler.ts',
       description: 'Every minute: dispatches due and stranded work from the sweep index',
       environment,
       timeout: Duration.seconds(60),
+      memorySize: FUNCTION_MEMORY_MB.scheduler,
     });
     const webhook = new HandlerFunction(this, 'WebhookFunction', {
       entry: 'lambdas/webhook.ts',
       description: 'Delivers signed completion webhooks from the webhooks queue',
       environment,
       timeout: Duration.seconds(WEBHOOKS_QUEUE.consumerTimeoutSeconds),
+      memorySize: FUNCTION_MEMORY_MB.webhook,
     });
     this.functions = { api, worker, scheduler, webhook };
     assertFits('JOB_TIMEOUT_SECONDS', settings.jobTimeoutSeconds ?? 30, worker);

@@ -13,7 +13,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambdas/service-context';
+import { METRICS_NAMESPACE, SERVICE_NAME, type AgeMetric, type DurationMetric, type JobCountMetric } from '../lambdas/resources';
 import type { WorkQueue } from './job-queues';
 
 export interface ObservabilityProps {
@@ -61,13 +61,13 @@ export class Observability extends Construct {
     if (props.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
     // --- metrics -----------------------------------------------------------
-    const byJobType = (metricName: string, statistic: string, label = "${PROP('Dim.jobType')}") =>
+    const byJobType = (metricName: JobCountMetric | DurationMetric, statistic: string, label = "${PROP('Dim.jobType')}") =>
       new cloudwatch.SearchExpression({
         expression: `SEARCH('{${METRICS_NAMESPACE},jobType,service} MetricName="${metricName}" service="${SERVICE_NAME}"', '${statistic}', 300)`,
         label,
         period: FIVE_MINUTES,
       });
-    const serviceMetric = (metricName: string, statistic: string, dimensions: Record<string, string> = {}) =>
+    const serviceMetric = (metricName: AgeMetric, statistic: string, dimensions: Record<string, string> = {}) =>
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName,

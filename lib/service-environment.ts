@@ -5,8 +5,8 @@
  * at synthesis, so a bad setting fails `cdk synth` rather than a cold start.
  */
 import { Token } from 'aws-cdk-lib';
-import { loadConfig } from '../lambdas/config';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambdas/service-context';
+import { configVariable, loadConfig } from '../lambdas/config';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../lambdas/resources';
 
 export interface ServiceSettings {
   /** Name of the jobs table (`JOBS_TABLE_NAME`). */
@@ -45,24 +45,6 @@ export interface ServiceSettings {
 /** The settings a deployment chooses; the resource names and URLs come from the stack. */
 export type ServiceTunables = Omit<ServiceSettings, 'tableName' | 'jobsQueueUrl' | 'webhooksQueueUrl'>;
 
-/** Setting → the variable `lambdas/config.ts` reads it from. */
-const VARIABLES = {
-  tableName: 'JOBS_TABLE_NAME',
-  jobsQueueUrl: 'JOBS_QUEUE_URL',
-  webhooksQueueUrl: 'WEBHOOKS_QUEUE_URL',
-  emailFrom: 'EMAIL_FROM',
-  smsSenderId: 'SMS_SENDER_ID',
-  retentionDays: 'RETENTION_DAYS',
-  defaultMaxAttempts: 'DEFAULT_MAX_ATTEMPTS',
-  backoffBaseSeconds: 'BACKOFF_BASE_SECONDS',
-  backoffMaxSeconds: 'BACKOFF_MAX_SECONDS',
-  jobTimeoutSeconds: 'JOB_TIMEOUT_SECONDS',
-  staleAfterSeconds: 'STALE_AFTER_SECONDS',
-  schedulerLookaheadSeconds: 'SCHEDULER_LOOKAHEAD_SECONDS',
-  webhookRetrySchedule: 'WEBHOOK_RETRY_SCHEDULE',
-  webhookTimeoutSeconds: 'WEBHOOK_TIMEOUT_SECONDS',
-} as const satisfies Record<keyof ServiceSettings, string>;
-
 /** Stand-ins for values only known at deploy time, so the rest can be validated at synthesis. */
 const DEPLOY_TIME_PLACEHOLDERS: Partial<Record<string, string>> = {
   JOBS_TABLE_NAME: 'placeholder-table',
@@ -83,10 +65,10 @@ export function serviceEnvironment(settings: ServiceSettings): Record<string, st
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     POWERTOOLS_LOG_LEVEL: 'INFO',
   };
-  for (const [setting, variable] of Object.entries(VARIABLES) as Array<[keyof ServiceSettings, string]>) {
-    const value = settings[setting];
+  // Each setting has the name of a Config field, read from its variable (`configVariable`).
+  for (const [setting, value] of Object.entries(settings) as Array<[keyof ServiceSettings, ServiceSettings[keyof ServiceSettings]]>) {
     if (value === undefined) continue;
-    environment[variable] = Array.isArray(value) ? value.join(',') : String(value);
+    environment[configVariable(setting)] = Array.isArray(value) ? value.join(',') : String(value);
   }
   loadConfig(
     Object.fromEntries(

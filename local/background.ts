@@ -43,6 +43,7 @@ export interface Background {
  */
 const EVENT_SOURCE_CONCURRENCY = { worker: 4, webhook: 2 } as const;
 export const EVENT_SOURCE_CONCURRENCY_UNDER_FAULTS = { worker: 8, webhook: 8 } as const;
+const DEFAULT_SCHEDULER_INTERVAL_SECONDS = 10;
 /** Longest a twin scheduler run goes on (AWS gives it most of a minute; here it must not hold up a shutdown). */
 const SCHEDULER_BUDGET_MS = 5000;
 /** The TTL sweep reads a stretch of the table this often, so a large table never stalls the twin's one thread. */
@@ -51,6 +52,8 @@ const TTL_SWEEP_INTERVAL_MS = 5_000;
 const SHUTDOWN_GRACE_MS = 3000;
 
 export interface BackgroundOptions {
+  /** Seconds between scheduler runs (`SCHEDULER_INTERVAL_SECONDS`). @default 10 */
+  readonly schedulerIntervalSeconds?: number;
   /** Runs each worker and webhook invocation (the twin's fault injection crashes some). */
   readonly runInvocation?: InvocationRunner;
   /** Batches in flight per queue. @default EVENT_SOURCE_CONCURRENCY */
@@ -111,7 +114,7 @@ export function startBackground(context: ServiceContext, options: BackgroundOpti
       runScheduler()
         .catch(() => undefined)
         .finally(scheduleNextRun);
-    }, config.schedulerIntervalSeconds * 1000);
+    }, (options.schedulerIntervalSeconds ?? DEFAULT_SCHEDULER_INTERVAL_SECONDS) * 1000);
   };
   scheduleNextRun();
 

@@ -4,15 +4,14 @@
  * generated once and kept in `<dataDir>/dev-tenant.json` so the next start prints
  * the same ones.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod';
-import type { Config } from '../lambdas/config';
 import type { TenantStore } from '../lambdas/store/tenant-store';
-import { hashApiKey, localApiKeyId } from '../lambdas/store/tenant-store';
-import { generateWebhookSecret } from '../lambdas/webhooks/signer';
+import { generateApiKey, hashApiKey, localApiKeyId } from '../lambdas/store/tenant-store';
+import { generateWebhookSecret } from '../lambdas/outbound/signer';
 import { readJsonFile, writeFileAtomically } from './atomic-file';
+import type { TwinConfig } from './twin-config';
 
 export interface DevTenant {
   tenantId: string;
@@ -23,11 +22,7 @@ export interface DevTenant {
 /** What a file of an earlier start may hold; anything else (a file cut by a crash) counts as no file. */
 const SavedDevTenant = z.object({ tenantId: z.string(), apiKey: z.string(), webhookSecret: z.string() }).partial();
 
-export function generateApiKey(): string {
-  return `jobs_${randomBytes(24).toString('base64url')}`;
-}
-
-export async function ensureDevTenant(tenants: TenantStore, config: Config, persistDir: string | undefined): Promise<DevTenant> {
+export async function ensureDevTenant(tenants: TenantStore, config: Pick<TwinConfig, 'devTenant' | 'devApiKey' | 'devWebhookSecret'>, persistDir: string | undefined): Promise<DevTenant> {
   const file = persistDir ? join(persistDir, 'dev-tenant.json') : undefined;
   const saved: Partial<DevTenant> = (file && SavedDevTenant.safeParse(readJsonFile(file)).data) || {};
   const dev: DevTenant = {

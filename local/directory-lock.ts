@@ -23,6 +23,8 @@ import { join } from 'node:path';
 
 export interface DirectoryLock {
   readonly directory: string;
+  /** The socket address held while the lock is: a connect to it succeeds exactly while its holder lives. */
+  readonly address: string;
   release(): Promise<void>;
 }
 
@@ -60,7 +62,7 @@ export async function lockDirectory(directory: string, options: LockOptions = {}
   const deadline = Date.now() + waitMs;
   for (;;) {
     const server = await tryListen(address);
-    if (server) return heldLock(directory, server);
+    if (server) return heldLock(directory, server, address);
     if (kind === 'file' && !(await answers(address))) {
       // Left by a holder that died: nobody listens behind the file any more.
       rmSync(address, { force: true });
@@ -112,28 +114,15 @@ function answers(path: string): Promise<boolean> {
   });
 }
 
-function heldLock(directory: string, server: Server): DirectoryLock {
+function heldLock(directory: string, server: Server, address: string): DirectoryLock {
   let released: Promise<void> | undefined;
   return {
     directory,
+    address,
     release() {
       // Closing a file socket's server also unlinks its file.
       released ??= new Promise((resolve) => server.close(() => resolve()));
       return released;
     },
   };
-}
-
-/**
- * Whether a live process holds `directory`'s lock, without waiting: what tells a
- * running twin from the files a killed one left behind (its `twin.json`).
- */
-export async function isDirectoryLocked(directory: string, options: Pick<LockOptions, 'kind'> = {}): Promise<boolean> {
-  try {
-    await (await lockDirectory(directory, { ...options, waitMs: 0 })).release();
-    return false;
-  } catch (error) {
-    if (error instanceof DirectoryInUseError) return true;
-    throw error;
-  }
 }

@@ -28,7 +28,9 @@ import { startApiGateway } from './api-gateway';
 import { writeFileAtomically } from './atomic-file';
 import { EVENT_SOURCE_CONCURRENCY_UNDER_FAULTS, startBackground, type Background } from './background';
 import { ensureDevTenant, type DevTenant } from './dev-tenant';
-import { lockDirectory } from './directory-lock';
+import { lockDirectory, type DirectoryLock } from './directory-lock';
+import { outboxSenders } from './outbox';
+import { loadTwinConfig, type TwinConfig } from './twin-config';
 import { ensureTable, startDynamoDb } from './dynamodb';
 import { FAULT_VARIABLES, FaultInjection, type FaultReport } from './faults';
 
@@ -52,6 +54,7 @@ export interface Twin {
   readonly outboxDir: string;
   readonly dev: DevTenant;
   readonly config: Config;
+  readonly twinConfig: TwinConfig;
   readonly context: ServiceContext;
   /** The pollers, scheduler and TTL sweeper; tests run the scheduler on demand through it. */
   readonly background: Background;
@@ -76,25 +79,28 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   const faults = FaultInjection.fromEnvironment(env);
   // The twin's business, not the handlers': their configuration refuses these variables.
   for (const variable of FAULT_VARIABLES) delete env[variable];
+  const twinConfig = loadTwinConfig(env);
   const bootConfig = loadConfig(env);
-  const dataDir = bootConfig.inMemory ? undefined : resolve(bootConfig.dataDir);
+  const dataDir = twinConfig.inMemory ? undefined : resolve(twinConfig.dataDir);
   const outboxDir = dataDir ? join(dataDir, 'outbox') : mkdtempSync(join(tmpdir(), 'jobs-outbox-'));
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const closer of closers.reverse()) await closer().catch(() => undefined);
     if (!dataDir) rmSync(outboxDir, { recursive: true, force: true });
   };
+  let lock: DirectoryLock | undefined;
   try {
     if (dataDir) {
       // One twin per data directory: two would corrupt each other's stores. The kernel drops the lock when this process dies.
-      const lock = await lockDirectory(dataDir, { inUseMessage: dataDirInUse });
-      closers.push(() => lock.release());
+      const held = await lockDirectory(dataDir, { inUseMessage: dataDirInUse });
+      lock = held;
+      closers.push(() => held.release());
       // Left by a twin that was killed: it names ports nobody listens on any more.
       rmSync(join(dataDir, TWIN_FILE), { force: true });
     }
-    const dynamodb = await startDynamoDb({ port: bootConfig.dynamodbPort, dataDir: dataDir && join(dataDir, 'dynamodb') });
+    const dynamodb = await startDynamoDb({ port: twinConfig.dynamodbPort, dataDir: dataDir && join(dataDir, 'dynamodb') });
     closers.push(() => dynamodb.close());
-    const sqs = await startSqsEndpoint({ port: bootConfig.sqsPort, dataDir: dataDir && join(dataDir, 'sqs') });
+    const sqs = await startSqsEndpoint({ port: twinConfig.sqsPort, dataDir: dataDir && join(dataDir, 'sqs') });
     closers.push(() => sqs.close());
     const sqsFront = faults && (await faults.startSqsFront(sqs.url));
     if (sqsFront) closers.push(() => sqsFront.close());
@@ -107,7 +113,6 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID ?? 'local',
       AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY ?? 'local',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      JOBS_OUTBOX_DIR: outboxDir,
       // EMF metric lines are for CloudWatch; the twin prints only the logs unless asked.
       POWERTOOLS_METRICS_DISABLED: env.POWERTOOLS_METRICS_DISABLED ?? 'true',
     };
@@ -129,7 +134,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     process.env.WEBHOOKS_QUEUE_URL = env.WEBHOOKS_QUEUE_URL = webhooks.url;
 
     const config = loadConfig(env);
-    const context = createServiceContext({ config, now: options.now, logger: options.logger });
+    const context = createServiceContext({ config, now: options.now, logger: options.logger, senders: outboxSenders(outboxDir) });
     closers.push(async () => {
       context.db.destroy();
       context.sqs.destroy();
@@ -139,22 +144,24 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       // Pushed before the pollers' and the gateway's closers, so it runs after them: the final counts.
       closers.push(async () => context.logger.warn('fault injection: faults injected', { faults: faults.counts(), sdkRetries: faults.sdkRetries(), seed: faults.seed }));
     }
-    const dev = await ensureDevTenant(context.tenants, config, dataDir);
+    const dev = await ensureDevTenant(context.tenants, twinConfig, dataDir);
     const background = startBackground(context, {
+      schedulerIntervalSeconds: twinConfig.schedulerIntervalSeconds,
       runInvocation: faults?.runInvocation,
       ...(faults ? { concurrency: EVENT_SOURCE_CONCURRENCY_UNDER_FAULTS } : {}),
     });
     closers.push(() => background.stop());
     // Closed first on shutdown: stop taking requests, then finish or release background work.
     const gateway = await startApiGateway({
-      port: config.port,
+      port: twinConfig.port,
       handler: createApiHandler(context),
-      throttle: { ratePerSecond: config.apiRateLimitPerSecond, burst: config.apiBurstLimit },
+      throttle: { ratePerSecond: twinConfig.apiRateLimitPerSecond, burst: twinConfig.apiBurstLimit },
     });
     closers.push(() => gateway.close());
     if (dataDir) {
-      // Where tools (the tenants CLI) find this twin while it runs.
-      const twinInfo = { apiUrl: gateway.url, dynamodbUrl: dynamodb.url, sqsUrl: sqs.url, tableName: config.tableName };
+      // Where tools (the tenants CLI) find this twin while it runs. `lockAddress` answers a connect
+      // exactly while this process lives, so a file left by a twin killed with -9 is told apart.
+      const twinInfo = { apiUrl: gateway.url, dynamodbUrl: dynamodb.url, sqsUrl: sqs.url, tableName: config.tableName, lockAddress: lock?.address };
       const twinFile = join(dataDir, TWIN_FILE);
       writeFileAtomically(twinFile, `${JSON.stringify(twinInfo, null, 2)}\n`);
       closers.push(async () => rmSync(twinFile, { force: true }));
@@ -177,6 +184,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       outboxDir,
       dev,
       config,
+      twinConfig,
       context,
       background,
       faults,

@@ -1,12 +1,10 @@
 /**
- * `email`: sends one message through Amazon SES v2, or writes it to the local
- * outbox on the twin (SPEC §5). Addresses and bodies are never logged (SPEC §11).
+ * `email`: sends one message through the {@link Mailer} it is built with
+ * (SPEC §5): Amazon SES on AWS, the local outbox on the twin.
  */
-import { SESv2Client, SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
 import * as z from 'zod';
-import { jobErrorFromAws } from './aws-failure';
-import type { JobContext, JobType } from './job-type';
-import { writeToOutbox } from './outbox';
+import type { JobType, JobTypeDefinition } from './job-type';
+import type { EmailMessage, Mailer } from './senders';
 
 /** SES accepts at most 50 recipients per message. */
 const MAX_RECIPIENTS = 50;
@@ -33,87 +31,37 @@ export const EmailPayloadSchema = z
   });
 export type EmailPayload = z.infer<typeof EmailPayloadSchema>;
 
-export const emailJobType: JobType<EmailPayload> = {
+export const emailJobDefinition: JobTypeDefinition<EmailPayload> = {
   type: 'email',
   description: 'Sends an email through Amazon SES (written to the local outbox on the local twin).',
   schema: EmailPayloadSchema,
-
-  async handle(payload, ctx) {
-    const to = asList(payload.to);
-    if (ctx.outboxDir !== undefined) {
-      const { messageId, file } = await writeToOutbox(ctx.outboxDir, {
-        channel: 'email',
-        jobId: ctx.jobId,
-        tenantId: ctx.tenantId,
-        attempt: ctx.attempt,
-        message: {
-          from: payload.from ?? ctx.emailFrom,
-          to,
-          ...(payload.replyTo !== undefined && { replyTo: asList(payload.replyTo) }),
-          subject: payload.subject,
-          ...(payload.text !== undefined && { text: payload.text }),
-          ...(payload.html !== undefined && { html: payload.html }),
-        },
-      });
-      ctx.logger.info('email written to the local outbox', { file, recipients: to.length });
-      return { messageId, outbox: true };
-    }
-
-    try {
-      const output = await sesClient().send(new SendEmailCommand(sendEmailInput(payload, ctx)), {
-        abortSignal: ctx.signal,
-      });
-      ctx.logger.info('email sent through SES', { messageId: output.MessageId, recipients: to.length });
-      return { messageId: output.MessageId };
-    } catch (error) {
-      throw sesJobError(error, ctx);
-    }
-  },
 };
 
-/** The SES v2 request for a payload (exported for tests and documentation). */
-export function sendEmailInput(payload: EmailPayload, ctx: Pick<JobContext, 'emailFrom'>): SendEmailCommandInput {
-  // SES assumes 7-bit ASCII unless told otherwise; payloads are any Unicode.
-  const content = (data: string) => ({ Data: data, Charset: 'UTF-8' });
+export interface EmailDefaults {
+  /** Sender of payloads that give no `from` (`EMAIL_FROM`). */
+  readonly from: string;
+}
+
+export function createEmailJobType(mailer: Mailer, defaults: EmailDefaults): JobType<EmailPayload> {
   return {
-    FromEmailAddress: payload.from ?? ctx.emailFrom,
-    Destination: { ToAddresses: asList(payload.to) },
-    ...(payload.replyTo !== undefined && { ReplyToAddresses: asList(payload.replyTo) }),
-    Content: {
-      Simple: {
-        Subject: content(payload.subject),
-        Body: {
-          ...(payload.text !== undefined && { Text: content(payload.text) }),
-          ...(payload.html !== undefined && { Html: content(payload.html) }),
-        },
-      },
+    ...emailJobDefinition,
+    async handle(payload, ctx) {
+      return mailer.send(emailMessage(payload, defaults), ctx);
     },
   };
 }
 
-/** Created on first use, so the local twin (outbox) never builds an SES client. */
-let ses: SESv2Client | undefined;
-function sesClient(): SESv2Client {
-  ses ??= new SESv2Client({});
-  return ses;
+/** The message a payload asks for, in the mailer's terms. */
+export function emailMessage(payload: EmailPayload, defaults: EmailDefaults): EmailMessage {
+  return {
+    from: payload.from ?? defaults.from,
+    to: asList(payload.to),
+    ...(payload.replyTo !== undefined && { replyTo: asList(payload.replyTo) }),
+    subject: payload.subject,
+    ...(payload.text !== undefined && { text: payload.text }),
+    ...(payload.html !== undefined && { html: payload.html }),
+  };
 }
-
-/** SES errors that say the message can never be sent as submitted (or not without an operator). */
-const FATAL_SES_ERRORS = new Set([
-  'MessageRejected',
-  'MailFromDomainNotVerifiedException',
-  'AccountSuspendedException',
-  'SendingPausedException',
-  'BadRequestException',
-  'NotFoundException',
-]);
-const THROTTLING_SES_ERRORS = new Set(['TooManyRequestsException', 'LimitExceededException', 'ThrottlingException', 'Throttling']);
-
-function sesJobError(error: unknown, ctx: JobContext): Error {
-  return jobErrorFromAws(error, ctx, { operation: 'SES SendEmail', fatal: FATAL_SES_ERRORS, throttling: THROTTLING_SES_ERRORS, redact: (text: string) => text.replace(EMAIL_ADDRESS, '<address>') });
-}
-
-const EMAIL_ADDRESS = /[^\s<>"',;:()[\]]+@[^\s<>"',;:()[\]]+/g;
 
 function asList(value: string | string[]): string[] {
   return typeof value === 'string' ? [value] : value;

@@ -2,7 +2,7 @@
  * `http`: one HTTP request from the worker to a tenant's URL (SPEC §5).
  *
  * The request goes through the SSRF guard and is pinned to the checked address
- * (lambdas/webhooks/pinned-request.ts); redirects are not followed. Every request
+ * (lambdas/outbound/pinned-request.ts); redirects are not followed. Every request
  * is signed the Standard Webhooks way with the tenant's secret and carries
  * `Idempotency-Key: <jobId>`, the same on every attempt, so the target can drop
  * repeats of an attempt that did reach it.
@@ -24,9 +24,9 @@
 import * as z from 'zod';
 import { FatalJobError, JobError, JobTimeoutError, RetryableJobError } from '../jobs/errors';
 import { boundError, RESULT_LIMIT_BYTES } from '../jobs/job';
-import { InvalidRequestError, OutboundError, UnsafeTargetError } from '../webhooks/errors';
-import { parseRetryAfter, sendPinnedRequest, type PinnedResponse } from '../webhooks/pinned-request';
-import { signWebhook } from '../webhooks/signer';
+import { InvalidRequestError, OutboundError, UnsafeTargetError } from '../outbound/errors';
+import { parseRetryAfter, sendPinnedRequest, type PinnedResponse } from '../outbound/pinned-request';
+import { signWebhook } from '../outbound/signer';
 import type { JobContext, JobType } from './job-type';
 
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;

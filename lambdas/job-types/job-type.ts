@@ -15,18 +15,15 @@ export interface JobContext {
   readonly signingSecrets: readonly string[];
   /** Developer mode: plain http and private targets allowed (SPEC §6). */
   readonly allowPrivateTargets: boolean;
-  /** Local twin only: directory where `email` and `sms` write instead of calling SES/SNS. */
-  readonly outboxDir?: string;
-  readonly emailFrom: string;
   readonly logger: Logger;
 }
 
 /**
- * A job type is one module: a name, a payload schema (zod) and `handle`.
- * `handle` returns the result (kept when ≤ 4 KiB of JSON) or throws:
- * RetryableJobError / FatalJobError (lambdas/jobs/errors.ts); anything else is retryable.
+ * What is known of a job type without running it: its name, description and
+ * payload schema. Submission rules, `GET /v1/job-types` and the OpenAPI
+ * document read these; nothing here sends anything.
  */
-export interface JobType<P = unknown> {
+export interface JobTypeDefinition<P = unknown> {
   readonly type: string;
   readonly description: string;
   /**
@@ -37,5 +34,14 @@ export interface JobType<P = unknown> {
   readonly schema: z.ZodType<P>;
   /** The URL a payload targets, checked by the URL rules at submit (`http` only). */
   readonly targetUrl?: (payload: P) => string | undefined;
+}
+
+/**
+ * A job type is one module: its definition and `handle`, given its effects
+ * (a mailer, a texter) when it is built (see registry.ts).
+ * `handle` returns the result (kept when ≤ 4 KiB of JSON) or throws:
+ * RetryableJobError / FatalJobError (lambdas/jobs/errors.ts); anything else is retryable.
+ */
+export interface JobType<P = unknown> extends JobTypeDefinition<P> {
   handle(payload: P, context: JobContext): Promise<unknown>;
 }

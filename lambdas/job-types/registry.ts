@@ -1,31 +1,64 @@
 /**
- * The registered job types. Adding a type means writing its module and listing it
- * here; nothing else changes.
+ * The registered job types. Adding a type means writing its module and listing
+ * it here; nothing else changes.
+ *
+ * Two views of one list: the definitions (name, description, payload schema),
+ * static and free of effects, for submission rules, `GET /v1/job-types` and the
+ * OpenAPI document; and the runnable types, built once per process with the
+ * senders of where they run ({@link createJobTypes}).
  */
 import * as z from 'zod';
-import type { JobType } from './job-type';
 import { echoJobType } from './echo';
-import { emailJobType } from './email';
+import { createEmailJobType, emailJobDefinition } from './email';
 import { httpJobType } from './http';
-import { smsJobType } from './sms';
+import type { JobType, JobTypeDefinition } from './job-type';
+import type { Senders } from './senders';
+import { createSmsJobType, smsJobDefinition } from './sms';
 
-const JOB_TYPES: readonly JobType<any>[] = [httpJobType, emailJobType, smsJobType, echoJobType];
-
-const byName = new Map(JOB_TYPES.map((t) => [t.type, t]));
-
-export function getJobType(type: string): JobType<unknown> | undefined {
-  return byName.get(type);
+/** What building the job types takes: the senders, and the deployment's defaults for payloads that leave them out. */
+export interface JobTypeEffects extends Senders {
+  /** `EMAIL_FROM` */
+  readonly emailFrom: string;
+  /** `SMS_SENDER_ID` */
+  readonly smsSenderId?: string;
 }
 
-export function listJobTypes(): readonly JobType<unknown>[] {
-  return JOB_TYPES;
+interface RegisteredJobType {
+  readonly definition: JobTypeDefinition<any>;
+  readonly build: (effects: JobTypeEffects) => JobType<any>;
+}
+
+const JOB_TYPES: readonly RegisteredJobType[] = [
+  { definition: httpJobType, build: () => httpJobType },
+  { definition: emailJobDefinition, build: (e) => createEmailJobType(e.mailer, { from: e.emailFrom }) },
+  { definition: smsJobDefinition, build: (e) => createSmsJobType(e.texter, { senderId: e.smsSenderId }) },
+  { definition: echoJobType, build: () => echoJobType },
+];
+
+const definitionsByName = new Map(JOB_TYPES.map(({ definition }) => [definition.type, definition as JobTypeDefinition<unknown>]));
+
+/** A type's definition (its payload schema) by name, without building anything. */
+export function getJobTypeDefinition(type: string): JobTypeDefinition<unknown> | undefined {
+  return definitionsByName.get(type);
+}
+
+export function listJobTypes(): readonly JobTypeDefinition<unknown>[] {
+  return JOB_TYPES.map(({ definition }) => definition);
+}
+
+/** Finds a runnable job type by name. */
+export type JobTypes = (type: string) => JobType<unknown> | undefined;
+
+export function createJobTypes(effects: JobTypeEffects): JobTypes {
+  const byName = new Map(JOB_TYPES.map(({ definition, build }) => [definition.type, build(effects) as JobType<unknown>]));
+  return (type) => byName.get(type);
 }
 
 /** `GET /v1/job-types` body: each type with its payload JSON Schema (computed once). */
 let described: unknown;
 export function describeJobTypes(): unknown {
   described ??= {
-    items: JOB_TYPES.map((t) => ({
+    items: JOB_TYPES.map(({ definition: t }) => ({
       type: t.type,
       description: t.description,
       schema: z.toJSONSchema(t.schema, { unrepresentable: 'any' }),

@@ -2,11 +2,11 @@
  * Submitting a job (SPEC §3.1): validate in the order SPEC §3 fixes for errors,
  * create with one conditional put, then hand a job that is due soon to SQS.
  */
-import { getJobType } from '../job-types/registry';
+import { getJobTypeDefinition } from '../job-types/registry';
 import { HttpProblem, validationFailed } from '../api/problem';
 import type { ServiceContext } from '../service-context';
 import type { Dispatch, JobMessage } from '../queue/job-queue';
-import { checkUrlStatic } from '../webhooks/url-guard';
+import { checkUrlStatic } from '../outbound/url-guard';
 import { expiryOf, type Job } from './job';
 import { jobIdFor } from './job-id';
 import { payloadHash } from './payload-hash';
@@ -55,7 +55,7 @@ export function prepareJob(
   const unstorable = unstorableValues(sentPayload, [pathPrefix, 'payload'].filter(Boolean).join('.'));
   if (unstorable.length > 0) throw validationFailed(unstorable);
 
-  const jobType = getJobType(submission.type);
+  const jobType = getJobTypeDefinition(submission.type);
   if (!jobType) throw new HttpProblem(400, 'unknown_job_type', `Unknown job type "${submission.type.slice(0, 64)}".`);
   const payload = jobType.schema.safeParse(sentPayload);
   if (!payload.success) throw validationFailed(fieldProblems(payload.error, [pathPrefix, 'payload'].filter(Boolean).join('.')));

@@ -3,7 +3,7 @@
  * they are few, read through a short in-memory cache, and listing them needs no
  * Scan. An API-key record holds only a hash of the key, never the key.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionalCheckFailed } from './errors';
 
@@ -35,6 +35,11 @@ export interface ApiKeyRecord {
 const PARTITION = 'TENANTS';
 const tenantKey = (tenantId: string) => ({ pk: PARTITION, sk: `TENANT#${tenantId}` });
 const apiKeyKey = (apiKeyId: string) => ({ pk: PARTITION, sk: `APIKEY#${apiKeyId}` });
+
+/** A new API key: `jobs_` + 24 random bytes (base64url). Only its hash is ever stored. */
+export function generateApiKey(): string {
+  return `jobs_${randomBytes(24).toString('base64url')}`;
+}
 
 export function hashApiKey(apiKey: string): string {
   return createHash('sha256').update(apiKey, 'utf8').digest('hex');

@@ -35,10 +35,10 @@ import { parseWebhookMessage, type WebhookMessage } from '../queue/job-queue';
 import { MAX_SQS_DELAY_SECONDS } from '../resources';
 import type { Decision } from '../store/job-store';
 import type { ServiceContext } from '../service-context';
-import { OutboundError } from './errors';
-import { sendPinnedRequest } from './pinned-request';
-import { signWebhook } from './signer';
-import type { Resolver } from './url-guard';
+import { OutboundError } from '../outbound/errors';
+import { sendPinnedRequest } from '../outbound/pinned-request';
+import { signWebhook } from '../outbound/signer';
+import type { Resolver } from '../outbound/url-guard';
 import { leaseDelivery, LOST_TRY_ERROR, outcomeOfStatus, recordTry, type SkipReason, type TryOutcome, type TryResult } from './webhook-transitions';
 
 export const USER_AGENT = 'JobsService-Webhooks/1';

@@ -13,8 +13,7 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { getJobType } from '../job-types/registry';
-import type { JobType } from '../job-types/job-type';
+import type { JobTypes } from '../job-types/registry';
 import type { Job } from '../jobs/job';
 import { claim, finishAttempt, LEASE_MARGIN_MS, releaseAttempt, type AttemptOutcome, type FinishResult, type Timing } from '../jobs/transitions';
 import { countJobs, recordDuration, recordSeconds } from '../observability';
@@ -24,8 +23,8 @@ import { runAttempt, type Interrupted } from './run-attempt';
 import { TenantProfiles, type TenantProfile } from '../store/tenant-profiles';
 
 export interface WorkerOptions {
-  /** Finds a job type by name. @default the registry (lambdas/job-types/registry.ts) */
-  readonly jobTypes?: (type: string) => JobType<unknown> | undefined;
+  /** Finds a job type by name. @default the context's (lambdas/job-types/registry.ts, built with its senders) */
+  readonly jobTypes?: JobTypes;
   /** Draws the backoff's jitter, in [0, 1). @default Math.random */
   readonly random?: () => number;
   /** Aborted when the process shuts down: running attempts stop and their jobs are handed back. */
@@ -61,7 +60,7 @@ export type WorkerHandler = (event: SQSEvent, context?: Context) => Promise<SQSB
 
 export class JobWorker {
   private readonly tenantProfiles: TenantProfiles;
-  private readonly jobTypes: (type: string) => JobType<unknown> | undefined;
+  private readonly jobTypes: JobTypes;
   private readonly random: () => number;
   private readonly stop: AbortSignal | undefined;
 
@@ -70,7 +69,7 @@ export class JobWorker {
     options: WorkerOptions = {},
   ) {
     this.tenantProfiles = new TenantProfiles(ctx.tenants);
-    this.jobTypes = options.jobTypes ?? getJobType;
+    this.jobTypes = options.jobTypes ?? ctx.jobTypes;
     this.random = options.random ?? Math.random;
     this.stop = options.stop;
   }
@@ -159,8 +158,6 @@ export class JobWorker {
             attempt,
             signingSecrets: tenant.secrets,
             allowPrivateTargets: this.ctx.config.allowPrivateTargets,
-            outboxDir: this.ctx.config.outboxDir,
-            emailFrom: this.ctx.config.emailFrom,
             logger,
           },
           { timeoutMs, backoff: this.backoffPolicy(), random: this.random, stop: this.stop },

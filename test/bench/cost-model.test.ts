@@ -2,7 +2,8 @@
  * The bench's cost model: usage per job × list prices → dollars per million
  * jobs, service by service. Hand-computed cases with the stated prices.
  */
-import { costPerMillionJobs, gbSeconds, idleSchedulerDollarsPerMonth, LAMBDA_MEMORY_MB, PRICES, type PerJobUsage } from '../../bench/cost-model';
+import { costPerMillionJobs, gbSeconds, idleSchedulerDollarsPerMonth, PRICES, type PerJobUsage } from '../../bench/cost-model';
+import { FUNCTION_MEMORY_MB } from '../../lambdas/resources';
 
 const NOTHING: PerJobUsage = {
   readUnits: 0,
@@ -49,7 +50,7 @@ describe('costPerMillionJobs', () => {
 
 describe('gbSeconds', () => {
   it('is memory in GB × calls × seconds', () => {
-    expect(gbSeconds('worker', 10, 200)).toBeCloseTo((LAMBDA_MEMORY_MB.worker / 1024) * 10 * 0.2, 10);
+    expect(gbSeconds('worker', 10, 200)).toBeCloseTo((FUNCTION_MEMORY_MB.worker / 1024) * 10 * 0.2, 10);
     expect(gbSeconds('webhook', 4, 1000)).toBeCloseTo(2, 10);
   });
 });

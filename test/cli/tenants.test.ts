@@ -14,7 +14,7 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createApiHandler } from '../../lambdas/api/api-handler';
 import { JOB_STATUSES } from '../../lambdas/jobs/job';
 import { hashApiKey, localApiKeyId, TenantStore } from '../../lambdas/store/tenant-store';
-import { isWebhookSecret } from '../../lambdas/webhooks/signer';
+import { isWebhookSecret } from '../../lambdas/outbound/signer';
 import { lockDirectory, type DirectoryLock } from '../../local/directory-lock';
 import { startTwin, type Twin } from '../../local/twin';
 import { connect, resolveTarget, type Connection, type Target } from '../../cli/target';
@@ -207,7 +207,10 @@ describe('finding the local twin', () => {
   });
 
   test('from the twin.json a running twin writes to its data dir', async () => {
-    writeFileSync(join(dataDir, 'twin.json'), JSON.stringify({ apiUrl: 'http://127.0.0.1:3999', dynamodbUrl: 'http://127.0.0.1:4999', tableName: 'jobs' }));
+    writeFileSync(
+      join(dataDir, 'twin.json'),
+      JSON.stringify({ apiUrl: 'http://127.0.0.1:3999', dynamodbUrl: 'http://127.0.0.1:4999', tableName: 'jobs', lockAddress: held.address }),
+    );
     await expect(resolveTarget({}, { JOBS_DATA_DIR: dataDir })).resolves.toMatchObject({
       kind: 'local',
       dynamodbUrl: 'http://127.0.0.1:4999',
@@ -226,10 +229,17 @@ describe('finding the local twin', () => {
     await expect(resolveTarget({}, { JOBS_DATA_DIR: join(dataDir, 'none') })).rejects.toThrow(/npm start/);
   });
 
-  test('a twin.json left by a twin killed with -9 (nobody holds the directory) is not taken for a running twin', async () => {
+  test.each([
+    ['its lock let go', true],
+    ['no lock named (a twin.json of an older twin)', false],
+  ])('a twin.json left by a twin killed with -9 (%s) is not taken for a running twin', async (_case, namesLock) => {
     const leftBehind = mkdtempSync(join(tmpdir(), 'jobs-cli-stale-'));
     try {
-      writeFileSync(join(leftBehind, 'twin.json'), JSON.stringify({ apiUrl: 'http://127.0.0.1:3999', dynamodbUrl: 'http://127.0.0.1:4999', tableName: 'jobs' }));
+      // What a killed twin leaves: its twin.json, naming a lock nobody holds any more.
+      const gone = await lockDirectory(leftBehind);
+      await gone.release();
+      const info = { apiUrl: 'http://127.0.0.1:3999', dynamodbUrl: 'http://127.0.0.1:4999', tableName: 'jobs', ...(namesLock && { lockAddress: gone.address }) };
+      writeFileSync(join(leftBehind, 'twin.json'), JSON.stringify(info));
       await expect(resolveTarget({}, { JOBS_DATA_DIR: leftBehind })).rejects.toThrow(/no local twin is running .*npm start/);
     } finally {
       rmSync(leftBehind, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import type { Job } from '../../lambdas/jobs/job';
 import { prepareJob } from '../../lambdas/jobs/submit-job';
 import { claim, finishAttempt } from '../../lambdas/jobs/transitions';
 import { hashApiKey, localApiKeyId } from '../../lambdas/store/tenant-store';
-import { generateWebhookSecret } from '../../lambdas/webhooks/signer';
+import { generateWebhookSecret } from '../../lambdas/outbound/signer';
 import { respondInTurn, startReceiver, type Receiver, type ReceivedRequest, type Responder } from '../support/receiver';
 import { ApiClient, startTestTwin, type JobView, type TestTwin } from '../support/twin';
 import { waitFor } from '../support/wait-for';

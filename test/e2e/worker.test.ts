@@ -5,7 +5,7 @@
  * `sms` landing in the local outbox.
  */
 import { GetQueueAttributesCommand, SendMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { readOutbox } from '../../lambdas/job-types/outbox';
+import { readOutbox } from '../../local/outbox';
 import { scriptedByPath, startReceiver, type Receiver } from '../support/receiver';
 import { startTestTwin, type TestTwin } from '../support/twin';
 

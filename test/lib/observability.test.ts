@@ -6,7 +6,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Match } from 'aws-cdk-lib/assertions';
 import { countJobs, recordSeconds } from '../../lambdas/observability';
-import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/service-context';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/resources';
 import { ref, synthStack, type Fixture } from './stack-fixture';
 
 let fixture: Fixture;

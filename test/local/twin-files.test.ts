@@ -85,7 +85,7 @@ describe('twin.json', () => {
 
     // Assert
     expect(JSON.parse(readFileSync(join(dataDir, 'twin.json'), 'utf8'))).toEqual({
-      apiUrl: twin.url, dynamodbUrl: twin.dynamodbUrl, sqsUrl: twin.sqsUrl, tableName: twin.config.tableName,
+      apiUrl: twin.url, dynamodbUrl: twin.dynamodbUrl, sqsUrl: twin.sqsUrl, tableName: twin.config.tableName, lockAddress: expect.any(String),
     });
     await twin.close();
     twin = undefined;

@@ -9,7 +9,7 @@
 import { format } from 'node:util';
 import { Logger, type LogItem } from '@aws-lambda-powertools/logger';
 import type { ConstructorOptions } from '@aws-lambda-powertools/logger/types';
-import { SERVICE_NAME } from '../../lambdas/service-context';
+import { SERVICE_NAME } from '../../lambdas/resources';
 
 export class CapturingLogger extends Logger {
   constructor(

@@ -10,7 +10,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { loadConfig } from '../../lambdas/config';
 import { MessageQueue, type Dispatch, type JobMessage, type WebhookMessage } from '../../lambdas/queue/job-queue';
-import type { ServiceContext } from '../../lambdas/service-context';
+import { jobTypesFor, type ServiceContext } from '../../lambdas/service-context';
 import { JobStore } from '../../lambdas/store/job-store';
 import { TenantStore } from '../../lambdas/store/tenant-store';
 import { ensureTable, startDynamoDb } from '../../local/dynamodb';
@@ -95,6 +95,7 @@ export async function startContextHarness(env: Record<string, string> = {}): Pro
     tenants: new TenantStore(db, config.tableName),
     jobsQueue,
     webhooksQueue,
+    jobTypes: jobTypesFor(config),
   };
   return {
     ctx,

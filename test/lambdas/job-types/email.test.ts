@@ -1,187 +1,40 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  AccountSuspendedException,
-  BadRequestException,
-  InternalServiceErrorException,
-  MailFromDomainNotVerifiedException,
-  MessageRejected,
-  NotFoundException,
-  SendEmailCommand,
-  SESv2Client,
-  TooManyRequestsException,
-} from '@aws-sdk/client-sesv2';
-import { mockClient } from 'aws-sdk-client-mock';
-import 'aws-sdk-client-mock-jest';
-import { emailJobType, type EmailPayload } from '../../../lambdas/job-types/email';
-import { readOutbox } from '../../../lambdas/job-types/outbox';
-import { FatalJobError, JobTimeoutError, RetryableJobError } from '../../../lambdas/jobs/errors';
-import { jobContextFactory, recordingLogger } from './job-context';
+import { createEmailJobType, type EmailPayload } from '../../../lambdas/job-types/email';
+import { jobContextFactory, recordingSenders } from './job-context';
 
-const ses = mockClient(SESv2Client);
-const $metadata = (httpStatusCode: number) => ({ $metadata: { httpStatusCode } });
+const payload: EmailPayload = { to: 'alice@example.com', subject: 'Your report', text: 'Hello Alice', html: '<p>Hello Alice</p>' };
 
-const payload: EmailPayload = {
-  to: 'alice@example.com',
-  subject: 'Your report',
-  text: 'Hello Alice',
-  html: '<p>Hello Alice</p>',
-};
-
-beforeEach(() => {
-  ses.reset();
-});
-
-describe('email on AWS (SES v2)', () => {
-  it('sends exactly the message asked for and returns the SES message id', async () => {
+describe('email job type', () => {
+  it('hands its mailer the message the payload asks for, from the default sender, and returns its receipt', async () => {
     // Arrange
-    ses.on(SendEmailCommand).resolves({ MessageId: 'ses-1' });
+    const senders = recordingSenders();
+    const email = createEmailJobType(senders.mailer, { from: 'jobs@example.com' });
 
     // Act
-    const result = await emailJobType.handle(payload, jobContextFactory());
+    const result = await email.handle(payload, jobContextFactory());
 
     // Assert
-    expect(result).toEqual({ messageId: 'ses-1' });
-    const expected = {
-      FromEmailAddress: 'jobs@example.com',
-      Destination: { ToAddresses: ['alice@example.com'] },
-      Content: {
-        Simple: {
-          Subject: { Data: 'Your report', Charset: 'UTF-8' },
-          Body: {
-            Text: { Data: 'Hello Alice', Charset: 'UTF-8' },
-            Html: { Data: '<p>Hello Alice</p>', Charset: 'UTF-8' },
-          },
-        },
-      },
-    };
-    expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 1);
-    expect(ses).toHaveReceivedCommandWith(SendEmailCommand, expected);
-    expect(ses.commandCalls(SendEmailCommand)[0]!.args[0].input).toEqual(expected);
+    expect(result).toEqual({ messageId: 'mail-1' });
+    expect(senders.emails).toEqual([
+      { from: 'jobs@example.com', to: ['alice@example.com'], subject: 'Your report', text: 'Hello Alice', html: '<p>Hello Alice</p>' },
+    ]);
   });
 
-  it('uses the payload from, several recipients and replyTo', async () => {
-    ses.on(SendEmailCommand).resolves({ MessageId: 'ses-2' });
+  it('keeps the payload from, several recipients and replyTo', async () => {
+    const senders = recordingSenders();
+    const email = createEmailJobType(senders.mailer, { from: 'jobs@example.com' });
 
-    await emailJobType.handle(
-      { to: ['a@example.com', 'b@example.com'], subject: 'S', text: 't', from: 'me@example.org', replyTo: 'r@example.org' },
-      jobContextFactory(),
-    );
+    await email.handle({ to: ['a@example.com', 'b@example.com'], subject: 'S', text: 't', from: 'me@example.org', replyTo: 'r@example.org' }, jobContextFactory());
 
-    expect(ses.commandCalls(SendEmailCommand)[0]!.args[0].input).toEqual({
-      FromEmailAddress: 'me@example.org',
-      Destination: { ToAddresses: ['a@example.com', 'b@example.com'] },
-      ReplyToAddresses: ['r@example.org'],
-      Content: { Simple: { Subject: { Data: 'S', Charset: 'UTF-8' }, Body: { Text: { Data: 't', Charset: 'UTF-8' } } } },
-    });
+    expect(senders.emails).toEqual([{ from: 'me@example.org', to: ['a@example.com', 'b@example.com'], replyTo: ['r@example.org'], subject: 'S', text: 't' }]);
   });
 
-  it.each<[string, Error]>([
-    ['TooManyRequestsException', new TooManyRequestsException({ message: 'Maximum sending rate exceeded.', ...$metadata(429) })],
-    ['InternalServiceErrorException', new InternalServiceErrorException({ message: 'internal', ...$metadata(500) })],
-    ['a network error', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
-  ])('%s is retryable', async (_name, error) => {
-    ses.on(SendEmailCommand).rejects(error);
+  it('passes the attempt to the mailer and lets its failure through', async () => {
+    const failure = new Error('mailer down');
+    const seen: unknown[] = [];
+    const email = createEmailJobType({ send: async (_message, ctx) => { seen.push(ctx); throw failure; } }, { from: 'jobs@example.com' });
+    const ctx = jobContextFactory({ attempt: 3 });
 
-    const failure = await emailJobType.handle(payload, jobContextFactory()).catch((e: unknown) => e);
-
-    expect(failure).toBeInstanceOf(RetryableJobError);
-  });
-
-  it.each<[string, Error]>([
-    ['MessageRejected', new MessageRejected({ message: 'Email address is not verified.', ...$metadata(400) })],
-    ['MailFromDomainNotVerifiedException', new MailFromDomainNotVerifiedException({ message: 'x', ...$metadata(400) })],
-    ['AccountSuspendedException', new AccountSuspendedException({ message: 'x', ...$metadata(400) })],
-    ['BadRequestException', new BadRequestException({ message: 'x', ...$metadata(400) })],
-    ['NotFoundException', new NotFoundException({ message: 'x', ...$metadata(404) })],
-  ])('%s is fatal', async (name, error) => {
-    ses.on(SendEmailCommand).rejects(error);
-
-    const failure = await emailJobType.handle(payload, jobContextFactory()).catch((e: unknown) => e);
-
-    expect(failure).toBeInstanceOf(FatalJobError);
-    expect((failure as Error).message).toContain(name);
-  });
-
-  it('keeps addresses out of the error message', async () => {
-    ses.on(SendEmailCommand).rejects(
-      new MessageRejected({
-        message: 'Email address is not verified. The following identities failed the check in region US-EAST-1: alice@example.com',
-        ...$metadata(400),
-      }),
-    );
-
-    const failure = (await emailJobType.handle(payload, jobContextFactory()).catch((e: unknown) => e)) as Error;
-
-    expect(failure.message).toMatch(/^SES SendEmail failed: MessageRejected: Email address is not verified/);
-    expect(failure.message).not.toContain('alice@example.com');
-    expect(failure.message).not.toContain('\n');
-  });
-
-  it('ends as a timeout when the attempt is aborted', async () => {
-    const controller = new AbortController();
-    controller.abort();
-    ses.on(SendEmailCommand).rejects(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
-
-    const failure = await emailJobType.handle(payload, jobContextFactory({ signal: controller.signal })).catch((e: unknown) => e);
-
-    expect(failure).toBeInstanceOf(JobTimeoutError);
-  });
-
-  it('never logs addresses, the subject or the body', async () => {
-    ses.on(SendEmailCommand).resolves({ MessageId: 'ses-3' });
-    const { logger, lines } = recordingLogger();
-
-    await emailJobType.handle(payload, jobContextFactory({ logger }));
-
-    expect(lines()).not.toMatch(/alice@example\.com|Your report|Hello Alice/);
-  });
-});
-
-describe('email on the local twin (outbox)', () => {
-  let outboxDir: string;
-  beforeEach(async () => {
-    outboxDir = join(await mkdtemp(join(tmpdir(), 'email-outbox-')), 'outbox');
-  });
-  afterEach(async () => {
-    await rm(join(outboxDir, '..'), { recursive: true, force: true });
-  });
-
-  it('writes the message to the outbox and calls no AWS service', async () => {
-    // Arrange
-    const ctx = jobContextFactory({ outboxDir, attempt: 2 });
-
-    // Act
-    const result = await emailJobType.handle({ ...payload, replyTo: ['r@example.com'] }, ctx);
-
-    // Assert
-    const entries = await readOutbox(outboxDir);
-    expect(entries).toHaveLength(1);
-    expect(result).toEqual({ messageId: entries[0]!.messageId, outbox: true });
-    expect(entries[0]).toMatchObject({
-      channel: 'email',
-      jobId: ctx.jobId,
-      tenantId: ctx.tenantId,
-      attempt: 2,
-      message: {
-        from: 'jobs@example.com',
-        to: ['alice@example.com'],
-        replyTo: ['r@example.com'],
-        subject: 'Your report',
-        text: 'Hello Alice',
-        html: '<p>Hello Alice</p>',
-      },
-    });
-    expect(ses).not.toHaveReceivedAnyCommand();
-  });
-
-  it('logs where the message went, without its content', async () => {
-    const { logger, lines } = recordingLogger();
-
-    await emailJobType.handle(payload, jobContextFactory({ outboxDir, logger }));
-
-    expect(lines()).toContain('outbox');
-    expect(lines()).not.toMatch(/alice@example\.com|Your report|Hello Alice/);
+    await expect(email.handle(payload, ctx)).rejects.toBe(failure);
+    expect(seen).toEqual([ctx]);
   });
 });

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { httpJobType, type HttpPayload } from '../../../lambdas/job-types/http';
 import { FatalJobError, JobTimeoutError, RetryableJobError } from '../../../lambdas/jobs/errors';
-import { generateWebhookSecret } from '../../../lambdas/webhooks/signer';
+import { generateWebhookSecret } from '../../../lambdas/outbound/signer';
 import { jobContextFactory, recordingLogger, TEST_SECRET } from './job-context';
 
 interface Received {

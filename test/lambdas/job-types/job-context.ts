@@ -1,7 +1,8 @@
 /** Test factory for the context a job handler gets (lambdas/job-types/job-type.ts). */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { JobContext } from '../../../lambdas/job-types/job-type';
-import { generateWebhookSecret } from '../../../lambdas/webhooks/signer';
+import type { EmailMessage, Senders, TextMessage } from '../../../lambdas/job-types/senders';
+import { generateWebhookSecret } from '../../../lambdas/outbound/signer';
 
 export const TEST_SECRET = generateWebhookSecret();
 
@@ -14,7 +15,6 @@ export function jobContextFactory(overrides: Partial<JobContext> = {}): JobConte
     timeoutMs: 5_000,
     signingSecrets: [TEST_SECRET],
     allowPrivateTargets: true,
-    emailFrom: 'jobs@example.com',
     logger: new Logger({ logLevel: 'SILENT' }),
     ...overrides,
   };
@@ -26,4 +26,16 @@ export function recordingLogger(): { logger: Logger; lines: () => string } {
   const record = (...args: unknown[]) => void calls.push(args);
   const logger = { debug: record, info: record, warn: record, error: record, critical: record } as unknown as Logger;
   return { logger, lines: () => JSON.stringify(calls) };
+}
+
+/** A mailer and a texter that keep what they are asked to send and answer with a made-up id. */
+export function recordingSenders(): Senders & { emails: EmailMessage[]; texts: TextMessage[] } {
+  const emails: EmailMessage[] = [];
+  const texts: TextMessage[] = [];
+  return {
+    emails,
+    texts,
+    mailer: { send: async (message) => ({ messageId: `mail-${emails.push(message)}` }) },
+    texter: { send: async (message) => ({ messageId: `text-${texts.push(message)}` }) },
+  };
 }

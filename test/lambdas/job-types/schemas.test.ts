@@ -1,11 +1,12 @@
 import * as z from 'zod';
-import { emailJobType } from '../../../lambdas/job-types/email';
+import { echoJobType } from '../../../lambdas/job-types/echo';
+import { emailJobDefinition } from '../../../lambdas/job-types/email';
 import { httpJobType } from '../../../lambdas/job-types/http';
-import type { JobType } from '../../../lambdas/job-types/job-type';
-import { describeJobTypes, getJobType, listJobTypes } from '../../../lambdas/job-types/registry';
-import { smsJobType } from '../../../lambdas/job-types/sms';
+import type { JobType, JobTypeDefinition } from '../../../lambdas/job-types/job-type';
+import { createJobTypes, describeJobTypes, getJobTypeDefinition, listJobTypes } from '../../../lambdas/job-types/registry';
+import { smsJobDefinition } from '../../../lambdas/job-types/sms';
 import { runAttempt } from '../../../lambdas/worker/run-attempt';
-import { jobContextFactory } from './job-context';
+import { jobContextFactory, recordingSenders } from './job-context';
 
 const fifty = Array.from({ length: 50 }, (_, i) => `user${i}@example.com`);
 
@@ -70,7 +71,7 @@ describe('email payload', () => {
     ['a 998-character subject', { to: 'a@example.com', subject: 's'.repeat(998), text: 'x' }],
     ['a Unicode subject', { to: 'a@example.com', subject: 'Grüße 👋', text: 'x' }],
   ])('accepts %s', (_name, payload) => {
-    expect(emailJobType.schema.safeParse(payload).success).toBe(true);
+    expect(emailJobDefinition.schema.safeParse(payload).success).toBe(true);
   });
 
   it.each<[string, Record<string, unknown>, string]>([
@@ -87,13 +88,13 @@ describe('email payload', () => {
     ['a bad replyTo', { to: 'a@example.com', subject: 'Hi', text: 'x', replyTo: ['ok@example.com', 'bad'] }, 'replyTo'],
     ['an unknown field', { to: 'a@example.com', subject: 'Hi', text: 'x', cc: 'b@example.com' }, ''],
   ])('rejects %s', (_name, payload, path) => {
-    const parsed = emailJobType.schema.safeParse(payload);
+    const parsed = emailJobDefinition.schema.safeParse(payload);
     expect(parsed.success).toBe(false);
     expect(parsed.error!.issues.map((i) => i.path[0] ?? '')).toContain(path);
   });
 
   it('says plainly that a body is missing', () => {
-    const parsed = emailJobType.schema.safeParse({ to: 'a@example.com', subject: 'Hi' });
+    const parsed = emailJobDefinition.schema.safeParse({ to: 'a@example.com', subject: 'Hi' });
     expect(parsed.error!.issues[0]!.message).toBe('give text, html or both');
   });
 });
@@ -107,7 +108,7 @@ describe('sms payload', () => {
     ['a sender id', { to: '+447700900123', message: 'x', senderId: 'Acme2' }],
     ['an 11-character sender id', { to: '+447700900123', message: 'x', senderId: 'AcmeCompany' }],
   ])('accepts %s', (_name, payload) => {
-    expect(smsJobType.schema.safeParse(payload).success).toBe(true);
+    expect(smsJobDefinition.schema.safeParse(payload).success).toBe(true);
   });
 
   it.each<[string, Record<string, unknown>, string]>([
@@ -123,7 +124,7 @@ describe('sms payload', () => {
     ['a sender id with a space', { to: '+14155550100', message: 'x', senderId: 'Ac me' }, 'senderId'],
     ['an unknown field', { to: '+14155550100', message: 'x', type: 'Promotional' }, ''],
   ])('rejects %s', (_name, payload, path) => {
-    const parsed = smsJobType.schema.safeParse(payload);
+    const parsed = smsJobDefinition.schema.safeParse(payload);
     expect(parsed.success).toBe(false);
     expect(parsed.error!.issues.map((i) => i.path[0] ?? '')).toContain(path);
   });
@@ -132,13 +133,24 @@ describe('sms payload', () => {
 describe('registry', () => {
   it('lists http, email, sms, echo in that order', () => {
     expect(listJobTypes().map((t) => t.type)).toEqual(['http', 'email', 'sms', 'echo']);
-    expect(getJobType('email')).toBe(emailJobType);
+    expect(getJobTypeDefinition('email')).toBe(emailJobDefinition);
+    expect(getJobTypeDefinition('nope')).toBeUndefined();
   });
 
-  it.each<[string, JobType<any>]>([
+  it('builds every listed type, each with its definition, and no other', () => {
+    const jobTypes = createJobTypes({ ...recordingSenders(), emailFrom: 'jobs@example.com' });
+
+    for (const definition of listJobTypes()) {
+      expect(jobTypes(definition.type)).toMatchObject({ type: definition.type, schema: definition.schema, description: definition.description });
+      expect(typeof jobTypes(definition.type)!.handle).toBe('function');
+    }
+    expect(jobTypes('nope')).toBeUndefined();
+  });
+
+  it.each<[string, JobTypeDefinition<any>]>([
     ['http', httpJobType],
-    ['email', emailJobType],
-    ['sms', smsJobType],
+    ['email', emailJobDefinition],
+    ['sms', smsJobDefinition],
   ])('serves a JSON Schema for %s', (_name, type) => {
     const schema = z.toJSONSchema(type.schema, { unrepresentable: 'any' }) as { type: string; required?: string[] };
     expect(schema.type).toBe('object');
@@ -169,7 +181,7 @@ describe('payload schemas only validate (the handler gets the payload as sent)',
 
   it('runAttempt hands the handler the payload itself, not a copy without its `__proto__` key', async () => {
     const payload = JSON.parse('{"b":1,"__proto__":{"x":1},"constructor":"c"}');
-    const outcome = await runAttempt(getJobType('echo')!, payload, jobContextFactory(), { timeoutMs: 1000, backoff: { baseMs: 1000, maxMs: 1000 } });
+    const outcome = await runAttempt(echoJobType as JobType<unknown>, payload, jobContextFactory(), { timeoutMs: 1000, backoff: { baseMs: 1000, maxMs: 1000 } });
     expect(outcome).toEqual({ kind: 'succeeded', result: payload });
     expect(JSON.stringify((outcome as { result: unknown }).result)).toBe('{"b":1,"__proto__":{"x":1},"constructor":"c"}');
   });

@@ -1,143 +1,47 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  AuthorizationErrorException,
-  InternalErrorException,
-  InvalidParameterException,
-  InvalidParameterValueException,
-  OptedOutException,
-  PublishCommand,
-  SNSClient,
-  ThrottledException,
-} from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
-import 'aws-sdk-client-mock-jest';
-import { readOutbox } from '../../../lambdas/job-types/outbox';
-import { smsJobType } from '../../../lambdas/job-types/sms';
-import { FatalJobError, RetryableJobError } from '../../../lambdas/jobs/errors';
-import { jobContextFactory, recordingLogger } from './job-context';
+import { loadConfig } from '../../../lambdas/config';
+import { createSmsJobType } from '../../../lambdas/job-types/sms';
+import { jobTypesFor } from '../../../lambdas/service-context';
+import { jobContextFactory, recordingSenders } from './job-context';
 
-const sns = mockClient(SNSClient);
-const $metadata = (httpStatusCode: number) => ({ $metadata: { httpStatusCode } });
 const PHONE = '+14155550100';
 
-beforeEach(() => {
-  sns.reset();
-});
-
-describe('sms on AWS (SNS)', () => {
-  it('publishes a transactional SMS and returns the SNS message id', async () => {
+describe('sms job type', () => {
+  it('hands its texter the message and returns its receipt', async () => {
     // Arrange
-    sns.on(PublishCommand).resolves({ MessageId: 'sns-1' });
+    const senders = recordingSenders();
+    const sms = createSmsJobType(senders.texter);
 
     // Act
-    const result = await smsJobType.handle({ to: PHONE, message: 'Your code is 123456' }, jobContextFactory());
+    const result = await sms.handle({ to: PHONE, message: 'Your code is 123456' }, jobContextFactory());
 
     // Assert
-    expect(result).toEqual({ messageId: 'sns-1' });
-    const expected = {
-      PhoneNumber: PHONE,
-      Message: 'Your code is 123456',
-      MessageAttributes: { 'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' } },
-    };
-    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
-    expect(sns).toHaveReceivedCommandWith(PublishCommand, expected);
-    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input).toEqual(expected);
+    expect(result).toEqual({ messageId: 'text-1' });
+    expect(senders.texts).toEqual([{ to: PHONE, message: 'Your code is 123456' }]);
   });
 
-  it('sets the sender id when given', async () => {
-    sns.on(PublishCommand).resolves({ MessageId: 'sns-2' });
+  it.each<[string, string | undefined, string | undefined, string | undefined]>([
+    ['the default when the payload gives none', 'Jobs', undefined, 'Jobs'],
+    ['the payload’s own over the default', 'Jobs', 'Acme', 'Acme'],
+    ['the payload’s own without a default', undefined, 'Acme', 'Acme'],
+    ['none when neither gives one', undefined, undefined, undefined],
+  ])('uses %s as the sender id', async (_case, defaultSenderId, senderId, expected) => {
+    const senders = recordingSenders();
+    const sms = createSmsJobType(senders.texter, { senderId: defaultSenderId });
 
-    await smsJobType.handle({ to: PHONE, message: 'Hi', senderId: 'Acme' }, jobContextFactory());
+    await sms.handle({ to: PHONE, message: 'Hi', ...(senderId !== undefined && { senderId }) }, jobContextFactory());
 
-    expect(sns).toHaveReceivedCommandWith(PublishCommand, {
-      PhoneNumber: PHONE,
-      Message: 'Hi',
-      MessageAttributes: {
-        'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' },
-        'AWS.SNS.SMS.SenderID': { DataType: 'String', StringValue: 'Acme' },
-      },
-    });
+    expect(senders.texts).toEqual([{ to: PHONE, message: 'Hi', ...(expected !== undefined && { senderId: expected }) }]);
   });
 
-  it.each<[string, Error]>([
-    ['ThrottledException', new ThrottledException({ message: 'Rate exceeded', ...$metadata(400) })],
-    ['InternalErrorException', new InternalErrorException({ message: 'internal', ...$metadata(500) })],
-    ['a network error', Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' })],
-  ])('%s is retryable', async (_name, error) => {
-    sns.on(PublishCommand).rejects(error);
-
-    const failure = await smsJobType.handle({ to: PHONE, message: 'Hi' }, jobContextFactory()).catch((e: unknown) => e);
-
-    expect(failure).toBeInstanceOf(RetryableJobError);
-  });
-
-  it.each<[string, Error]>([
-    ['InvalidParameterException', new InvalidParameterException({ message: 'Invalid parameter', ...$metadata(400) })],
-    ['InvalidParameterValueException', new InvalidParameterValueException({ message: 'x', ...$metadata(400) })],
-    ['OptedOutException', new OptedOutException({ message: 'x', ...$metadata(400) })],
-    ['AuthorizationErrorException', new AuthorizationErrorException({ message: 'x', ...$metadata(403) })],
-  ])('%s is fatal', async (name, error) => {
-    sns.on(PublishCommand).rejects(error);
-
-    const failure = await smsJobType.handle({ to: PHONE, message: 'Hi' }, jobContextFactory()).catch((e: unknown) => e);
-
-    expect(failure).toBeInstanceOf(FatalJobError);
-    expect((failure as Error).message).toContain(name);
-  });
-
-  it('keeps the phone number out of the error message', async () => {
-    sns.on(PublishCommand).rejects(
-      new InvalidParameterException({ message: `Invalid parameter: PhoneNumber Reason: ${PHONE} is not valid to publish to`, ...$metadata(400) }),
-    );
-
-    const failure = (await smsJobType.handle({ to: PHONE, message: 'Hi' }, jobContextFactory()).catch((e: unknown) => e)) as Error;
-
-    expect(failure.message).toMatch(/^SNS Publish failed: InvalidParameterException: Invalid parameter: PhoneNumber/);
-    expect(failure.message).not.toContain('4155550100');
-  });
-
-  it('never logs the phone number or the message', async () => {
-    sns.on(PublishCommand).resolves({ MessageId: 'sns-3' });
-    const { logger, lines } = recordingLogger();
-
-    await smsJobType.handle({ to: PHONE, message: 'Your code is 123456' }, jobContextFactory({ logger }));
-
-    expect(lines()).not.toMatch(/4155550100|123456/);
-  });
-});
-
-describe('sms on the local twin (outbox)', () => {
-  let root: string;
-  beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'sms-outbox-'));
-  });
-  afterEach(async () => {
-    await rm(root, { recursive: true, force: true });
-  });
-
-  it('writes the message to the outbox and calls no AWS service', async () => {
-    // Arrange
-    const outboxDir = join(root, 'outbox');
-    const { logger, lines } = recordingLogger();
-    const ctx = jobContextFactory({ outboxDir, logger });
+  it('takes its default sender id from SMS_SENDER_ID', async () => {
+    // Arrange: the wiring a Lambda uses, with recording senders in place of SNS
+    const senders = recordingSenders();
+    const jobTypes = jobTypesFor(loadConfig({ SMS_SENDER_ID: 'Jobs' }), senders);
 
     // Act
-    const result = await smsJobType.handle({ to: PHONE, message: 'Your code is 123456', senderId: 'Acme' }, ctx);
+    await jobTypes('sms')!.handle({ to: PHONE, message: 'Hi' }, jobContextFactory());
 
     // Assert
-    const entries = await readOutbox(outboxDir);
-    expect(entries).toHaveLength(1);
-    expect(result).toEqual({ messageId: entries[0]!.messageId, outbox: true });
-    expect(entries[0]).toMatchObject({
-      channel: 'sms',
-      jobId: ctx.jobId,
-      tenantId: ctx.tenantId,
-      attempt: 1,
-      message: { to: PHONE, message: 'Your code is 123456', senderId: 'Acme' },
-    });
-    expect(sns).not.toHaveReceivedAnyCommand();
-    expect(lines()).not.toMatch(/4155550100|123456/);
+    expect(senders.texts).toEqual([{ to: PHONE, message: 'Hi', senderId: 'Jobs' }]);
   });
 });

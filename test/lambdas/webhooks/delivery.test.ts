@@ -19,9 +19,9 @@ import { MessageQueue, type WebhookMessage } from '../../../lambdas/queue/job-qu
 import { dispatchDueJobs } from '../../../lambdas/scheduler/dispatch-due-jobs';
 import { createServiceContext, type ServiceContext } from '../../../lambdas/service-context';
 import { createWebhookHandler, USER_AGENT, type WebhookHandlerOptions } from '../../../lambdas/webhooks/delivery';
-import { generateWebhookSecret } from '../../../lambdas/webhooks/signer';
+import { generateWebhookSecret } from '../../../lambdas/outbound/signer';
 import { leaseDelivery } from '../../../lambdas/webhooks/webhook-transitions';
-import type { Resolver } from '../../../lambdas/webhooks/url-guard';
+import type { Resolver } from '../../../lambdas/outbound/url-guard';
 import { ensureTable, startDynamoDb, type LocalDynamoDb } from '../../../local/dynamodb';
 import { startSqsEndpoint, type SqsEndpoint } from '../../../local/sqs';
 import { TestClock } from '../../support/clock';

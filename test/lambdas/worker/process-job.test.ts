@@ -5,7 +5,6 @@
  */
 import * as z from 'zod';
 import type { JobContext, JobType } from '../../../lambdas/job-types/job-type';
-import { getJobType } from '../../../lambdas/job-types/registry';
 import { FatalJobError, RetryableJobError } from '../../../lambdas/jobs/errors';
 import type { Job } from '../../../lambdas/jobs/job';
 import { cancel, claim, LEASE_MARGIN_MS, retry } from '../../../lambdas/jobs/transitions';
@@ -34,7 +33,7 @@ const testType: JobType<Record<string, unknown>> = {
     return behaviour(payload, context);
   },
 };
-const jobTypes = (type: string) => (type === 'test' ? (testType as JobType<unknown>) : getJobType(type));
+const jobTypes = (type: string) => (type === 'test' ? (testType as JobType<unknown>) : h.ctx.jobTypes(type));
 
 beforeAll(async () => {
   // Lookahead 300 s (default): a retry due within 5 minutes is re-sent at once.
@@ -91,7 +90,6 @@ describe('an attempt', () => {
       signingSecrets: [SECRET],
       timeoutMs: 500,
       allowPrivateTargets: true,
-      emailFrom: h.ctx.config.emailFrom,
     });
     expect(calls[0]!.context.signal.aborted).toBe(false);
   });

@@ -3,9 +3,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import { NetworkError, RequestTimeoutError, UnsafeTargetError } from '../../../lambdas/webhooks/errors';
-import { parseRetryAfter, sendPinnedRequest } from '../../../lambdas/webhooks/pinned-request';
-import type { Resolver } from '../../../lambdas/webhooks/url-guard';
+import { NetworkError, RequestTimeoutError, UnsafeTargetError } from '../../../lambdas/outbound/errors';
+import { parseRetryAfter, sendPinnedRequest } from '../../../lambdas/outbound/pinned-request';
+import type { Resolver } from '../../../lambdas/outbound/url-guard';
 import { waitFor } from '../../support/wait-for';
 
 interface ReceivedRequest {

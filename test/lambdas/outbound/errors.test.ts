@@ -4,7 +4,7 @@ import {
   OutboundError,
   RequestTimeoutError,
   UnsafeTargetError,
-} from '../../../lambdas/webhooks/errors';
+} from '../../../lambdas/outbound/errors';
 
 describe('outbound errors', () => {
   const cause = new Error('underlying');

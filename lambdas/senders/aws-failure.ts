@@ -1,4 +1,4 @@
-import type { JobContext } from './job-type';
+import type { SendContext } from '../job-types/senders';
 import { FatalJobError, JobTimeoutError, RetryableJobError } from '../jobs/errors';
 import { boundError } from '../jobs/job';
 
@@ -18,7 +18,7 @@ export interface AwsFailureRules {
  * the listed rejections and other 4xx will not. The message keeps the AWS error
  * name and redacted text, so the attempt record says why without personal data.
  */
-export function jobErrorFromAws(error: unknown, ctx: JobContext, rules: AwsFailureRules): Error {
+export function jobErrorFromAws(error: unknown, ctx: Pick<SendContext, 'signal' | 'timeoutMs'>, rules: AwsFailureRules): Error {
   if (ctx.signal.aborted) return new JobTimeoutError(`attempt timed out after ${ctx.timeoutMs} ms`, { cause: error });
   const e = (error ?? {}) as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number } };
   const name = typeof e.name === 'string' ? e.name : 'Error';

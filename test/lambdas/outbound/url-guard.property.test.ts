@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { checkUrlStatic, classifyAddress, type AddressClass } from '../../../lambdas/webhooks/url-guard';
+import { checkUrlStatic, classifyAddress, type AddressClass } from '../../../lambdas/outbound/url-guard';
 
 // A deliberately plain reference: every special-purpose IPv4 block as an
 // inclusive integer interval, first match wins. It shares no code with the guard.

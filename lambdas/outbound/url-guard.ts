@@ -18,6 +18,7 @@
  */
 import { promises as dnsPromises } from 'node:dns';
 import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { NetworkError, UnsafeTargetError } from './errors';
 
 export type AddressClass =
@@ -48,86 +49,89 @@ const DEFAULT_MAX_LENGTH = 2048;
 const MAX_QUOTED_HOST = 100;
 
 // ---------------------------------------------------------------------------
-// Address classification
+// Address classification: ipaddr.js parses and matches; the tables below are
+// the policy (which blocks are not public, and what we call them).
 
-interface Ipv4Range {
-  readonly base: number;
-  readonly prefix: number;
-  readonly addressClass: AddressClass;
+type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
+
+/** Where an IPv6 form carries an IPv4 address: its prefix, and the byte the IPv4 address starts at. */
+interface EmbeddedIpv4 {
+  readonly prefix: Cidr;
+  readonly firstByte: number;
 }
 
-function ipv4Range(cidr: string, addressClass: AddressClass): Ipv4Range {
-  const [base, prefix] = cidr.split('/');
-  return { base: parseDottedIpv4(base!)!, prefix: Number(prefix), addressClass };
-}
+const cidr = (text: string): Cidr => ipaddr.parseCIDR(text);
 
 /**
  * Non-public IPv4 space (IANA special-purpose registry). First match wins, so
  * the single metadata addresses come before the blocks that contain them.
  */
-const IPV4_RANGES: readonly Ipv4Range[] = [
-  ipv4Range('169.254.169.254/32', 'metadata'), // AWS, Azure, GCP, OCI instance metadata
-  ipv4Range('169.254.170.2/32', 'metadata'), // ECS task metadata and credentials
-  ipv4Range('169.254.170.23/32', 'metadata'), // EKS Pod Identity agent
-  ipv4Range('100.100.100.200/32', 'metadata'), // Alibaba Cloud
-  ipv4Range('192.0.0.192/32', 'metadata'), // Oracle Cloud (classic)
-  ipv4Range('0.0.0.0/8', 'unspecified'), // "this network"; Linux connects 0.0.0.0 to loopback
-  ipv4Range('10.0.0.0/8', 'private'),
-  ipv4Range('100.64.0.0/10', 'cgnat'),
-  ipv4Range('127.0.0.0/8', 'loopback'),
-  ipv4Range('169.254.0.0/16', 'link-local'),
-  ipv4Range('172.16.0.0/12', 'private'),
-  ipv4Range('192.0.0.0/24', 'reserved'), // IETF protocol assignments
-  ipv4Range('192.0.2.0/24', 'reserved'), // TEST-NET-1
-  ipv4Range('192.88.99.0/24', 'reserved'), // 6to4 relay anycast (deprecated)
-  ipv4Range('192.168.0.0/16', 'private'),
-  ipv4Range('198.18.0.0/15', 'reserved'), // benchmarking
-  ipv4Range('198.51.100.0/24', 'reserved'), // TEST-NET-2
-  ipv4Range('203.0.113.0/24', 'reserved'), // TEST-NET-3
-  ipv4Range('224.0.0.0/4', 'multicast'),
-  ipv4Range('240.0.0.0/4', 'reserved'), // future use, and 255.255.255.255 broadcast
+const IPV4_RANGES: ReadonlyArray<[Cidr, AddressClass]> = [
+  [cidr('169.254.169.254/32'), 'metadata'], // AWS, Azure, GCP, OCI instance metadata
+  [cidr('169.254.170.2/32'), 'metadata'], // ECS task metadata and credentials
+  [cidr('169.254.170.23/32'), 'metadata'], // EKS Pod Identity agent
+  [cidr('100.100.100.200/32'), 'metadata'], // Alibaba Cloud
+  [cidr('192.0.0.192/32'), 'metadata'], // Oracle Cloud (classic)
+  [cidr('0.0.0.0/8'), 'unspecified'], // "this network"; Linux connects 0.0.0.0 to loopback
+  [cidr('10.0.0.0/8'), 'private'],
+  [cidr('100.64.0.0/10'), 'cgnat'],
+  [cidr('127.0.0.0/8'), 'loopback'],
+  [cidr('169.254.0.0/16'), 'link-local'],
+  [cidr('172.16.0.0/12'), 'private'],
+  [cidr('192.0.0.0/24'), 'reserved'], // IETF protocol assignments
+  [cidr('192.0.2.0/24'), 'reserved'], // TEST-NET-1
+  [cidr('192.88.99.0/24'), 'reserved'], // 6to4 relay anycast (deprecated)
+  [cidr('192.168.0.0/16'), 'private'],
+  [cidr('198.18.0.0/15'), 'reserved'], // benchmarking
+  [cidr('198.51.100.0/24'), 'reserved'], // TEST-NET-2
+  [cidr('203.0.113.0/24'), 'reserved'], // TEST-NET-3
+  [cidr('224.0.0.0/4'), 'multicast'],
+  [cidr('240.0.0.0/4'), 'reserved'], // future use, and 255.255.255.255 broadcast
 ];
 
-function classifyIpv4(value: number): AddressClass {
-  for (const range of IPV4_RANGES) {
-    // `>>> 0` keeps the arithmetic unsigned; a /0 mask would shift by 32, which JS treats as 0.
-    const mask = range.prefix === 0 ? 0 : (0xffffffff << (32 - range.prefix)) >>> 0;
-    if (((value & mask) >>> 0) === range.base) return range.addressClass;
-  }
-  return 'public';
+/** Checked before the embedded forms: `::` and `::1` also sit in the IPv4-compatible block. */
+const IPV6_SINGLE_ADDRESSES: ReadonlyArray<[Cidr, AddressClass]> = [
+  [cidr('fd00:ec2::254/128'), 'metadata'], // AWS Nitro instance metadata
+  [cidr('fd00:ec2::23/128'), 'metadata'], // AWS Nitro instance services
+  [cidr('::/128'), 'unspecified'],
+  [cidr('::1/128'), 'loopback'],
+];
+
+/** Forms that carry an IPv4 address: the kernel or a translator reaches that IPv4 address, so it decides the class. */
+const IPV6_EMBEDDING_IPV4: readonly EmbeddedIpv4[] = [
+  { prefix: cidr('::ffff:0:0/96'), firstByte: 12 }, // IPv4-mapped
+  { prefix: cidr('::/96'), firstByte: 12 }, // IPv4-compatible (deprecated)
+  { prefix: cidr('::ffff:0:0:0/96'), firstByte: 12 }, // SIIT
+  { prefix: cidr('64:ff9b::/96'), firstByte: 12 }, // NAT64
+  { prefix: cidr('2002::/16'), firstByte: 2 }, // 6to4
+];
+
+const IPV6_RANGES: ReadonlyArray<[Cidr, AddressClass]> = [
+  [cidr('64:ff9b:1::/48'), 'private'], // local-use NAT64
+  [cidr('2001::/23'), 'reserved'], // IETF protocol assignments, incl. Teredo 2001::/32
+  [cidr('2001:db8::/32'), 'reserved'], // documentation
+  [cidr('3fff::/20'), 'reserved'], // documentation
+  [cidr('fe80::/10'), 'link-local'],
+  [cidr('fec0::/10'), 'private'], // site-local (deprecated)
+  [cidr('fc00::/7'), 'private'], // unique local
+  [cidr('ff00::/8'), 'multicast'],
+  // Only 2000::/3 is allocated global unicast; anything else is not a real target.
+  [cidr('2000::/3'), 'public'],
+];
+
+function firstMatch(address: ipaddr.IPv4 | ipaddr.IPv6, ranges: ReadonlyArray<[Cidr, AddressClass]>): AddressClass | undefined {
+  return ranges.find(([range]) => range[0].kind() === address.kind() && address.match(range))?.[1];
 }
 
-/** IPv6 metadata endpoints (AWS Nitro instance services). */
-const IPV6_METADATA = new Set(['fd00:ec2:0:0:0:0:0:254', 'fd00:ec2:0:0:0:0:0:23']);
-
-function classifyIpv6(hextets: readonly number[]): AddressClass {
-  const h = hextets;
-  const embeddedV4 = (high: number, low: number): number => ((h[high]! << 16) | h[low]!) >>> 0;
-  const zeroUpTo = (end: number): boolean => h.slice(0, end).every((x) => x === 0);
-
-  if (IPV6_METADATA.has(h.map((x) => x.toString(16)).join(':'))) return 'metadata';
-  if (zeroUpTo(8)) return 'unspecified';
-  if (zeroUpTo(7) && h[7] === 1) return 'loopback';
-  // Forms that carry an IPv4 address: the kernel or a translator reaches that
-  // IPv4 address, so it decides the class.
-  if (zeroUpTo(5) && h[5] === 0xffff) return classifyIpv4(embeddedV4(6, 7)); // ::ffff:a.b.c.d mapped
-  if (zeroUpTo(6)) return classifyIpv4(embeddedV4(6, 7)); // ::a.b.c.d compatible (deprecated)
-  if (zeroUpTo(4) && h[4] === 0xffff && h[5] === 0) return classifyIpv4(embeddedV4(6, 7)); // ::ffff:0:a.b.c.d (SIIT)
-  if (h[0] === 0x64 && h[1] === 0xff9b && h.slice(2, 6).every((x) => x === 0)) {
-    return classifyIpv4(embeddedV4(6, 7)); // 64:ff9b::/96 NAT64
+function classifyIpv6(address: ipaddr.IPv6): AddressClass {
+  const single = firstMatch(address, IPV6_SINGLE_ADDRESSES);
+  if (single !== undefined) return single;
+  const embedding = IPV6_EMBEDDING_IPV4.find(({ prefix }) => address.match(prefix));
+  if (embedding !== undefined) {
+    const bytes = address.toByteArray().slice(embedding.firstByte, embedding.firstByte + 4);
+    return firstMatch(new ipaddr.IPv4(bytes), IPV4_RANGES) ?? 'public';
   }
-  if (h[0] === 0x64 && h[1] === 0xff9b && h[2] === 1) return 'private'; // 64:ff9b:1::/48 local-use NAT64
-  if (h[0] === 0x2002) return classifyIpv4(embeddedV4(1, 2)); // 2002::/16 6to4
-  if (h[0] === 0x2001 && h[1]! < 0x0200) return 'reserved'; // 2001::/23 incl. Teredo 2001::/32
-  if (h[0] === 0x2001 && h[1] === 0x0db8) return 'reserved'; // documentation
-  if (h[0] === 0x3fff && h[1]! < 0x1000) return 'reserved'; // 3fff::/20 documentation
-  if ((h[0]! & 0xffc0) === 0xfe80) return 'link-local';
-  if ((h[0]! & 0xffc0) === 0xfec0) return 'private'; // site-local (deprecated)
-  if ((h[0]! & 0xfe00) === 0xfc00) return 'private'; // unique local
-  if ((h[0]! & 0xff00) === 0xff00) return 'multicast';
-  // Only 2000::/3 is allocated global unicast; anything else is not a real target.
-  if ((h[0]! & 0xe000) === 0x2000) return 'public';
-  return 'reserved';
+  return firstMatch(address, IPV6_RANGES) ?? 'reserved';
 }
 
 /**
@@ -138,96 +142,29 @@ function classifyIpv6(hextets: readonly number[]): AddressClass {
 export function classifyAddress(ip: string): AddressClass {
   switch (isIP(ip)) {
     case 4:
-      return classifyIpv4(parseDottedIpv4(ip) ?? 0);
+      return firstMatch(ipaddr.IPv4.parse(ip), IPV4_RANGES) ?? 'public';
     case 6: {
-      const hextets = parseIpv6(ip);
-      return hextets === undefined ? 'reserved' : classifyIpv6(hextets);
+      // ipaddr.js reads the deprecated `::a.b.c.d` as `::ffff:a.b.c.d` (so `::0.0.0.1`
+      // would not be `::1`); WHATWG URL writes every IPv6 address in plain hex.
+      const bare = ip.split('%')[0]!;
+      return classifyIpv6(ipaddr.IPv6.parse(new URL(`http://[${bare}]/`).hostname.slice(1, -1)));
     }
     default:
       return 'reserved';
   }
 }
 
-/** Strict `a.b.c.d`, each 0..255 in decimal, as a 32-bit unsigned number. */
-function parseDottedIpv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let value = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return undefined;
-    value = value * 256 + Number(part);
-  }
-  return value;
-}
-
-/** A valid IPv6 literal (per `net.isIP`) as eight 16-bit numbers. */
-function parseIpv6(text: string): number[] | undefined {
-  let address = text;
-  const zone = address.indexOf('%');
-  if (zone !== -1) address = address.slice(0, zone);
-
-  // A trailing dotted quad stands for the last two hextets.
-  let tail: number[] = [];
-  const lastColon = address.lastIndexOf(':');
-  if (address.includes('.', lastColon)) {
-    const v4 = parseDottedIpv4(address.slice(lastColon + 1));
-    if (v4 === undefined) return undefined;
-    tail = [v4 >>> 16, v4 & 0xffff];
-    const head = address.slice(0, lastColon + 1);
-    address = head.endsWith('::') ? head : head.slice(0, -1);
-  }
-
-  const toHextets = (group: string): number[] | undefined => {
-    if (group === '') return [];
-    const values = group.split(':').map((x) => (/^[0-9a-f]{1,4}$/i.test(x) ? parseInt(x, 16) : NaN));
-    return values.some(Number.isNaN) ? undefined : values;
-  };
-
-  const halves = address.split('::');
-  if (halves.length > 2) return undefined;
-  let hextets: number[];
-  if (halves.length === 2) {
-    const head = toHextets(halves[0]!);
-    const rest = toHextets(halves[1]!);
-    if (head === undefined || rest === undefined) return undefined;
-    const missing = 8 - head.length - rest.length - tail.length;
-    if (missing < 1) return undefined;
-    hextets = [...head, ...new Array<number>(missing).fill(0), ...rest, ...tail];
-  } else {
-    const all = toHextets(halves[0]!);
-    if (all === undefined) return undefined;
-    hextets = [...all, ...tail];
-  }
-  return hextets.length === 8 ? hextets : undefined;
-}
-
 /**
  * The BSD `inet_aton` reading of a host: 1 to 4 parts, each decimal, octal
  * (leading 0) or hex (0x), the last part filling the remaining bytes
- * (`127.1`, `0x7f000001`, `0177.0.0.1`). WHATWG URL already applies it to hosts
- * whose last label is numeric; this catches what it leaves as a "name" but a
- * system resolver would still read as an address (`127.0.0.1..`).
+ * (`127.1`, `0x7f000001`, `0177.0.0.1`), as ipaddr.js reads them. WHATWG URL
+ * already applies it to hosts whose last label is numeric; this catches what it
+ * leaves as a "name" but a system resolver would still read as an address
+ * (`127.0.0.1..`). A bare `0x` is 0 to inet_aton, not to ipaddr.js.
  */
-function parseLegacyIpv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length < 1 || parts.length > 4) return undefined;
-  const numbers: number[] = [];
-  for (const part of parts) {
-    let n: number;
-    if (/^0x[0-9a-f]*$/i.test(part)) n = part.length === 2 ? 0 : parseInt(part.slice(2), 16);
-    else if (/^0[0-7]*$/.test(part)) n = parseInt(part, 8);
-    else if (/^[1-9]\d*$/.test(part)) n = Number(part);
-    else return undefined;
-    numbers.push(n);
-  }
-  const last = numbers.pop()!;
-  if (numbers.some((n) => n > 255)) return undefined;
-  if (last >= 256 ** (4 - numbers.length)) return undefined;
-  return numbers.reduce((acc, n, i) => acc + n * 256 ** (3 - i), 0) + last;
-}
-
-function formatIpv4(value: number): string {
-  return [value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff].join('.');
+function parseLegacyIpv4(text: string): string | undefined {
+  const spelled = text.split('.').map((part) => (/^0x$/i.test(part) ? '0' : part)).join('.');
+  return ipaddr.IPv4.isValid(spelled) ? ipaddr.IPv4.parse(spelled).toString() : undefined;
 }
 
 // ---------------------------------------------------------------------------
@@ -292,7 +229,7 @@ function literalAddress(hostname: string): { address: string; family: 4 | 6 } | 
   const family = isIP(hostname);
   if (family === 4 || family === 6) return { address: hostname, family };
   const legacy = parseLegacyIpv4(hostname.replace(/\.+$/, ''));
-  return legacy === undefined ? undefined : { address: formatIpv4(legacy), family: 4 };
+  return legacy === undefined ? undefined : { address: legacy, family: 4 };
 }
 
 // C0 controls and DEL: WHATWG silently strips or keeps some of them, so a

@@ -1,4 +1,4 @@
-import { NetworkError, UnsafeTargetError } from '../../../lambdas/webhooks/errors';
+import { NetworkError, UnsafeTargetError } from '../../../lambdas/outbound/errors';
 import {
   checkUrlStatic,
   classifyAddress,
@@ -7,7 +7,7 @@ import {
   type AddressClass,
   type Resolver,
   type UrlPolicy,
-} from '../../../lambdas/webhooks/url-guard';
+} from '../../../lambdas/outbound/url-guard';
 
 const PUBLIC_ONLY: UrlPolicy = { allowPrivate: false };
 const ALLOW_PRIVATE: UrlPolicy = { allowPrivate: true };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import { generateWebhookSecret, isWebhookSecret, signWebhook } from '../../../lambdas/webhooks/signer';
+import { generateWebhookSecret, isWebhookSecret, signWebhook } from '../../../lambdas/outbound/signer';
 
 function captureError(act: () => unknown): unknown {
   try {

@@ -2,11 +2,13 @@
  * The local outbox: where `email` and `sms` jobs put their messages on the local
  * twin instead of calling SES or SNS (SPEC §5). One JSON file per message, named
  * `<time>-<channel>-<jobId>-<attempt>.json`, so a developer can `ls` the outbox
- * in sending order and open any message.
+ * in sending order and open any message. The twin builds the job types with the
+ * outbox's {@link Mailer} and {@link Texter} (see {@link outboxSenders}).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { EmailMessage, Mailer, SendContext, SendReceipt, Senders, TextMessage, Texter } from '../lambdas/job-types/senders';
 
 export type OutboxChannel = 'email' | 'sms';
 
@@ -79,4 +81,27 @@ function fileTime(date: Date): string {
 /** Job ids are ours (UUIDs), but a file name must never climb out of the outbox. */
 function fileSafe(value: string): string {
   return value.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+/** A mailer and a texter that write into the outbox `dir`; they log where a message went, never what it says. */
+export function outboxSenders(dir: string): Senders {
+  const write = async (channel: OutboxChannel, message: EmailMessage | TextMessage, ctx: SendContext) => {
+    const { messageId, file } = await writeToOutbox(dir, { channel, jobId: ctx.jobId, tenantId: ctx.tenantId, attempt: ctx.attempt, message });
+    return { messageId, file };
+  };
+  const mailer: Mailer = {
+    async send(message, ctx): Promise<SendReceipt> {
+      const { messageId, file } = await write('email', message, ctx);
+      ctx.logger.info('email written to the local outbox', { file, recipients: message.to.length });
+      return { messageId, outbox: true };
+    },
+  };
+  const texter: Texter = {
+    async send(message, ctx): Promise<SendReceipt> {
+      const { messageId, file } = await write('sms', message, ctx);
+      ctx.logger.info('sms written to the local outbox', { file });
+      return { messageId, outbox: true };
+    },
+  };
+  return { mailer, texter };
 }
