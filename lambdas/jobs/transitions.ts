@@ -4,7 +4,6 @@
  * was read (SPEC §4: at-least-once delivery, at most one effect per attempt).
  */
 import { randomUUID } from 'node:crypto';
-import type { Decision } from '../store/job-store';
 import {
   ATTEMPT_HISTORY_LIMIT,
   WEBHOOK_BACKLOG_LIMIT,
@@ -16,6 +15,13 @@ import {
   type Attempt,
   type Job,
 } from './job';
+
+/**
+ * What a transition decides: write this job, delete it, or leave it and answer
+ * `result`. The store carries it out (JobStore.transition), on condition that the
+ * job is still the one decided on.
+ */
+export type Decision<R> = { write: Job; result: R } | { delete: true; result: R } | { result: R };
 
 export interface Timing {
   readonly nowMs: number;

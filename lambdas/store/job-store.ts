@@ -22,6 +22,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { STATUS_INDEX, SWEEP_INDEX } from '../resources';
 import type { Job, JobStatus } from '../jobs/job';
 import { sweepAtOf, sweepShardOf, type SweepSettings } from '../jobs/sweep';
+import type { Decision } from '../jobs/transitions';
 import { ConcurrentUpdateError, isConditionalCheckFailed, isTransientFailure, ItemTooLargeError, StoreError, StoreUnavailableError } from './errors';
 import { ITEM_LIMIT_BYTES } from './item-size';
 import { fitJobToItemLimit, jobAttributes, jobFromItem, sizeAtItsLargest } from './job-item';
@@ -67,9 +68,6 @@ export interface SweepEntry {
   /** The id of the job's pending webhook event; null when none is pending. */
   webhookEventId: string | null;
 }
-
-/** What a transition decides: write this job, or leave it and answer `result`. */
-export type Decision<R> = { write: Job; result: R } | { delete: true; result: R } | { result: R };
 
 /** One stretch of the twin's TTL sweep: what it deleted, and where the next stretch starts (none: the table's end). */
 export interface ExpiredSweep {

@@ -28,8 +28,7 @@
  * back then, and the delivery that takes it over counts the lost try.
  */
 import { isTerminal, type Job, type WebhookEvent, type WebhookState } from '../jobs/job';
-import { iso, touched, type Timing } from '../jobs/transitions';
-import type { Decision } from '../store/job-store';
+import { iso, touched, type Decision, type Timing } from '../jobs/transitions';
 import type { WebhookMessage } from '../queue/job-queue';
 
 /** A message this early (clock skew between hosts) still delivers. */

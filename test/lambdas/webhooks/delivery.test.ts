@@ -12,7 +12,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Webhook } from 'standardwebhooks';
 import { loadConfig, type Config } from '../../../lambdas/config';
 import type { Job } from '../../../lambdas/jobs/job';
-import { prepareJob } from '../../../lambdas/jobs/submit-job';
 import { sweepShardOf } from '../../../lambdas/jobs/sweep';
 import { claim, finishAttempt, LEASE_MARGIN_MS, redeliverWebhook } from '../../../lambdas/jobs/transitions';
 import { MessageQueue, type WebhookMessage } from '../../../lambdas/queue/job-queue';
@@ -21,6 +20,7 @@ import { createServiceContext, type ServiceContext } from '../../../lambdas/serv
 import { createWebhookHandler, USER_AGENT, type WebhookHandlerOptions } from '../../../lambdas/webhooks/delivery';
 import { generateWebhookSecret } from '../../../lambdas/webhooks/signer';
 import { leaseDelivery } from '../../../lambdas/webhooks/webhook-transitions';
+import { prepareSubmission } from '../../../lambdas/use-cases/submit-job';
 import type { Resolver } from '../../../lambdas/webhooks/url-guard';
 import { ensureTable, startDynamoDb, type LocalDynamoDb } from '../../../local/dynamodb';
 import { startSqsEndpoint, type SqsEndpoint } from '../../../local/sqs';
@@ -141,7 +141,9 @@ async function finishedJob(
 ): Promise<Job> {
   const timing = () => ({ nowMs: h.clock.now(), retentionDays: 7 });
   const submission = { type: 'echo', payload: { marker: 'PAYLOAD-MARKER' }, ...(webhookUrl ? { webhookUrl } : {}) };
-  const { job } = prepareJob(h.ctx, tenantId, submission, randomUUID());
+  const prepared = prepareSubmission(h.ctx, tenantId, submission, randomUUID());
+  if (prepared.kind === 'rejected') throw new Error(prepared.detail);
+  const { job } = prepared;
   await h.ctx.jobs.create(job);
   const key = { tenantId, jobId: job.jobId };
   await h.ctx.jobs.transition(key, (j) => claim(j, 30_000, timing()));
