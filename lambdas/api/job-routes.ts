@@ -4,7 +4,7 @@
  * (405), then the route's own checks.
  */
 import { describeJobTypes } from '../job-types/registry';
-import { JOB_STATUSES, toJobView, type Job, type JobStatus } from '../jobs/job';
+import { JOB_STATUSES, toJobView, webhookEventOf, type Job, type JobStatus } from '../jobs/job';
 import { isJobIdShaped } from '../jobs/job-id';
 import type { PreparedJob } from '../jobs/prepare-job';
 import { BatchSubmissionSchema, fieldProblems, type FieldProblem } from '../jobs/submission';
@@ -227,7 +227,7 @@ const redeliver: RouteHandler = async (ctx, request, tenantId) => {
     (j) => (j.webhookUrl ? `A ${j.status} job has no webhook event to redeliver.` : 'This job has no webhookUrl.'),
   );
   try {
-    await ctx.webhooksQueue.send({ message: { tenantId, jobId: job.jobId, eventId: job.webhookEvent!.id } });
+    await ctx.webhooksQueue.send({ message: { tenantId, jobId: job.jobId, eventId: webhookEventOf(job.webhook)!.id } });
   } catch (error) {
     ctx.logger.warn('webhook enqueue failed; the sweep will dispatch', { error: (error as Error).message });
   }

@@ -53,13 +53,100 @@ export interface Attempt {
 
 export type WebhookStatus = 'none' | 'pending' | 'delivered' | 'failed';
 
-/** Delivery state of the job's current webhook event, as the API shows it. */
-export interface WebhookState {
+/**
+ * The job's webhook, one state with only its own fields. "An event is pending"
+ * is `pendingWebhook(state)`, nowhere spelled out again.
+ */
+export type WebhookState = NoWebhook | AwaitedWebhook | PendingWebhook | DeliveredWebhook | FailedWebhook;
+
+/** No webhook to send: the job has no `webhookUrl`, or was canceled with no event in delivery. */
+export interface NoWebhook {
+  status: 'none';
+}
+
+/** The job has a `webhookUrl` and has not finished: its terminal transition creates the event (API: `pending`). */
+export interface AwaitedWebhook {
+  status: 'pending';
+  event: null;
+}
+
+/** An event being delivered (lambdas/webhooks/webhook-transitions.ts). */
+export interface PendingWebhook {
+  status: 'pending';
+  event: WebhookEvent;
+  /** Tries of this event so far, and how the last one ended. */
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  /**
+   * Events of later terminal transitions (the job was re-run by the retry route
+   * and finished again while this one was in delivery), oldest first: each is
+   * delivered after the one before it is delivered or has failed.
+   */
+  backlog: WebhookEvent[];
+}
+
+/** The receiver answered 2xx. The event stays: the redeliver route sends it again. */
+export interface DeliveredWebhook {
+  status: 'delivered';
+  event: WebhookEvent;
+  attempts: number;
+  lastStatusCode: number;
+  deliveredAt: string;
+}
+
+/** Tries exhausted, 410 Gone, or a target that can never be reached. */
+export interface FailedWebhook {
+  status: 'failed';
+  event: WebhookEvent;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string;
+}
+
+/** The webhook as the API shows it (SPEC §3.6); also how the store keeps the state's own fields. */
+export interface WebhookView {
   status: WebhookStatus;
   attempts: number;
   lastStatusCode: number | null;
   lastError: string | null;
   deliveredAt: string | null;
+}
+
+/** The event in delivery, if there is one. */
+export function pendingWebhook(webhook: WebhookState): PendingWebhook | undefined {
+  return webhook.status === 'pending' && webhook.event !== null ? webhook : undefined;
+}
+
+/** The job's latest event (in delivery, delivered or failed), or null when there is none. */
+export function webhookEventOf(webhook: WebhookState): WebhookEvent | null {
+  return webhook.status === 'none' ? null : webhook.event;
+}
+
+/** A webhook waiting for its job to finish, or none when the job has no `webhookUrl`. */
+export function awaitedWebhook(webhookUrl: string | null): NoWebhook | AwaitedWebhook {
+  return webhookUrl ? { status: 'pending', event: null } : { status: 'none' };
+}
+
+export function webhookViewOf(webhook: WebhookState): WebhookView {
+  switch (webhook.status) {
+    case 'none':
+      return { status: 'none', attempts: 0, lastStatusCode: null, lastError: null, deliveredAt: null };
+    case 'pending':
+      if (webhook.event === null) return { status: 'pending', attempts: 0, lastStatusCode: null, lastError: null, deliveredAt: null };
+      return { status: 'pending', attempts: webhook.attempts, lastStatusCode: webhook.lastStatusCode, lastError: webhook.lastError, deliveredAt: null };
+    case 'delivered':
+      return { status: 'delivered', attempts: webhook.attempts, lastStatusCode: webhook.lastStatusCode, lastError: null, deliveredAt: webhook.deliveredAt };
+    case 'failed':
+      return { status: 'failed', attempts: webhook.attempts, lastStatusCode: webhook.lastStatusCode, lastError: webhook.lastError, deliveredAt: null };
+    default:
+      return unreachable(webhook);
+  }
+}
+
+/** A `default:` that the type checker proves unreachable: a new state fails to compile until handled. */
+export function unreachable(value: never): never {
+  throw new Error(`unreachable: ${JSON.stringify(value)}`);
 }
 
 /** The webhook event of the latest terminal transition; fixed when created. */
@@ -108,14 +195,6 @@ export interface Job {
   lastError: string | null;
   history: Attempt[];
   webhook: WebhookState;
-  /** The event being delivered (or the last one, once delivered or failed). */
-  webhookEvent: WebhookEvent | null;
-  /**
-   * Terminal events created while an earlier one was still pending (the job was
-   * re-run by the retry route and finished again): each is delivered, in order,
-   * after the one before it is delivered or has failed.
-   */
-  webhookBacklog?: WebhookEvent[];
   /**
    * Whether a message for the job's current wait (or its pending webhook) has been
    * handed to SQS. Decides where the job sits on the sweep index.
@@ -144,8 +223,30 @@ export function isTerminal(status: JobStatus): boolean {
   return TERMINAL_STATUSES.has(status);
 }
 
+/** A job as the status index holds it (SPEC §3.3 lists): no payload, attempts or event; the webhook as shown. */
+export type JobSummary = Pick<
+  Job,
+  | 'jobId'
+  | 'tenantId'
+  | 'type'
+  | 'status'
+  | 'attempts'
+  | 'maxAttempts'
+  | 'nextRunAt'
+  | 'idempotencyKey'
+  | 'payloadHash'
+  | 'webhookUrl'
+  | 'result'
+  | 'lastError'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'finishedAt'
+  | 'expiresAt'
+> & { webhook: WebhookView };
+
 /** The API representation (SPEC §3.6): absent values are null; `payload` only where asked. */
-export function toJobView(job: Job, options: { withPayload: boolean }): Record<string, unknown> {
+export function toJobView(job: Job | JobSummary, options: { withPayload: boolean }): Record<string, unknown> {
+  const full = 'history' in job ? job : undefined;
   return {
     jobId: job.jobId,
     tenantId: job.tenantId,
@@ -156,15 +257,9 @@ export function toJobView(job: Job, options: { withPayload: boolean }): Record<s
     nextRunAt: job.nextRunAt ?? null,
     idempotencyKey: job.idempotencyKey ?? null,
     payloadHash: job.payloadHash,
-    ...(options.withPayload ? { payload: job.payload } : {}),
+    ...(options.withPayload && full ? { payload: full.payload } : {}),
     webhookUrl: job.webhookUrl ?? null,
-    webhook: {
-      status: job.webhook?.status ?? 'none',
-      attempts: job.webhook?.attempts ?? 0,
-      lastStatusCode: job.webhook?.lastStatusCode ?? null,
-      lastError: job.webhook?.lastError ?? null,
-      deliveredAt: job.webhook?.deliveredAt ?? null,
-    },
+    webhook: full ? webhookViewOf(full.webhook) : job.webhook,
     result: job.result ?? null,
     lastError: job.lastError ?? null,
     createdAt: job.createdAt,

@@ -11,7 +11,7 @@
  * into a problem document (lambdas/api/rejection-problem.ts).
  */
 import type * as z from 'zod';
-import { expiryOf, type Job } from './job';
+import { awaitedWebhook, expiryOf, type Job } from './job';
 import { jobIdFor } from './job-id';
 import { payloadHash } from './payload-hash';
 import { fieldProblems, isValidIdempotencyKey, JobSubmissionSchema, resolveRunAt, unstorableValues, type FieldProblem } from './submission';
@@ -127,8 +127,7 @@ export function prepareJob(submission: Submission, policy: SubmissionPolicy, now
     result: null,
     lastError: null,
     history: [],
-    webhook: { status: fields.webhookUrl ? 'pending' : 'none', attempts: 0, lastStatusCode: null, lastError: null, deliveredAt: null },
-    webhookEvent: null,
+    webhook: awaitedWebhook(fields.webhookUrl ?? null),
     dispatched: isDueForDispatch(runAtMs, nowMs, policy.lookaheadMs),
     createdAt: now,
     updatedAt: now,
