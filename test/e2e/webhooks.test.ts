@@ -6,7 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import type { Job } from '../../lambdas/jobs/job';
+import { webhookEventOf, type Job } from '../../lambdas/jobs/job';
 import { prepareSubmission } from '../../lambdas/use-cases/submit-job';
 import { claim, finishAttempt } from '../../lambdas/jobs/transitions';
 import { hashApiKey, localApiKeyId } from '../../lambdas/store/tenant-store';
@@ -283,7 +283,7 @@ describe('completion webhooks', () => {
     // Assert
     expect(delivered.webhook).toMatchObject({ status: 'delivered', attempts: 1 });
     expectAllVerified(receiver);
-    expect(distinctIds(receiver)).toEqual([finishedJob.webhookEvent!.id]);
+    expect(distinctIds(receiver)).toEqual([webhookEventOf(finishedJob.webhook)!.id]);
     expect(receiver.events[0]).toMatchObject({ type: 'job.succeeded', data: { jobId: job.jobId, result: { crashed: true } } });
   });
 });
