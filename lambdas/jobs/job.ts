@@ -5,16 +5,22 @@
  * - **job**: one unit of work a tenant submitted: a `type`, a `payload`, and the
  *   state the service keeps while running it.
  * - **attempt**: one run of a job's handler. Attempts are data: each one is kept on
- *   the job (status, error, timings), oldest first, the most recent 50.
- * - **lease**: while an attempt runs, the job is `running` until `leaseUntil`. A
+ *   the job (status, error, timings), oldest first, the most recent 50 (`history`,
+ *   served as `GET …/attempts`); `attempts` counts them all.
+ * - **lease**: while an attempt runs, the job is `running` until `leaseUntilMs`. A
  *   worker that dies leaves the lease to expire; the next delivery takes the job
  *   over and records the lost attempt as failed with `lease expired`.
  * - **tenant**: the customer who owns jobs, API keys and a webhook signing secret.
  * - **idempotency key**: a client-chosen string that makes a submission safe to
  *   repeat: one key, one job, per tenant, while the job is retained.
  * - **webhook event**: the signed notification of one terminal transition; its id
- *   (`webhook-id`) and body stay the same on every delivery try. A try in flight
- *   holds the event's delivery lease, so two copies of one message never POST at once.
+ *   (`webhook-id`) and body stay the same on every delivery try (a webhook is
+ *   *tried*, a job is *attempted*). A try in flight holds the event's delivery
+ *   lease, so two copies of one message never POST at once. The job's webhook is
+ *   one state (`WebhookState`): none, pending (awaiting the job's end, or an event
+ *   in delivery), delivered or failed.
+ * - **submission**: what a client sends to create a job; the submission rules
+ *   (prepare-job.ts) turn it into a job or a rejection, as data.
  * - **sweep index**: the sparse index of jobs that will need attention at
  *   `sweepAt` (dispatch, re-dispatch, lease takeover, webhook retry).
  */
@@ -23,15 +29,33 @@
  * Job statuses, and who moves a job in and out of each.
  */
 export const JOB_STATUSES = [
-  /** In: the api Lambda on submit, or the retry route. Out: a worker claims it (→ running) or the cancel route (→ canceled). */
+  /**
+   * In: the api Lambda on submit, or the retry route; a worker stopped by shutdown
+   * during a first attempt hands it back uncounted. Out: a worker claims it
+   * (→ running) or the cancel route (→ canceled).
+   */
   'queued',
-  /** In: a worker's claim (attempts + 1, lease set). Out: the same worker finishing the attempt (→ succeeded | retry | fatal), or a later delivery taking over an expired lease. */
+  /**
+   * In: a worker's claim (attempts + 1, lease set), or a later delivery taking over
+   * an expired lease (the lost attempt failed). Out: the same worker finishing the
+   * attempt (→ succeeded | retry | fatal), a takeover once the lease expired
+   * (→ running again, or → fatal when it was the last attempt), a shutdown
+   * handing it back (→ queued | retry).
+   */
   'running',
-  /** In: a worker after a retryable failure with attempts left. Out: a worker claims it when `nextRunAt` comes (→ running), or the cancel route. */
+  /**
+   * In: a worker after a retryable failure with attempts left (or handing back a
+   * later attempt at shutdown). Out: a worker claims it when `nextRunAt` comes
+   * (→ running), or the cancel route (→ canceled). The scheduler only re-sends it.
+   */
   'retry',
-  /** In: a worker whose handler returned. Terminal; out only through the delete route or retention. */
+  /** In: a worker whose handler returned. Terminal; out only through the delete route or retention (TTL). */
   'succeeded',
-  /** In: a worker after a non-retryable failure or the last attempt. Out: the retry route (→ queued), delete, retention. */
+  /**
+   * In: a worker after a non-retryable failure or the last attempt, or a takeover
+   * of an expired lease on the last attempt. Out: the retry route (→ queued),
+   * delete, retention.
+   */
   'fatal',
   /** In: the cancel route from queued or retry. Out: the retry route (→ queued), delete, retention. */
   'canceled',
@@ -59,18 +83,27 @@ export type WebhookStatus = 'none' | 'pending' | 'delivered' | 'failed';
  */
 export type WebhookState = NoWebhook | AwaitedWebhook | PendingWebhook | DeliveredWebhook | FailedWebhook;
 
-/** No webhook to send: the job has no `webhookUrl`, or was canceled with no event in delivery. */
+/** No webhook to send. In: submit or a finish without `webhookUrl`, the cancel route with no event in delivery. Out: the retry route (→ pending). */
 export interface NoWebhook {
   status: 'none';
 }
 
-/** The job has a `webhookUrl` and has not finished: its terminal transition creates the event (API: `pending`). */
+/**
+ * The job has a `webhookUrl` and has not finished (API: `pending`). In: submit,
+ * the retry route. Out: the job's terminal transition creates the event (→ in
+ * delivery), the cancel route (→ none).
+ */
 export interface AwaitedWebhook {
   status: 'pending';
   event: null;
 }
 
-/** An event being delivered (lambdas/webhooks/webhook-transitions.ts). */
+/**
+ * An event being delivered (lambdas/webhooks/webhook-transitions.ts). In: the
+ * job's terminal transition, the redeliver route, the end of the event before it
+ * in the backlog. Out: the webhook Lambda recording a try (→ delivered | failed,
+ * or the next backlog event). Survives cancel and the retry route.
+ */
 export interface PendingWebhook {
   status: 'pending';
   event: WebhookEvent;
@@ -86,7 +119,11 @@ export interface PendingWebhook {
   backlog: WebhookEvent[];
 }
 
-/** The receiver answered 2xx. The event stays: the redeliver route sends it again. */
+/**
+ * The receiver answered 2xx. Out: the redeliver route (the same event → pending),
+ * the retry route (→ awaiting); on a job re-run meanwhile, its next finish (→ a
+ * new event in delivery) or the cancel route (→ none).
+ */
 export interface DeliveredWebhook {
   status: 'delivered';
   event: WebhookEvent;
@@ -95,7 +132,7 @@ export interface DeliveredWebhook {
   deliveredAt: string;
 }
 
-/** Tries exhausted, 410 Gone, or a target that can never be reached. */
+/** Tries exhausted, 410 Gone, or a target that can never be reached. Out: as delivered. */
 export interface FailedWebhook {
   status: 'failed';
   event: WebhookEvent;
@@ -121,6 +158,11 @@ export function pendingWebhook(webhook: WebhookState): PendingWebhook | undefine
 /** The job's latest event (in delivery, delivered or failed), or null when there is none. */
 export function webhookEventOf(webhook: WebhookState): WebhookEvent | null {
   return webhook.status === 'none' ? null : webhook.event;
+}
+
+/** A fresh event in delivery, not tried yet, with the events waiting behind it. */
+export function freshDelivery(event: WebhookEvent, backlog: WebhookEvent[] = []): PendingWebhook {
+  return { status: 'pending', event, attempts: 0, lastStatusCode: null, lastError: null, backlog };
 }
 
 /** A webhook waiting for its job to finish, or none when the job has no `webhookUrl`. */

@@ -11,6 +11,7 @@ import {
   boundResult,
   expiryOf,
   awaitedWebhook,
+  freshDelivery,
   isTerminal,
   pendingWebhook,
   toJobView,
@@ -83,7 +84,7 @@ function finished(job: Job, status: 'succeeded' | 'fatal', t: Timing): Job {
     // Not dispatched: the sweep index brings the earlier event's next try (it may have been waiting there).
     return { ...done, webhook: { ...inDelivery, backlog: [...inDelivery.backlog, event].slice(-WEBHOOK_BACKLOG_LIMIT) } };
   }
-  return { ...done, dispatched: true, webhook: { status: 'pending', event, attempts: 0, lastStatusCode: null, lastError: null, backlog: [] } };
+  return { ...done, dispatched: true, webhook: freshDelivery(event) };
 }
 
 // ---------------------------------------------------------------------------
@@ -271,14 +272,7 @@ export function redeliverWebhook(job: Job | undefined, t: Timing): Decision<Acti
     {
       ...job,
       dispatched: true,
-      webhook: {
-        status: 'pending',
-        event: { ...event, nextAttemptAt: t.nowMs },
-        attempts: 0,
-        lastStatusCode: null,
-        lastError: null,
-        backlog: pendingWebhook(job.webhook)?.backlog ?? [],
-      },
+      webhook: freshDelivery({ ...event, nextAttemptAt: t.nowMs }, pendingWebhook(job.webhook)?.backlog),
     },
     t,
   );

@@ -27,7 +27,7 @@
  * job's sweep entry (lambdas/jobs/sweep.ts), so the scheduler brings the event
  * back then, and the delivery that takes it over counts the lost try.
  */
-import { isTerminal, pendingWebhook, webhookEventOf, type DeliveredWebhook, type FailedWebhook, type Job, type PendingWebhook, type WebhookEvent } from '../jobs/job';
+import { freshDelivery, isTerminal, pendingWebhook, webhookEventOf, type DeliveredWebhook, type FailedWebhook, type Job, type PendingWebhook, type WebhookEvent } from '../jobs/job';
 import { iso, touched, type Decision, type Timing } from '../jobs/transitions';
 import type { WebhookMessage } from '../queue/job-queue';
 
@@ -211,8 +211,7 @@ function eventEnded(
   const [queued, ...rest] = pending.backlog;
   if (queued) {
     const next: WebhookEvent = { ...queued, nextAttemptAt: t.nowMs };
-    const webhook: PendingWebhook = { status: 'pending', event: next, attempts: 0, lastStatusCode: null, lastError: null, backlog: rest };
-    return { job: touched({ ...job, dispatched: isTerminal(job.status) ? true : job.dispatched, webhook }, t), next };
+    return { job: touched({ ...job, dispatched: isTerminal(job.status) ? true : job.dispatched, webhook: freshDelivery(next, rest) }, t), next };
   }
   const webhook: DeliveredWebhook | FailedWebhook = { ...ending, event };
   return { job: touched({ ...job, dispatched: isTerminal(job.status) ? false : job.dispatched, webhook }, t) };
