@@ -8,7 +8,7 @@ import { JOB_STATUSES, toJobView, webhookEventOf, type Job, type JobStatus } fro
 import { isJobIdShaped } from '../jobs/job-id';
 import type { PreparedJob } from '../jobs/prepare-job';
 import { BatchSubmissionSchema, fieldProblems, type FieldProblem } from '../jobs/submission';
-import { cancel, erase, redeliverWebhook, retry, type ActionResult, type Decision } from '../jobs/transitions';
+import { cancel, deleteFinished, redeliverWebhook, retry, type ActionResult, type Decision } from '../jobs/transitions';
 import { ItemTooLargeError, StoreUnavailableError } from '../store/errors';
 import { InvalidCursorError } from '../store/list-cursor';
 import type { Dispatch, JobMessage } from '../queue/job-queue';
@@ -213,7 +213,7 @@ const retryJob: RouteHandler = async (ctx, request, tenantId) => {
 };
 
 const deleteJob: RouteHandler = async (ctx, request, tenantId) => {
-  await act(ctx, request, tenantId, erase, 'job_not_deletable', (j) => `A ${j.status} job cannot be deleted; cancel it first.`);
+  await act(ctx, request, tenantId, deleteFinished, 'job_not_deletable', (j) => `A ${j.status} job cannot be deleted; cancel it first.`);
   return { status: 204 };
 };
 

@@ -21,6 +21,9 @@
  *   in delivery), delivered or failed.
  * - **submission**: what a client sends to create a job; the submission rules
  *   (prepare-job.ts) turn it into a job or a rejection, as data.
+ * - **dispatch**: handing a job's message (or its webhook event's) to SQS, by the
+ *   api, a worker or the scheduler; `dispatched` says it was handed for the job's
+ *   current wait, which decides where the job sits on the sweep index.
  * - **sweep index**: the sparse index of jobs that will need attention at
  *   `sweepAt` (dispatch, re-dispatch, lease takeover, webhook retry).
  */

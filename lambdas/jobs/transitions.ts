@@ -257,7 +257,8 @@ export function retry(job: Job | undefined, t: Timing): Decision<ActionResult> {
   return { write: queued, result: { ok: true, job: queued } };
 }
 
-export function erase(job: Job | undefined): Decision<ActionResult> {
+/** `DELETE /v1/jobs/{jobId}`: a finished job is deleted now, not at retention's end (its idempotency key becomes free). */
+export function deleteFinished(job: Job | undefined): Decision<ActionResult> {
   if (!job || !isTerminal(job.status)) return { result: { ok: false, job } };
   return { delete: true, result: { ok: true, job } };
 }

@@ -188,7 +188,7 @@ export class JobStore {
         if (await this.replace(decision.write, current.version)) return decision.result;
       } else if ('delete' in decision) {
         if (!current) return decision.result;
-        if (await this.remove(current)) return decision.result;
+        if (await this.delete(current)) return decision.result;
       } else {
         return decision.result;
       }
@@ -236,7 +236,7 @@ export class JobStore {
     return Item?.entity === 'job' ? Item : undefined;
   }
 
-  private async remove(job: Job): Promise<boolean> {
+  private async delete(job: Job): Promise<boolean> {
     try {
       await this.db.send(
         new DeleteCommand({

@@ -6,7 +6,7 @@ import { ATTEMPT_HISTORY_LIMIT, type Job, type JobStatus, pendingWebhook, webhoo
 import {
   cancel,
   claim,
-  erase,
+  deleteFinished,
   finishAttempt,
   redeliverWebhook,
   releaseAttempt,
@@ -258,13 +258,13 @@ describe('retry (SPEC §3.5)', () => {
   });
 });
 
-describe('erase (SPEC §3.5)', () => {
+describe('deleteFinished (SPEC §3.5)', () => {
   it.each(['succeeded', 'fatal', 'canceled'] as JobStatus[])('deletes a %s job', (status) => {
-    expect(erase(jobFactory(NOW, { status }))).toMatchObject({ delete: true, result: { ok: true } });
+    expect(deleteFinished(jobFactory(NOW, { status }))).toMatchObject({ delete: true, result: { ok: true } });
   });
 
   it.each(['queued', 'running', 'retry'] as JobStatus[])('refuses a %s job', (status) => {
-    expect(erase(jobFactory(NOW, { status }))).not.toHaveProperty('delete');
+    expect(deleteFinished(jobFactory(NOW, { status }))).not.toHaveProperty('delete');
   });
 });
 
