@@ -291,6 +291,7 @@ export type JobSummary = Pick<
 
 /** The API representation (SPEC §3.6): absent values are null; `payload` only where asked. */
 export function toJobView(job: Job | JobSummary, options: { withPayload: boolean }): Record<string, unknown> {
+  // A summary (a list's item) has no attempts' history, so none is how it is told from a whole job.
   const full = 'history' in job ? job : undefined;
   return {
     jobId: job.jobId,

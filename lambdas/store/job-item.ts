@@ -161,8 +161,8 @@ export function sizeAtItsLargest(item: Record<string, unknown>, job: Job): numbe
   const [current, ...backlog] = events;
   // The payload never grows: its JSON text is the one already in `item`, not made again.
   const grown: Job = { ...largest, payload: undefined as unknown as Job['payload'], webhook: { status: 'none' } };
-  const webhookAttributes = { webhook: widestWebhook, webhookEvent: current ?? null, webhookBacklog: backlog };
-  return itemSize({ ...item, ...jobAttributes(grown), ...webhookAttributes, sweepShard: 99, sweepAt: 8.64e15, sweepCount: 1_000_000, webhookEventId: current?.id });
+  const widestAttributes = { webhook: widestWebhook, webhookEvent: current ?? null, webhookBacklog: backlog };
+  return itemSize({ ...item, ...jobAttributes(grown), ...widestAttributes, sweepShard: 99, sweepAt: 8.64e15, sweepCount: 1_000_000, webhookEventId: current?.id });
 }
 
 /** The job as it fits, with the item it makes (built once: the payload's JSON text can be 256 KiB). */

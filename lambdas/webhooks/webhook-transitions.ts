@@ -3,8 +3,8 @@
  * same shape as lambdas/jobs/transitions.ts: the store writes a decision on
  * condition that the job did not change since it was read.
  *
- * These functions change only the webhook's own fields (`webhook`,
- * `webhookEvent`, `webhookBacklog`, and `dispatched` while the job is finished)
+ * These functions change only the webhook's own state (`webhook`: its event and
+ * backlog included, and `dispatched` while the job is finished)
  * and `updatedAt`/`expiresAt`: a webhook never changes the job's status or
  * result (SPEC §6). An event is delivered whatever the job's status: its body
  * was fixed when it was created, and the retry route may have the job running
@@ -17,7 +17,7 @@
  * be reached (blocked by the URL guard), the webhook is `failed`.
  *
  * A try owns its event while it runs, as a worker owns a running job (SPEC §4,
- * leases): `leaseDelivery` sets `webhookEvent.deliveryLease` (a fresh token, an
+ * leases): `leaseDelivery` sets the event's `deliveryLease` (a fresh token, an
  * end) in one conditional write before the POST, and only the write of that
  * token's outcome (`recordTry`) counts. Any other copy of the event's message
  * (the queue's delayed re-send, the scheduler's re-dispatch, a redelivery)
@@ -146,7 +146,7 @@ export type TryResult =
   | { outcome: 'stale' }
   /** `next`: an event from the backlog that is now pending; the caller enqueues it. */
   | { outcome: 'delivered'; job: Job; attempt: number; next?: WebhookEvent }
-  /** Another try is due at `webhookEvent.nextAttemptAt`; `dispatch`: the caller sends it with `delayMs` now. */
+  /** Another try is due at the event's `nextAttemptAt`; `dispatch`: the caller sends it with `delayMs` now. */
   | { outcome: 'retry'; job: Job; attempt: number; delayMs: number; dispatch: boolean }
   | { outcome: 'failed'; job: Job; attempt: number; next?: WebhookEvent };
 
