@@ -4,20 +4,21 @@
  * (405), then the route's own checks.
  */
 import { describeJobTypes } from '../job-types/registry';
-import { JOB_STATUSES, toJobView, type Job, type JobStatus } from '../jobs/job';
+import { JOB_STATUSES, toJobView, webhookEventOf, type Job, type JobStatus } from '../jobs/job';
 import { isJobIdShaped } from '../jobs/job-id';
-import { createPreparedJob, dispatchFor, enqueueCreated, prepareJob, submitJob, type PreparedJob } from '../jobs/submit-job';
+import type { PreparedJob } from '../jobs/prepare-job';
 import { BatchSubmissionSchema, fieldProblems, type FieldProblem } from '../jobs/submission';
-import { cancel, erase, redeliverWebhook, retry, type ActionResult } from '../jobs/transitions';
+import { cancel, deleteFinished, redeliverWebhook, retry, type ActionResult, type Decision } from '../jobs/transitions';
 import { ItemTooLargeError, StoreUnavailableError } from '../store/errors';
-import type { Decision } from '../store/job-store';
 import { InvalidCursorError } from '../store/list-cursor';
 import type { Dispatch, JobMessage } from '../queue/job-queue';
 import type { ServiceContext } from '../service-context';
+import { createPreparedJob, dispatchFor, enqueueCreated, prepareSubmission, submitJob } from '../use-cases/submit-job';
 import { countJobs } from '../observability';
 import { openApiDocument } from './openapi';
 import { HttpProblem, jobNotFound, problemDocument, validationFailed, type ProblemCode } from './problem';
 import { readJsonBody, type ApiRequest, type ApiResponse } from './request';
+import { rejectionProblem } from './rejection-problem';
 
 export type RouteHandler = (ctx: ServiceContext, request: ApiRequest, tenantId: string) => Promise<ApiResponse>;
 
@@ -85,6 +86,7 @@ const postJob: RouteHandler = async (ctx, request, tenantId) => {
   } catch (error) {
     throw createProblem(error);
   }
+  if (submitted.kind === 'rejected') throw rejectionProblem(submitted);
   countJobs(ctx.metrics, submitted.status === 202 ? 'JobsCreated' : 'JobsReplayed', submitted.job.type);
   const headers: Record<string, string> = { location: jobPath(request, submitted.job.jobId) };
   if (submitted.status === 200) headers['idempotent-replayed'] = 'true';
@@ -111,15 +113,17 @@ const postBatch: RouteHandler = async (ctx, request, tenantId) => {
       try {
         const item = items[index];
         const isObject = typeof item === 'object' && item !== null && !Array.isArray(item);
-        // A non-object item goes to prepareJob as it is, which answers invalid_json for it.
+        // A non-object item goes to prepareSubmission as it is, which answers invalid_json for it.
         const { idempotencyKey, ...submission } = isObject ? (item as Record<string, unknown>) : { idempotencyKey: undefined };
         if (idempotencyKey !== undefined && typeof idempotencyKey !== 'string') {
           throw new HttpProblem(400, 'invalid_idempotency_key', 'idempotencyKey must be a string of 1..255 visible ASCII characters.');
         }
-        const prepared = prepareJob(ctx, tenantId, isObject ? submission : item, idempotencyKey);
+        const prepared = prepareSubmission(ctx, tenantId, isObject ? submission : item, idempotencyKey);
+        if (prepared.kind === 'rejected') throw rejectionProblem(prepared);
         const submitted = await createPreparedJob(ctx, prepared).catch((error: unknown) => {
           throw createProblem(error);
         });
+        if (submitted.kind === 'rejected') throw rejectionProblem(submitted);
         if (submitted.status === 202) created.push(prepared);
         results[index] = { status: submitted.status, job: toJobView(submitted.job, { withPayload: true }) };
       } catch (error) {
@@ -209,7 +213,7 @@ const retryJob: RouteHandler = async (ctx, request, tenantId) => {
 };
 
 const deleteJob: RouteHandler = async (ctx, request, tenantId) => {
-  await act(ctx, request, tenantId, erase, 'job_not_deletable', (j) => `A ${j.status} job cannot be deleted; cancel it first.`);
+  await act(ctx, request, tenantId, deleteFinished, 'job_not_deletable', (j) => `A ${j.status} job cannot be deleted; cancel it first.`);
   return { status: 204 };
 };
 
@@ -223,7 +227,7 @@ const redeliver: RouteHandler = async (ctx, request, tenantId) => {
     (j) => (j.webhookUrl ? `A ${j.status} job has no webhook event to redeliver.` : 'This job has no webhookUrl.'),
   );
   try {
-    await ctx.webhooksQueue.send({ message: { tenantId, jobId: job.jobId, eventId: job.webhookEvent!.id } });
+    await ctx.webhooksQueue.send({ message: { tenantId, jobId: job.jobId, eventId: webhookEventOf(job.webhook)!.id } });
   } catch (error) {
     ctx.logger.warn('webhook enqueue failed; the sweep will dispatch', { error: (error as Error).message });
   }

@@ -5,16 +5,25 @@
  * - **job**: one unit of work a tenant submitted: a `type`, a `payload`, and the
  *   state the service keeps while running it.
  * - **attempt**: one run of a job's handler. Attempts are data: each one is kept on
- *   the job (status, error, timings), oldest first, the most recent 50.
- * - **lease**: while an attempt runs, the job is `running` until `leaseUntil`. A
+ *   the job (status, error, timings), oldest first, the most recent 50 (`history`,
+ *   served as `GET …/attempts`); `attempts` counts them all.
+ * - **lease**: while an attempt runs, the job is `running` until `leaseUntilMs`. A
  *   worker that dies leaves the lease to expire; the next delivery takes the job
  *   over and records the lost attempt as failed with `lease expired`.
  * - **tenant**: the customer who owns jobs, API keys and a webhook signing secret.
  * - **idempotency key**: a client-chosen string that makes a submission safe to
  *   repeat: one key, one job, per tenant, while the job is retained.
  * - **webhook event**: the signed notification of one terminal transition; its id
- *   (`webhook-id`) and body stay the same on every delivery try. A try in flight
- *   holds the event's delivery lease, so two copies of one message never POST at once.
+ *   (`webhook-id`) and body stay the same on every delivery try (a webhook is
+ *   *tried*, a job is *attempted*). A try in flight holds the event's delivery
+ *   lease, so two copies of one message never POST at once. The job's webhook is
+ *   one state (`WebhookState`): none, pending (awaiting the job's end, or an event
+ *   in delivery), delivered or failed.
+ * - **submission**: what a client sends to create a job; the submission rules
+ *   (prepare-job.ts) turn it into a job or a rejection, as data.
+ * - **dispatch**: handing a job's message (or its webhook event's) to SQS, by the
+ *   api, a worker or the scheduler; `dispatched` says it was handed for the job's
+ *   current wait, which decides where the job sits on the sweep index.
  * - **sweep index**: the sparse index of jobs that will need attention at
  *   `sweepAt` (dispatch, re-dispatch, lease takeover, webhook retry).
  */
@@ -23,15 +32,33 @@
  * Job statuses, and who moves a job in and out of each.
  */
 export const JOB_STATUSES = [
-  /** In: the api Lambda on submit, or the retry route. Out: a worker claims it (→ running) or the cancel route (→ canceled). */
+  /**
+   * In: the api Lambda on submit, or the retry route; a worker stopped by shutdown
+   * during a first attempt hands it back uncounted. Out: a worker claims it
+   * (→ running) or the cancel route (→ canceled).
+   */
   'queued',
-  /** In: a worker's claim (attempts + 1, lease set). Out: the same worker finishing the attempt (→ succeeded | retry | fatal), or a later delivery taking over an expired lease. */
+  /**
+   * In: a worker's claim (attempts + 1, lease set), or a later delivery taking over
+   * an expired lease (the lost attempt failed). Out: the same worker finishing the
+   * attempt (→ succeeded | retry | fatal), a takeover once the lease expired
+   * (→ running again, or → fatal when it was the last attempt), a shutdown
+   * handing it back (→ queued | retry).
+   */
   'running',
-  /** In: a worker after a retryable failure with attempts left. Out: a worker claims it when `nextRunAt` comes (→ running), or the cancel route. */
+  /**
+   * In: a worker after a retryable failure with attempts left (or handing back a
+   * later attempt at shutdown). Out: a worker claims it when `nextRunAt` comes
+   * (→ running), or the cancel route (→ canceled). The scheduler only re-sends it.
+   */
   'retry',
-  /** In: a worker whose handler returned. Terminal; out only through the delete route or retention. */
+  /** In: a worker whose handler returned. Terminal; out only through the delete route or retention (TTL). */
   'succeeded',
-  /** In: a worker after a non-retryable failure or the last attempt. Out: the retry route (→ queued), delete, retention. */
+  /**
+   * In: a worker after a non-retryable failure or the last attempt, or a takeover
+   * of an expired lease on the last attempt. Out: the retry route (→ queued),
+   * delete, retention.
+   */
   'fatal',
   /** In: the cancel route from queued or retry. Out: the retry route (→ queued), delete, retention. */
   'canceled',
@@ -53,13 +80,118 @@ export interface Attempt {
 
 export type WebhookStatus = 'none' | 'pending' | 'delivered' | 'failed';
 
-/** Delivery state of the job's current webhook event, as the API shows it. */
-export interface WebhookState {
+/**
+ * The job's webhook, one state with only its own fields. "An event is pending"
+ * is `pendingWebhook(state)`, nowhere spelled out again.
+ */
+export type WebhookState = NoWebhook | AwaitedWebhook | PendingWebhook | DeliveredWebhook | FailedWebhook;
+
+/** No webhook to send. In: submit or a finish without `webhookUrl`, the cancel route with no event in delivery. Out: the retry route (→ pending). */
+export interface NoWebhook {
+  status: 'none';
+}
+
+/**
+ * The job has a `webhookUrl` and has not finished (API: `pending`). In: submit,
+ * the retry route. Out: the job's terminal transition creates the event (→ in
+ * delivery), the cancel route (→ none).
+ */
+export interface AwaitedWebhook {
+  status: 'pending';
+  event: null;
+}
+
+/**
+ * An event being delivered (lambdas/webhooks/webhook-transitions.ts). In: the
+ * job's terminal transition, the redeliver route, the end of the event before it
+ * in the backlog. Out: the webhook Lambda recording a try (→ delivered | failed,
+ * or the next backlog event). Survives cancel and the retry route.
+ */
+export interface PendingWebhook {
+  status: 'pending';
+  event: WebhookEvent;
+  /** Tries of this event so far, and how the last one ended. */
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  /**
+   * Events of later terminal transitions (the job was re-run by the retry route
+   * and finished again while this one was in delivery), oldest first: each is
+   * delivered after the one before it is delivered or has failed.
+   */
+  backlog: WebhookEvent[];
+}
+
+/**
+ * The receiver answered 2xx. Out: the redeliver route (the same event → pending),
+ * the retry route (→ awaiting); on a job re-run meanwhile, its next finish (→ a
+ * new event in delivery) or the cancel route (→ none).
+ */
+export interface DeliveredWebhook {
+  status: 'delivered';
+  event: WebhookEvent;
+  attempts: number;
+  lastStatusCode: number;
+  deliveredAt: string;
+}
+
+/** Tries exhausted, 410 Gone, or a target that can never be reached. Out: as delivered. */
+export interface FailedWebhook {
+  status: 'failed';
+  event: WebhookEvent;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string;
+}
+
+/** The webhook as the API shows it (SPEC §3.6); also how the store keeps the state's own fields. */
+export interface WebhookView {
   status: WebhookStatus;
   attempts: number;
   lastStatusCode: number | null;
   lastError: string | null;
   deliveredAt: string | null;
+}
+
+/** The event in delivery, if there is one. */
+export function pendingWebhook(webhook: WebhookState): PendingWebhook | undefined {
+  return webhook.status === 'pending' && webhook.event !== null ? webhook : undefined;
+}
+
+/** The job's latest event (in delivery, delivered or failed), or null when there is none. */
+export function webhookEventOf(webhook: WebhookState): WebhookEvent | null {
+  return webhook.status === 'none' ? null : webhook.event;
+}
+
+/** A fresh event in delivery, not tried yet, with the events waiting behind it. */
+export function freshDelivery(event: WebhookEvent, backlog: WebhookEvent[] = []): PendingWebhook {
+  return { status: 'pending', event, attempts: 0, lastStatusCode: null, lastError: null, backlog };
+}
+
+/** A webhook waiting for its job to finish, or none when the job has no `webhookUrl`. */
+export function awaitedWebhook(webhookUrl: string | null): NoWebhook | AwaitedWebhook {
+  return webhookUrl ? { status: 'pending', event: null } : { status: 'none' };
+}
+
+export function webhookViewOf(webhook: WebhookState): WebhookView {
+  switch (webhook.status) {
+    case 'none':
+      return { status: 'none', attempts: 0, lastStatusCode: null, lastError: null, deliveredAt: null };
+    case 'pending':
+      if (webhook.event === null) return { status: 'pending', attempts: 0, lastStatusCode: null, lastError: null, deliveredAt: null };
+      return { status: 'pending', attempts: webhook.attempts, lastStatusCode: webhook.lastStatusCode, lastError: webhook.lastError, deliveredAt: null };
+    case 'delivered':
+      return { status: 'delivered', attempts: webhook.attempts, lastStatusCode: webhook.lastStatusCode, lastError: null, deliveredAt: webhook.deliveredAt };
+    case 'failed':
+      return { status: 'failed', attempts: webhook.attempts, lastStatusCode: webhook.lastStatusCode, lastError: webhook.lastError, deliveredAt: null };
+    default:
+      return unreachable(webhook);
+  }
+}
+
+/** A `default:` that the type checker proves unreachable: a new state fails to compile until handled. */
+export function unreachable(value: never): never {
+  throw new Error(`unreachable: ${JSON.stringify(value)}`);
 }
 
 /** The webhook event of the latest terminal transition; fixed when created. */
@@ -108,14 +240,6 @@ export interface Job {
   lastError: string | null;
   history: Attempt[];
   webhook: WebhookState;
-  /** The event being delivered (or the last one, once delivered or failed). */
-  webhookEvent: WebhookEvent | null;
-  /**
-   * Terminal events created while an earlier one was still pending (the job was
-   * re-run by the retry route and finished again): each is delivered, in order,
-   * after the one before it is delivered or has failed.
-   */
-  webhookBacklog?: WebhookEvent[];
   /**
    * Whether a message for the job's current wait (or its pending webhook) has been
    * handed to SQS. Decides where the job sits on the sweep index.
@@ -144,8 +268,31 @@ export function isTerminal(status: JobStatus): boolean {
   return TERMINAL_STATUSES.has(status);
 }
 
+/** A job as the status index holds it (SPEC §3.3 lists): no payload, attempts or event; the webhook as shown. */
+export type JobSummary = Pick<
+  Job,
+  | 'jobId'
+  | 'tenantId'
+  | 'type'
+  | 'status'
+  | 'attempts'
+  | 'maxAttempts'
+  | 'nextRunAt'
+  | 'idempotencyKey'
+  | 'payloadHash'
+  | 'webhookUrl'
+  | 'result'
+  | 'lastError'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'finishedAt'
+  | 'expiresAt'
+> & { webhook: WebhookView };
+
 /** The API representation (SPEC §3.6): absent values are null; `payload` only where asked. */
-export function toJobView(job: Job, options: { withPayload: boolean }): Record<string, unknown> {
+export function toJobView(job: Job | JobSummary, options: { withPayload: boolean }): Record<string, unknown> {
+  // A summary (a list's item) has no attempts' history, so none is how it is told from a whole job.
+  const full = 'history' in job ? job : undefined;
   return {
     jobId: job.jobId,
     tenantId: job.tenantId,
@@ -156,15 +303,9 @@ export function toJobView(job: Job, options: { withPayload: boolean }): Record<s
     nextRunAt: job.nextRunAt ?? null,
     idempotencyKey: job.idempotencyKey ?? null,
     payloadHash: job.payloadHash,
-    ...(options.withPayload ? { payload: job.payload } : {}),
+    ...(options.withPayload && full ? { payload: full.payload } : {}),
     webhookUrl: job.webhookUrl ?? null,
-    webhook: {
-      status: job.webhook?.status ?? 'none',
-      attempts: job.webhook?.attempts ?? 0,
-      lastStatusCode: job.webhook?.lastStatusCode ?? null,
-      lastError: job.webhook?.lastError ?? null,
-      deliveredAt: job.webhook?.deliveredAt ?? null,
-    },
+    webhook: full ? webhookViewOf(full.webhook) : job.webhook,
     result: job.result ?? null,
     lastError: job.lastError ?? null,
     createdAt: job.createdAt,

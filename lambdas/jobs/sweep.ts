@@ -3,7 +3,7 @@
  * A pure function of the job's state, so every transition that writes the job
  * also writes the right `sweepAt`.
  */
-import type { Job } from './job';
+import { pendingWebhook, type Job } from './job';
 import { SWEEP_SHARDS } from '../resources';
 
 export interface SweepSettings {
@@ -15,7 +15,7 @@ export interface SweepSettings {
 
 /** Epoch ms at which the scheduler should look at this job, or null (not on the index). */
 export function sweepAtOf(job: Job, settings: SweepSettings): number | null {
-  const pendingEvent = job.webhook.status === 'pending' ? job.webhookEvent : null;
+  const pendingEvent = pendingWebhook(job.webhook)?.event ?? null;
   const nextTry = pendingEvent ? (pendingEvent.nextAttemptAt ?? Date.parse(job.updatedAt)) : null;
   // A try in flight records what comes next itself; if it dies, its lease's end is when the event needs taking over.
   const leaseEnd = pendingEvent?.deliveryLease?.untilMs ?? null;

@@ -4,18 +4,28 @@
  * was read (SPEC §4: at-least-once delivery, at most one effect per attempt).
  */
 import { randomUUID } from 'node:crypto';
-import type { Decision } from '../store/job-store';
 import {
   ATTEMPT_HISTORY_LIMIT,
   WEBHOOK_BACKLOG_LIMIT,
   boundError,
   boundResult,
   expiryOf,
+  awaitedWebhook,
+  freshDelivery,
   isTerminal,
+  pendingWebhook,
   toJobView,
+  webhookEventOf,
   type Attempt,
   type Job,
 } from './job';
+
+/**
+ * What a transition decides: write this job, delete it, or leave it and answer
+ * `result`. The store carries it out (JobStore.transition), on condition that the
+ * job is still the one decided on.
+ */
+export type Decision<R> = { write: Job; result: R } | { delete: true; result: R } | { result: R };
 
 export interface Timing {
   readonly nowMs: number;
@@ -64,19 +74,17 @@ function endRunningAttempt(job: Job, status: 'failed' | 'succeeded', error: stri
  */
 function finished(job: Job, status: 'succeeded' | 'fatal', t: Timing): Job {
   const done: Job = touched({ ...job, status, nextRunAt: null, leaseUntilMs: null, finishedAt: iso(t.nowMs), dispatched: false }, t);
-  if (!job.webhookUrl) return { ...done, webhook: { ...done.webhook, status: 'none' }, webhookEvent: null };
-  const pendingWebhook: Job = {
-    ...done,
-    webhook: { status: 'pending', attempts: 0, lastStatusCode: null, lastError: null, deliveredAt: null },
-  };
+  if (!job.webhookUrl) return { ...done, webhook: { status: 'none' } };
   const type = status === 'succeeded' ? 'job.succeeded' : 'job.fatal';
-  const body = JSON.stringify({ type, timestamp: iso(t.nowMs), data: toJobView(pendingWebhook, { withPayload: false }) });
+  // The body shows the webhook as a fresh event's: pending, not tried yet.
+  const body = JSON.stringify({ type, timestamp: iso(t.nowMs), data: toJobView({ ...done, webhook: awaitedWebhook(job.webhookUrl) }, { withPayload: false }) });
   const event = { id: `msg_${randomUUID().replaceAll('-', '')}`, type, body, nextAttemptAt: t.nowMs } as const;
-  if (job.webhookEvent && job.webhook.status === 'pending') {
+  const inDelivery = pendingWebhook(job.webhook);
+  if (inDelivery) {
     // Not dispatched: the sweep index brings the earlier event's next try (it may have been waiting there).
-    return { ...done, webhookBacklog: [...(job.webhookBacklog ?? []), event].slice(-WEBHOOK_BACKLOG_LIMIT) };
+    return { ...done, webhook: { ...inDelivery, backlog: [...inDelivery.backlog, event].slice(-WEBHOOK_BACKLOG_LIMIT) } };
   }
-  return { ...pendingWebhook, dispatched: true, webhookEvent: event };
+  return { ...done, dispatched: true, webhook: freshDelivery(event) };
 }
 
 // ---------------------------------------------------------------------------
@@ -221,7 +229,7 @@ export function cancel(job: Job | undefined, t: Timing): Decision<ActionResult> 
       dispatched: false,
       finishedAt: iso(t.nowMs),
       // An earlier run's event still being tried goes on being tried (the job was re-run by the retry route).
-      ...(job.webhookEvent && job.webhook.status === 'pending' ? {} : { webhook: { ...job.webhook, status: 'none' as const } }),
+      webhook: pendingWebhook(job.webhook) ?? { status: 'none' },
     },
     t,
   );
@@ -242,35 +250,30 @@ export function retry(job: Job | undefined, t: Timing): Decision<ActionResult> {
       result: null,
       dispatched: true,
       // An event still being delivered goes on being delivered while the job runs again.
-      ...(job.webhookEvent && job.webhook.status === 'pending'
-        ? {}
-        : {
-            webhook: { status: job.webhookUrl ? 'pending' : 'none', attempts: 0, lastStatusCode: null, lastError: null, deliveredAt: null },
-            webhookEvent: null,
-            webhookBacklog: [],
-          }),
+      webhook: pendingWebhook(job.webhook) ?? awaitedWebhook(job.webhookUrl),
     },
     t,
   );
   return { write: queued, result: { ok: true, job: queued } };
 }
 
-export function erase(job: Job | undefined): Decision<ActionResult> {
+/** `DELETE /v1/jobs/{jobId}`: a finished job is deleted now, not at retention's end (its idempotency key becomes free). */
+export function deleteFinished(job: Job | undefined): Decision<ActionResult> {
   if (!job || !isTerminal(job.status)) return { result: { ok: false, job } };
   return { delete: true, result: { ok: true, job } };
 }
 
 /** Sends the terminal event again: same `webhook-id`, a fresh delivery schedule. */
 export function redeliverWebhook(job: Job | undefined, t: Timing): Decision<ActionResult> {
-  if (!job || (job.status !== 'succeeded' && job.status !== 'fatal') || !job.webhookUrl || !job.webhookEvent) {
+  const event = job && webhookEventOf(job.webhook);
+  if (!job || (job.status !== 'succeeded' && job.status !== 'fatal') || !job.webhookUrl || !event) {
     return { result: { ok: false, job } };
   }
   const pending = touched(
     {
       ...job,
       dispatched: true,
-      webhook: { ...job.webhook, status: 'pending', attempts: 0, lastError: null },
-      webhookEvent: { ...job.webhookEvent, nextAttemptAt: t.nowMs },
+      webhook: freshDelivery({ ...event, nextAttemptAt: t.nowMs }, pendingWebhook(job.webhook)?.backlog),
     },
     t,
   );

@@ -20,11 +20,12 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { STATUS_INDEX, SWEEP_INDEX } from '../resources';
-import type { Job, JobStatus } from '../jobs/job';
+import { pendingWebhook, type Job, type JobStatus, type JobSummary } from '../jobs/job';
 import { sweepAtOf, sweepShardOf, type SweepSettings } from '../jobs/sweep';
+import type { Decision } from '../jobs/transitions';
 import { ConcurrentUpdateError, isConditionalCheckFailed, isTransientFailure, ItemTooLargeError, StoreError, StoreUnavailableError } from './errors';
 import { ITEM_LIMIT_BYTES } from './item-size';
-import { fitJobToItemLimit, jobAttributes, jobFromItem, sizeAtItsLargest } from './job-item';
+import { fitJobToItemLimit, jobAttributes, jobFromItem, jobSummaryFromItem, sizeAtItsLargest } from './job-item';
 import { decodeListCursor, encodeListCursor } from './list-cursor';
 
 export { InvalidCursorError } from './list-cursor';
@@ -51,7 +52,7 @@ export interface ListQuery {
 }
 
 export interface JobPage {
-  items: Job[];
+  items: JobSummary[];
   nextCursor: string | null;
 }
 
@@ -67,9 +68,6 @@ export interface SweepEntry {
   /** The id of the job's pending webhook event; null when none is pending. */
   webhookEventId: string | null;
 }
-
-/** What a transition decides: write this job, or leave it and answer `result`. */
-export type Decision<R> = { write: Job; result: R } | { delete: true; result: R } | { result: R };
 
 /** One stretch of the twin's TTL sweep: what it deleted, and where the next stretch starts (none: the table's end). */
 export interface ExpiredSweep {
@@ -190,7 +188,7 @@ export class JobStore {
         if (await this.replace(decision.write, current.version)) return decision.result;
       } else if ('delete' in decision) {
         if (!current) return decision.result;
-        if (await this.remove(current)) return decision.result;
+        if (await this.delete(current)) return decision.result;
       } else {
         return decision.result;
       }
@@ -238,7 +236,7 @@ export class JobStore {
     return Item?.entity === 'job' ? Item : undefined;
   }
 
-  private async remove(job: Job): Promise<boolean> {
+  private async delete(job: Job): Promise<boolean> {
     try {
       await this.db.send(
         new DeleteCommand({
@@ -271,7 +269,7 @@ export class JobStore {
       filters.push('#type = :type');
       values[':type'] = query.type;
     }
-    const items: Job[] = [];
+    const items: JobSummary[] = [];
     let startKey = exclusiveStartKey;
     let lastKey: Record<string, unknown> | undefined;
     // A filter can thin a page out; keep reading (bounded) until the page is full or the index ends.
@@ -289,7 +287,7 @@ export class JobStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) items.push(this.fromItem(item));
+      for (const item of page.Items ?? []) items.push(jobSummaryFromItem(item));
       lastKey = page.LastEvaluatedKey;
       if (!lastKey) break;
       startKey = lastKey;
@@ -392,6 +390,7 @@ export class JobStore {
   /** Job → item: the index attributes are derived here and nowhere else. */
   private toItem(job: Job, writeId: string): Record<string, unknown> {
     const sweepAt = sweepAtOf(job, this.options.sweep);
+    const pending = pendingWebhook(job.webhook);
     return {
       ...jobItemKey(job),
       entity: 'job',
@@ -401,7 +400,7 @@ export class JobStore {
       gsi1sk: `${job.createdAt}#${job.jobId}`,
       ...(sweepAt === null ? {} : { sweepShard: sweepShardOf(job.jobId), sweepAt, sweepCount: 0 }),
       // Top level so the sweep index can project it (the event body itself stays off the index).
-      ...(sweepAt !== null && job.webhookEvent && job.webhook.status === 'pending' ? { webhookEventId: job.webhookEvent.id } : {}),
+      ...(sweepAt !== null && pending ? { webhookEventId: pending.event.id } : {}),
     };
   }
 

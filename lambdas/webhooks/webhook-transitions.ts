@@ -3,8 +3,8 @@
  * same shape as lambdas/jobs/transitions.ts: the store writes a decision on
  * condition that the job did not change since it was read.
  *
- * These functions change only the webhook's own fields (`webhook`,
- * `webhookEvent`, `webhookBacklog`, and `dispatched` while the job is finished)
+ * These functions change only the webhook's own state (`webhook`: its event and
+ * backlog included, and `dispatched` while the job is finished)
  * and `updatedAt`/`expiresAt`: a webhook never changes the job's status or
  * result (SPEC §6). An event is delivered whatever the job's status: its body
  * was fixed when it was created, and the retry route may have the job running
@@ -17,7 +17,7 @@
  * be reached (blocked by the URL guard), the webhook is `failed`.
  *
  * A try owns its event while it runs, as a worker owns a running job (SPEC §4,
- * leases): `leaseDelivery` sets `webhookEvent.deliveryLease` (a fresh token, an
+ * leases): `leaseDelivery` sets the event's `deliveryLease` (a fresh token, an
  * end) in one conditional write before the POST, and only the write of that
  * token's outcome (`recordTry`) counts. Any other copy of the event's message
  * (the queue's delayed re-send, the scheduler's re-dispatch, a redelivery)
@@ -27,9 +27,8 @@
  * job's sweep entry (lambdas/jobs/sweep.ts), so the scheduler brings the event
  * back then, and the delivery that takes it over counts the lost try.
  */
-import { isTerminal, type Job, type WebhookEvent, type WebhookState } from '../jobs/job';
-import { iso, touched, type Timing } from '../jobs/transitions';
-import type { Decision } from '../store/job-store';
+import { freshDelivery, isTerminal, pendingWebhook, webhookEventOf, type DeliveredWebhook, type FailedWebhook, type Job, type PendingWebhook, type WebhookEvent } from '../jobs/job';
+import { iso, touched, type Decision, type Timing } from '../jobs/transitions';
 import type { WebhookMessage } from '../queue/job-queue';
 
 /** A message this early (clock skew between hosts) still delivers. */
@@ -50,7 +49,7 @@ export type SkipReason =
   /** Another try holds the event's lease: it records what comes next, or the sweep brings the event back once the lease ends. */
   | 'in-flight';
 
-export type DeliveryCheck = { deliver: true; job: Job; url: string; event: WebhookEvent } | { deliver: false; reason: SkipReason };
+export type DeliveryCheck = { deliver: true; job: Job; url: string; pending: PendingWebhook } | { deliver: false; reason: SkipReason };
 
 /** `lastError` of a try that took the event and never recorded an outcome (its deliverer died or stalled). */
 export const LOST_TRY_ERROR = 'delivery try lost: its lease expired';
@@ -60,13 +59,14 @@ export function checkDeliverable(job: Job | undefined, message: WebhookMessage, 
   if (!job) return { deliver: false, reason: 'missing' };
   // The job's status does not matter: an event's body was fixed when it was created,
   // and it is delivered even while the retry route has the job running again.
-  const event = job.webhookEvent;
+  const event = webhookEventOf(job.webhook);
   if (!event || !job.webhookUrl) return { deliver: false, reason: 'no-event' };
   if (event.id !== message.eventId) return { deliver: false, reason: 'other-event' };
-  if (job.webhook.status !== 'pending') return { deliver: false, reason: 'not-pending' };
+  const pending = pendingWebhook(job.webhook);
+  if (!pending) return { deliver: false, reason: 'not-pending' };
   if (event.deliveryLease && event.deliveryLease.untilMs > nowMs) return { deliver: false, reason: 'in-flight' };
   if (event.nextAttemptAt !== null && event.nextAttemptAt - nowMs > EARLY_TOLERANCE_MS) return { deliver: false, reason: 'not-due' };
-  return { deliver: true, job, url: job.webhookUrl, event };
+  return { deliver: true, job, url: job.webhookUrl, pending };
 }
 
 export interface LeaseFacts {
@@ -96,19 +96,20 @@ export function leaseDelivery(job: Job | undefined, message: WebhookMessage, fac
   const check = checkDeliverable(job, message, t.nowMs);
   if (!check.deliver) return { result: { outcome: 'skipped', reason: check.reason } };
   let current = check.job;
-  const lostTry = check.event.deliveryLease !== undefined;
+  let pending = check.pending;
+  const lostTry = pending.event.deliveryLease !== undefined;
   if (lostTry) {
-    const attempt = current.webhook.attempts + 1;
-    const lost = { attempts: attempt, lastStatusCode: null, lastError: LOST_TRY_ERROR, deliveredAt: null };
+    const attempt = pending.attempts + 1;
     if (facts.retrySchedule[attempt - 1] === undefined) {
-      const failed = eventEnded(current, { status: 'failed', ...lost }, t);
-      return { write: failed, result: { outcome: 'failed', job: failed, attempt, next: nextEventOf(current, failed) } };
+      const { job: failed, next } = eventEnded(current, pending, { status: 'failed', attempts: attempt, lastStatusCode: null, lastError: LOST_TRY_ERROR }, t);
+      return { write: failed, result: { outcome: 'failed', job: failed, attempt, next } };
     }
-    current = touched({ ...current, webhook: { status: 'pending', ...lost } }, t);
+    pending = { ...pending, attempts: attempt, lastStatusCode: null, lastError: LOST_TRY_ERROR };
+    current = touched({ ...current, webhook: pending }, t);
   }
-  const event: WebhookEvent = { ...check.event, deliveryLease: { token: facts.token, untilMs: t.nowMs + facts.leaseMs } };
-  const leased: Job = { ...current, webhookEvent: event };
-  return { write: leased, result: { outcome: 'leased', job: leased, url: check.url, event, attempt: leased.webhook.attempts + 1, lostTry } };
+  const event: WebhookEvent = { ...pending.event, deliveryLease: { token: facts.token, untilMs: t.nowMs + facts.leaseMs } };
+  const leased: Job = { ...current, webhook: { ...pending, event } };
+  return { write: leased, result: { outcome: 'leased', job: leased, url: check.url, event, attempt: pending.attempts + 1, lostTry } };
 }
 
 /** What one try came to. */
@@ -145,7 +146,7 @@ export type TryResult =
   | { outcome: 'stale' }
   /** `next`: an event from the backlog that is now pending; the caller enqueues it. */
   | { outcome: 'delivered'; job: Job; attempt: number; next?: WebhookEvent }
-  /** Another try is due at `webhookEvent.nextAttemptAt`; `dispatch`: the caller sends it with `delayMs` now. */
+  /** Another try is due at the event's `nextAttemptAt`; `dispatch`: the caller sends it with `delayMs` now. */
   | { outcome: 'retry'; job: Job; attempt: number; delayMs: number; dispatch: boolean }
   | { outcome: 'failed'; job: Job; attempt: number; next?: WebhookEvent };
 
@@ -156,25 +157,22 @@ export type TryResult =
  * next one of the backlog starts, only once no try of it can still be in flight.
  */
 export function recordTry(job: Job | undefined, facts: TryFacts, t: Timing): Decision<TryResult> {
-  const event = job?.webhookEvent;
-  if (!job || !event || job.webhook.status !== 'pending' || event.id !== facts.eventId || event.deliveryLease?.token !== facts.token) {
+  const pending = job && pendingWebhook(job.webhook);
+  if (!job || !pending || pending.event.id !== facts.eventId || pending.event.deliveryLease?.token !== facts.token) {
     return { result: { outcome: 'stale' } };
   }
   const { outcome } = facts;
-  const attempt = job.webhook.attempts + 1;
+  const attempt = pending.attempts + 1;
   if (outcome.kind === 'delivered') {
-    const delivered = eventEnded(
-      job,
-      { status: 'delivered', attempts: attempt, lastStatusCode: outcome.statusCode, lastError: null, deliveredAt: iso(t.nowMs) },
-      t,
-    );
-    return { write: delivered, result: { outcome: 'delivered', job: delivered, attempt, next: nextEventOf(job, delivered) } };
+    const ended = { status: 'delivered', attempts: attempt, lastStatusCode: outcome.statusCode, deliveredAt: iso(t.nowMs) } as const;
+    const { job: delivered, next } = eventEnded(job, pending, ended, t);
+    return { write: delivered, result: { outcome: 'delivered', job: delivered, attempt, next } };
   }
-  const failedTry = { attempts: attempt, lastStatusCode: outcome.statusCode, lastError: outcome.error, deliveredAt: null };
   const delaySeconds = outcome.retryable ? facts.retrySchedule[attempt - 1] : undefined;
   if (delaySeconds === undefined) {
-    const failed = eventEnded(job, { status: 'failed', ...failedTry }, t);
-    return { write: failed, result: { outcome: 'failed', job: failed, attempt, next: nextEventOf(job, failed) } };
+    const ended = { status: 'failed', attempts: attempt, lastStatusCode: outcome.statusCode, lastError: outcome.error } as const;
+    const { job: failed, next } = eventEnded(job, pending, ended, t);
+    return { write: failed, result: { outcome: 'failed', job: failed, attempt, next } };
   }
   const delayMs = delaySeconds * 1000;
   const dispatch = delayMs <= facts.dispatchWithinMs;
@@ -184,53 +182,42 @@ export function recordTry(job: Job | undefined, facts: TryFacts, t: Timing): Dec
       // Not dispatched: the sweep index holds it until `nextAttemptAt`, then the scheduler enqueues it.
       // (While the job runs again, `dispatched` is about the job's own message: left alone.)
       dispatched: isTerminal(job.status) ? dispatch : job.dispatched,
-      webhook: { status: 'pending', ...failedTry },
-      webhookEvent: { ...unleased(event), nextAttemptAt: t.nowMs + delayMs },
+      webhook: {
+        ...pending,
+        attempts: attempt,
+        lastStatusCode: outcome.statusCode,
+        lastError: outcome.error,
+        event: { ...unleased(pending.event), nextAttemptAt: t.nowMs + delayMs },
+      },
     },
     t,
   );
   return { write: waiting, result: { outcome: 'retry', job: waiting, attempt, delayMs, dispatch } };
 }
 
-/** The pending event delivered or failed for good: its lease cleared, the next event of the backlog (if any) pending. */
-function eventEnded(job: Job, webhook: WebhookState, t: Timing): Job {
-  const event = job.webhookEvent!;
-  return promoteBacklog(
-    touched(
-      {
-        ...job,
-        dispatched: isTerminal(job.status) ? false : job.dispatched,
-        webhook,
-        webhookEvent: { ...unleased(event), nextAttemptAt: null },
-      },
-      t,
-    ),
-    t,
-  );
+/**
+ * The pending event delivered or failed for good: its lease cleared. The next
+ * event of the backlog, if any, becomes the pending one, due now (`next`); on a
+ * finished job it counts as dispatched: the caller enqueues it, and the sweep
+ * index re-sends it if that never happens.
+ */
+function eventEnded(
+  job: Job,
+  pending: PendingWebhook,
+  ending: Omit<DeliveredWebhook, 'event'> | Omit<FailedWebhook, 'event'>,
+  t: Timing,
+): { job: Job; next?: WebhookEvent } {
+  const event: WebhookEvent = { ...unleased(pending.event), nextAttemptAt: null };
+  const [queued, ...rest] = pending.backlog;
+  if (queued) {
+    const next: WebhookEvent = { ...queued, nextAttemptAt: t.nowMs };
+    return { job: touched({ ...job, dispatched: isTerminal(job.status) ? true : job.dispatched, webhook: freshDelivery(next, rest) }, t), next };
+  }
+  const webhook: DeliveredWebhook | FailedWebhook = { ...ending, event };
+  return { job: touched({ ...job, dispatched: isTerminal(job.status) ? false : job.dispatched, webhook }, t) };
 }
 
 function unleased(event: WebhookEvent): WebhookEvent {
   const { deliveryLease: _ended, ...rest } = event;
   return rest;
-}
-
-/**
- * Once an event is delivered or has failed, the next one in the backlog (if any)
- * becomes the pending event, due now. On a finished job it counts as dispatched:
- * the caller enqueues it, and the sweep index re-sends it if that never happens.
- */
-function promoteBacklog(job: Job, t: Timing): Job {
-  const [next, ...rest] = job.webhookBacklog ?? [];
-  if (!next) return job;
-  return {
-    ...job,
-    webhook: { status: 'pending', attempts: 0, lastStatusCode: null, lastError: null, deliveredAt: null },
-    webhookEvent: { ...next, nextAttemptAt: t.nowMs },
-    webhookBacklog: rest,
-    dispatched: isTerminal(job.status) ? true : job.dispatched,
-  };
-}
-
-function nextEventOf(before: Job, after: Job): WebhookEvent | undefined {
-  return after.webhookEvent && after.webhookEvent.id !== before.webhookEvent?.id ? after.webhookEvent : undefined;
 }

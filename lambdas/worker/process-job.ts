@@ -14,7 +14,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { JobTypes } from '../job-types/registry';
-import type { Job } from '../jobs/job';
+import { pendingWebhook, type Job } from '../jobs/job';
 import { claim, finishAttempt, LEASE_MARGIN_MS, releaseAttempt, type AttemptOutcome, type FinishResult, type Timing } from '../jobs/transitions';
 import { countJobs, recordDuration, recordSeconds } from '../observability';
 import { parseJobMessage, type JobMessage } from '../queue/job-queue';
@@ -242,9 +242,10 @@ export class JobWorker {
 
   /** Hands a new terminal event to the webhooks queue. If this send fails the sweep index sends it. */
   private async enqueueWebhook(job: Job): Promise<void> {
-    if (!job.webhookEvent || job.webhook.status !== 'pending') return;
+    const pending = pendingWebhook(job.webhook);
+    if (!pending) return;
     try {
-      await this.ctx.webhooksQueue.send({ message: { tenantId: job.tenantId, jobId: job.jobId, eventId: job.webhookEvent.id } });
+      await this.ctx.webhooksQueue.send({ message: { tenantId: job.tenantId, jobId: job.jobId, eventId: pending.event.id } });
     } catch (error) {
       this.ctx.logger.warn('webhook enqueue failed; the sweep index will dispatch it', {
         ...this.keysOf(job),

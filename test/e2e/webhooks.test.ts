@@ -6,8 +6,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import type { Job } from '../../lambdas/jobs/job';
-import { prepareJob } from '../../lambdas/jobs/submit-job';
+import { webhookEventOf, type Job } from '../../lambdas/jobs/job';
+import { prepareSubmission } from '../../lambdas/use-cases/submit-job';
 import { claim, finishAttempt } from '../../lambdas/jobs/transitions';
 import { hashApiKey, localApiKeyId } from '../../lambdas/store/tenant-store';
 import { generateWebhookSecret } from '../../lambdas/outbound/signer';
@@ -266,7 +266,9 @@ describe('completion webhooks', () => {
     const receiver = await webhookReceiver(devSecret());
     const ctx = t.twin.context;
     const timing = () => ({ nowMs: ctx.now(), retentionDays: ctx.config.retentionDays });
-    const { job } = prepareJob(ctx, t.twin.dev.tenantId, { type: 'echo', payload: {}, webhookUrl: receiver.url }, undefined);
+    const prepared = prepareSubmission(ctx, t.twin.dev.tenantId, { type: 'echo', payload: {}, webhookUrl: receiver.url }, undefined);
+    if (prepared.kind === 'rejected') throw new Error(prepared.detail);
+    const { job } = prepared;
     // Written straight into `running` (as if claimed), so neither the API nor the scheduler ever enqueues it.
     const running = (claim(job, 30_000, timing()) as { write: Job }).write;
     await ctx.jobs.create(running);
@@ -281,7 +283,7 @@ describe('completion webhooks', () => {
     // Assert
     expect(delivered.webhook).toMatchObject({ status: 'delivered', attempts: 1 });
     expectAllVerified(receiver);
-    expect(distinctIds(receiver)).toEqual([finishedJob.webhookEvent!.id]);
+    expect(distinctIds(receiver)).toEqual([webhookEventOf(finishedJob.webhook)!.id]);
     expect(receiver.events[0]).toMatchObject({ type: 'job.succeeded', data: { jobId: job.jobId, result: { crashed: true } } });
   });
 });

@@ -10,7 +10,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Webhook } from 'standardwebhooks';
-import { isTerminal, type Job, type JobStatus, JOB_STATUSES } from '../../lambdas/jobs/job';
+import { isTerminal, type Job, type JobStatus, JOB_STATUSES, webhookEventOf } from '../../lambdas/jobs/job';
 import { jobIdFor } from '../../lambdas/jobs/job-id';
 import { jobItemKey, type JobStore } from '../../lambdas/store/job-store';
 import type { JobWriteLog } from '../../local/faults';
@@ -216,7 +216,7 @@ function checkWebhook(job: Job, deliveries: readonly ReceivedRequest[], tenant: 
   // One run, one terminal transition, so one event.
   if (byEvent.size > 1) violation('one webhook-id per event', `${byEvent.size} webhook-ids: ${[...byEvent.keys()].join(', ')}`, job);
   for (const [eventId, tries] of byEvent) {
-    if (eventId !== job.webhookEvent?.id) violation('deliveries carry the event\'s webhook-id', `got ${eventId}, the job's event is ${job.webhookEvent?.id}`, job);
+    if (eventId !== webhookEventOf(job.webhook)?.id) violation('deliveries carry the event\'s webhook-id', `got ${eventId}, the job's event is ${webhookEventOf(job.webhook)?.id}`, job);
     if (new Set(tries.map((r) => r.body)).size > 1) violation('an event\'s body is the same on every try', `${eventId}: bodies differ`, job);
     figures.webhooks.duplicateDeliveries += Math.max(0, tries.filter((r) => isSuccess(r.answeredStatus)).length - 1);
     for (const request of tries) {
@@ -229,7 +229,7 @@ function checkWebhook(job: Job, deliveries: readonly ReceivedRequest[], tenant: 
     }
   }
   if (job.webhook.status === 'delivered') {
-    const answered = (byEvent.get(job.webhookEvent?.id ?? '') ?? []).some((r) => isSuccess(r.answeredStatus));
+    const answered = (byEvent.get(webhookEventOf(job.webhook)?.id ?? '') ?? []).some((r) => isSuccess(r.answeredStatus));
     if (!answered) violation('a delivered webhook was answered 2xx', 'the receiver never answered 2xx for the event', job);
   }
 }

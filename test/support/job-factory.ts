@@ -1,6 +1,6 @@
 /** Jobs as the store holds them, for tests that write them directly. */
 import { randomUUID } from 'node:crypto';
-import { expiryOf, type Job } from '../../lambdas/jobs/job';
+import { awaitedWebhook, expiryOf, type Job } from '../../lambdas/jobs/job';
 
 /** A queued `echo` job due at `nowMs`, dispatched; override any field. */
 export function jobFactory(nowMs: number, overrides: Partial<Job> = {}): Job {
@@ -22,8 +22,7 @@ export function jobFactory(nowMs: number, overrides: Partial<Job> = {}): Job {
     result: null,
     lastError: null,
     history: [],
-    webhook: { status: overrides.webhookUrl ? 'pending' : 'none', attempts: 0, lastStatusCode: null, lastError: null, deliveredAt: null },
-    webhookEvent: null,
+    webhook: awaitedWebhook(overrides.webhookUrl ?? null),
     dispatched: true,
     createdAt: now,
     updatedAt: now,

@@ -138,8 +138,13 @@ const sampleJob: Job = {
     { attempt: 1, status: 'failed', error: 'HTTP 503 from target', startedAt: '2026-12-01T10:00:00.000Z', finishedAt: '2026-12-01T10:00:00.412Z', durationMs: 412 },
     { attempt: 2, status: 'succeeded', error: null, startedAt: '2026-12-01T10:00:05.000Z', finishedAt: '2026-12-01T10:00:05.100Z', durationMs: 100 },
   ],
-  webhook: { status: 'delivered', attempts: 1, lastStatusCode: 200, lastError: null, deliveredAt: '2026-12-01T10:00:06.000Z' },
-  webhookEvent: { id: 'evt-1', type: 'job.succeeded', body: '{}', nextAttemptAt: null },
+  webhook: {
+    status: 'delivered',
+    event: { id: 'evt-1', type: 'job.succeeded', body: '{}', nextAttemptAt: null },
+    attempts: 1,
+    lastStatusCode: 200,
+    deliveredAt: '2026-12-01T10:00:06.000Z',
+  },
   dispatched: true,
   createdAt: '2026-12-01T10:00:00.000Z',
   updatedAt: '2026-12-01T10:00:06.000Z',
@@ -160,8 +165,7 @@ const freshJob: Job = {
   result: null,
   lastError: null,
   history: [],
-  webhook: { status: 'none', attempts: 0, lastStatusCode: null, lastError: null, deliveredAt: null },
-  webhookEvent: null,
+  webhook: { status: 'none' },
   finishedAt: null,
 };
 

@@ -2,11 +2,11 @@
  * Every change of a job's state, as pure decisions (SPEC §3.5, §4): what each
  * transition writes, and what it refuses, from each status.
  */
-import { ATTEMPT_HISTORY_LIMIT, type Job, type JobStatus } from '../../../lambdas/jobs/job';
+import { ATTEMPT_HISTORY_LIMIT, type Job, type JobStatus, pendingWebhook, webhookEventOf } from '../../../lambdas/jobs/job';
 import {
   cancel,
   claim,
-  erase,
+  deleteFinished,
   finishAttempt,
   redeliverWebhook,
   releaseAttempt,
@@ -15,6 +15,13 @@ import {
   type Timing,
 } from '../../../lambdas/jobs/transitions';
 import { jobFactory } from '../../support/job-factory';
+
+/** The job's webhook, which must be an event in delivery. */
+function pendingOf(job: Job) {
+  const pending = pendingWebhook(job.webhook);
+  if (!pending) throw new Error(`no event in delivery: webhook ${job.webhook.status}`);
+  return pending;
+}
 
 const NOW = Date.UTC(2026, 5, 1, 12);
 const t = (nowMs = NOW): Timing => ({ nowMs, retentionDays: 7 });
@@ -96,8 +103,7 @@ describe('claim', () => {
       attempts: 1,
       leaseUntilMs: null,
       finishedAt: iso(NOW + LEASE_MS),
-      webhook: { status: 'pending', attempts: 0 },
-      webhookEvent: { type: 'job.fatal', id: expect.stringMatching(/^msg_[0-9a-f]{32}$/) },
+      webhook: { status: 'pending', attempts: 0, event: { type: 'job.fatal', id: expect.stringMatching(/^msg_[0-9a-f]{32}$/) } },
       dispatched: true,
     });
   });
@@ -114,7 +120,7 @@ describe('finishAttempt', () => {
     expect(done.history).toEqual([
       { attempt: 1, status: 'succeeded', error: null, startedAt: iso(NOW), finishedAt: iso(NOW + 412), durationMs: 412 },
     ]);
-    expect(done.webhookEvent).toBeNull();
+    expect(webhookEventOf(done.webhook)).toBeNull();
   });
 
   it('replaces a result over 4 KiB of JSON by its size', () => {
@@ -125,9 +131,9 @@ describe('finishAttempt', () => {
   it('creates one webhook event per terminal transition, its body fixed, for a job with a webhookUrl', () => {
     const done = written(finishAttempt(runningJob({ webhookUrl: 'https://hooks.example.com/x' }), 1, succeeded, LOOKAHEAD_MS, t()));
 
-    expect(done.webhookEvent).toMatchObject({ type: 'job.succeeded', nextAttemptAt: NOW });
-    expect(JSON.parse(done.webhookEvent!.body)).toMatchObject({ type: 'job.succeeded', data: { jobId: done.jobId, status: 'succeeded' } });
-    expect(JSON.parse(done.webhookEvent!.body).data).not.toHaveProperty('payload');
+    expect(webhookEventOf(done.webhook)).toMatchObject({ type: 'job.succeeded', nextAttemptAt: NOW });
+    expect(JSON.parse(webhookEventOf(done.webhook)!.body)).toMatchObject({ type: 'job.succeeded', data: { jobId: done.jobId, status: 'succeeded' } });
+    expect(JSON.parse(webhookEventOf(done.webhook)!.body).data).not.toHaveProperty('payload');
   });
 
   it('puts a retryable failure in retry at now + delay; dispatched when within the look-ahead', () => {
@@ -198,7 +204,7 @@ describe('cancel (SPEC §3.5)', () => {
   });
 
   it('never creates a webhook event', () => {
-    expect(written(cancel(jobFactory(NOW, { webhookUrl: 'https://hooks.example.com/x' }), t())).webhookEvent).toBeNull();
+    expect(written(cancel(jobFactory(NOW, { webhookUrl: 'https://hooks.example.com/x' }), t())).webhook).toEqual({ status: 'none' });
   });
 
   it('wins or loses cleanly against a claim of the same job version', () => {
@@ -222,27 +228,28 @@ describe('retry (SPEC §3.5)', () => {
 
   it('resets a delivered webhook so the next finish creates a new event', () => {
     const fatal = written(finishAttempt(runningJob({ webhookUrl: 'https://hooks.example.com/x' }), 1, { kind: 'fatal', error: 'x' }, LOOKAHEAD_MS, t()));
-    const delivered = { ...fatal, webhook: { ...fatal.webhook, status: 'delivered' as const, attempts: 1 } };
+    const event = webhookEventOf(fatal.webhook)!;
+    const delivered: Job = { ...fatal, webhook: { status: 'delivered', event, attempts: 1, lastStatusCode: 200, deliveredAt: iso(NOW) } };
     const queued = written(retry(delivered, t()));
-    expect(queued).toMatchObject({ webhookEvent: null, webhook: { status: 'pending', attempts: 0 } });
+    expect(queued.webhook).toEqual({ status: 'pending', event: null });
     const again = written(finishAttempt(written(claim(queued, LEASE_MS, t())), 2, { kind: 'succeeded', result: 1 }, LOOKAHEAD_MS, t()));
-    expect(again.webhookEvent!.id).not.toBe(fatal.webhookEvent!.id);
+    expect(webhookEventOf(again.webhook)!.id).not.toBe(webhookEventOf(fatal.webhook)!.id);
     expect(again).toMatchObject({ webhook: { status: 'pending' }, dispatched: true });
   });
 
   it('keeps delivering a still-pending event; the next finish queues its event behind it', () => {
     // Arrange: fatal, its webhook still being tried (the receiver is down)
     const fatal = written(finishAttempt(runningJob({ webhookUrl: 'https://hooks.example.com/x' }), 1, { kind: 'fatal', error: 'x' }, LOOKAHEAD_MS, t()));
-    const trying = { ...fatal, webhook: { ...fatal.webhook, attempts: 2 } };
+    const trying = { ...fatal, webhook: { ...pendingOf(fatal), attempts: 2 } };
     // Act
     const queued = written(retry(trying, t()));
     const again = written(finishAttempt(written(claim(queued, LEASE_MS, t())), 2, { kind: 'succeeded', result: 1 }, LOOKAHEAD_MS, t()));
     // Assert: the fatal event is still the pending one; the succeeded event waits in the backlog.
-    expect(queued.webhookEvent).toEqual(fatal.webhookEvent);
+    expect(webhookEventOf(queued.webhook)).toEqual(webhookEventOf(fatal.webhook));
     expect(queued.webhook).toEqual(trying.webhook);
-    expect(again.webhookEvent!.id).toBe(fatal.webhookEvent!.id);
-    expect(again.webhookBacklog).toHaveLength(1);
-    expect(again.webhookBacklog![0]!.type).toBe('job.succeeded');
+    expect(webhookEventOf(again.webhook)!.id).toBe(webhookEventOf(fatal.webhook)!.id);
+    expect(pendingOf(again).backlog).toHaveLength(1);
+    expect(pendingOf(again).backlog[0]!.type).toBe('job.succeeded');
     expect(again.dispatched).toBe(false);
   });
 
@@ -251,25 +258,26 @@ describe('retry (SPEC §3.5)', () => {
   });
 });
 
-describe('erase (SPEC §3.5)', () => {
+describe('deleteFinished (SPEC §3.5)', () => {
   it.each(['succeeded', 'fatal', 'canceled'] as JobStatus[])('deletes a %s job', (status) => {
-    expect(erase(jobFactory(NOW, { status }))).toMatchObject({ delete: true, result: { ok: true } });
+    expect(deleteFinished(jobFactory(NOW, { status }))).toMatchObject({ delete: true, result: { ok: true } });
   });
 
   it.each(['queued', 'running', 'retry'] as JobStatus[])('refuses a %s job', (status) => {
-    expect(erase(jobFactory(NOW, { status }))).not.toHaveProperty('delete');
+    expect(deleteFinished(jobFactory(NOW, { status }))).not.toHaveProperty('delete');
   });
 });
 
 describe('redeliverWebhook (SPEC §3.5)', () => {
   it('re-sends the same event on a fresh schedule', () => {
     const done = written(finishAttempt(runningJob({ webhookUrl: 'https://hooks.example.com/x' }), 1, { kind: 'succeeded', result: 1 }, LOOKAHEAD_MS, t()));
-    const delivered: Job = { ...done, dispatched: false, webhook: { ...done.webhook, status: 'failed', attempts: 10 } };
+    const event = webhookEventOf(done.webhook)!;
+    const delivered: Job = { ...done, dispatched: false, webhook: { status: 'failed', event, attempts: 10, lastStatusCode: 500, lastError: 'HTTP 500 from receiver' } };
 
     const again = written(redeliverWebhook(delivered, t(NOW + 5000)));
 
-    expect(again.webhookEvent).toMatchObject({ id: done.webhookEvent!.id, body: done.webhookEvent!.body, nextAttemptAt: NOW + 5000 });
-    expect(again.webhook).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(webhookEventOf(again.webhook)).toMatchObject({ id: webhookEventOf(done.webhook)!.id, body: webhookEventOf(done.webhook)!.body, nextAttemptAt: NOW + 5000 });
+    expect(again.webhook).toMatchObject({ status: 'pending', attempts: 0, lastStatusCode: null, lastError: null, backlog: [] });
   });
 
   it('refuses a job that is not terminal or has no webhookUrl', () => {

@@ -2,7 +2,7 @@
  * The scheduler over the sweep index (SPEC §4), against a real store (dynalite)
  * with recording queues and a hand-moved clock.
  */
-import type { Job } from '../../../lambdas/jobs/job';
+import { webhookEventOf, type Job } from '../../../lambdas/jobs/job';
 import { claim, finishAttempt } from '../../../lambdas/jobs/transitions';
 import { createSchedulerHandler, dispatchDueJobs } from '../../../lambdas/scheduler/dispatch-due-jobs';
 import { jobFactory } from '../../support/job-factory';
@@ -143,7 +143,7 @@ describe('a finished job with a pending webhook', () => {
     h.clock.advance(STALE_MS);
     expect(await dispatchDueJobs(h.ctx)).toMatchObject({ webhooks: 1 });
 
-    expect(h.webhooksQueue.sent).toEqual([{ message: { tenantId: job.tenantId, jobId: job.jobId, eventId: done.job.webhookEvent!.id } }]);
+    expect(h.webhooksQueue.sent).toEqual([{ message: { tenantId: job.tenantId, jobId: job.jobId, eventId: webhookEventOf(done.job.webhook)!.id } }]);
     expect(h.jobsQueue.sent).toEqual([]);
   });
 });

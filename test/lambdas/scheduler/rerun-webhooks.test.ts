@@ -4,7 +4,7 @@
  * later events queue behind it in order, and the pending event's sweep entry
  * does not make the scheduler send the job's own message early or late.
  */
-import type { Job } from '../../../lambdas/jobs/job';
+import { pendingWebhook, webhookEventOf, type Job } from '../../../lambdas/jobs/job';
 import { cancel, claim, finishAttempt, retry } from '../../../lambdas/jobs/transitions';
 import { dispatchDueJobs } from '../../../lambdas/scheduler/dispatch-due-jobs';
 import { leaseDelivery, recordTry } from '../../../lambdas/webhooks/webhook-transitions';
@@ -37,10 +37,10 @@ async function fatalWithPendingWebhook(): Promise<Job> {
 it('keeps trying an earlier event after the re-run job is canceled', async () => {
   // Arrange: fatal, its event pending (receiver down), re-run, then canceled while it waits.
   const fatal = await fatalWithPendingWebhook();
-  const e1 = fatal.webhookEvent!.id;
+  const e1 = webhookEventOf(fatal.webhook)!.id;
   await h.ctx.jobs.transition(fatal, (j) => retry(j, timing()));
   await h.ctx.jobs.transition(fatal, (j) => cancel(j, timing()));
-  expect(await read(fatal)).toMatchObject({ status: 'canceled', webhook: { status: 'pending' }, webhookEvent: { id: e1 } });
+  expect(await read(fatal)).toMatchObject({ status: 'canceled', webhook: { status: 'pending', event: { id: e1 } } });
   h.webhooksQueue.drain();
 
   // Act: the scheduler runs for a while.
@@ -57,7 +57,7 @@ it('keeps trying an earlier event after the re-run job is canceled', async () =>
 it('delivers the events of fatal → re-run fatal → cancel → re-run succeeded in order', async () => {
   // Arrange
   const fatal = await fatalWithPendingWebhook();
-  const e1 = fatal.webhookEvent!.id;
+  const e1 = webhookEventOf(fatal.webhook)!.id;
   await h.ctx.jobs.transition(fatal, (j) => retry(j, timing()));
   await runTo(fatal, 'fatal');
   await h.ctx.jobs.transition(fatal, (j) => retry(j, timing()));
@@ -65,13 +65,13 @@ it('delivers the events of fatal → re-run fatal → cancel → re-run succeede
   await h.ctx.jobs.transition(fatal, (j) => retry(j, timing()));
   await runTo(fatal, 'succeeded');
   const done = await read(fatal);
-  expect(done.webhookEvent!.id).toBe(e1);
-  const [e2, e3] = done.webhookBacklog!.map((e) => e.id);
+  expect(webhookEventOf(done.webhook)!.id).toBe(e1);
+  const [e2, e3] = (pendingWebhook(done.webhook)?.backlog ?? []).map((e) => e.id);
 
   // Act: the receiver comes back; each pending event is delivered in turn.
   const delivered: string[] = [];
   for (let i = 0; i < 3; i++) {
-    const eventId = (await read(fatal)).webhookEvent!.id;
+    const eventId = webhookEventOf((await read(fatal)).webhook)!.id;
     const token = `try-${i}`;
     const message = { tenantId: fatal.tenantId, jobId: fatal.jobId, eventId };
     await h.ctx.jobs.transition(fatal, (j) => leaseDelivery(j, message, { token, leaseMs: 15_000, retrySchedule: [5] }, timing()));
@@ -83,7 +83,7 @@ it('delivers the events of fatal → re-run fatal → cancel → re-run succeede
 
   // Assert
   expect(delivered).toEqual([e1, e2, e3]);
-  expect(await read(fatal)).toMatchObject({ status: 'succeeded', webhook: { status: 'delivered' }, webhookBacklog: [] });
+  expect(await read(fatal)).toMatchObject({ status: 'succeeded', webhook: { status: 'delivered' } });
 });
 
 it('sends a waiting re-run job at its look-ahead, not early or late, when an earlier event brought its entry due', async () => {
@@ -93,8 +93,14 @@ it('sends a waiting re-run job at its look-ahead, not early or late, when an ear
   const job = jobFactory(t0, {
     status: 'retry', attempts: 1, maxAttempts: 1, attemptLimit: 2, nextRunAt: new Date(runAt).toISOString(), dispatched: false,
     webhookUrl: 'https://hooks.example.com/x',
-    webhook: { status: 'pending', attempts: 4, lastStatusCode: 500, lastError: 'HTTP 500 from receiver', deliveredAt: null },
-    webhookEvent: { id: 'msg_e1', type: 'job.fatal', body: '{}', nextAttemptAt: t0 + 600_000 },
+    webhook: {
+      status: 'pending',
+      event: { id: 'msg_e1', type: 'job.fatal', body: '{}', nextAttemptAt: t0 + 600_000 },
+      attempts: 4,
+      lastStatusCode: 500,
+      lastError: 'HTTP 500 from receiver',
+      backlog: [],
+    },
   });
   await h.ctx.jobs.create(job);
 

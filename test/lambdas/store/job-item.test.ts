@@ -1,7 +1,7 @@
 /** The job ↔ item codec and the shedding a write falls back on when the item would pass the limit. */
-import type { Attempt, Job } from '../../../lambdas/jobs/job';
+import { toJobView, type Attempt, type Job, type WebhookEvent, type WebhookState } from '../../../lambdas/jobs/job';
 import { ITEM_LIMIT_BYTES, itemSize } from '../../../lambdas/store/item-size';
-import { fitJobToItemLimit, jobAttributes, jobFromItem } from '../../../lambdas/store/job-item';
+import { fitJobToItemLimit, jobAttributes, jobFromItem, jobSummaryFromItem } from '../../../lambdas/store/job-item';
 import { jobFactory } from '../../support/job-factory';
 
 const NOW = Date.UTC(2026, 11, 3, 12);
@@ -21,6 +21,71 @@ describe('jobAttributes / jobFromItem', () => {
   it('reads an item of the previous version (payload and result as Maps)', () => {
     const { payload, result, ...rest } = jobFactory(NOW, { payload: { a: 1 }, result: { ok: true } });
     expect(jobFromItem({ pk: 'p', sk: 'JOB', entity: 'job', writeId: 'w', ...rest, payload, result })).toEqual({ ...rest, payload, result });
+  });
+});
+
+describe('the webhook state in the item', () => {
+  const event = (id: string, extra: Partial<WebhookEvent> = {}): WebhookEvent => ({ id, type: 'job.succeeded', body: `{"id":"${id}"}`, nextAttemptAt: null, ...extra });
+  const at = new Date(NOW).toISOString();
+  const states: Array<[string, WebhookState]> = [
+    ['none', { status: 'none' }],
+    ['awaiting the job', { status: 'pending', event: null }],
+    [
+      'in delivery, a try in flight, an event behind it',
+      { status: 'pending', event: event('msg_1', { nextAttemptAt: NOW, deliveryLease: { token: 't', untilMs: NOW + 1 } }), attempts: 2, lastStatusCode: 503, lastError: 'HTTP 503 from receiver', backlog: [event('msg_2')] },
+    ],
+    ['delivered', { status: 'delivered', event: event('msg_1'), attempts: 3, lastStatusCode: 204, deliveredAt: at }],
+    ['failed', { status: 'failed', event: event('msg_1'), attempts: 10, lastStatusCode: null, lastError: 'connection refused' }],
+  ];
+
+  it.each(states)('keeps a webhook %s in the attributes every version wrote, and reads it back', (_name, webhook) => {
+    // Arrange
+    const job = jobFactory(NOW, { status: 'succeeded', webhookUrl: 'https://hooks.example.com/x', webhook });
+    // Act
+    const item = jobAttributes(job);
+    // Assert: `webhook` is what the API shows (the status index projects it), the event and backlog beside it.
+    expect(item.webhook).toEqual((toJobView(job, { withPayload: false }) as { webhook: unknown }).webhook);
+    expect(item.webhookEvent).toEqual(webhook.status === 'none' ? null : webhook.event);
+    expect(item.webhookBacklog).toEqual(webhook.status === 'pending' && webhook.event ? webhook.backlog : undefined);
+    expect(jobFromItem(item)).toEqual(job);
+  });
+
+  it.each<[string, Record<string, unknown>, WebhookState]>([
+    [
+      'a canceled job that kept its delivered event',
+      { webhook: { status: 'none', attempts: 1, lastStatusCode: 200, lastError: null, deliveredAt: at }, webhookEvent: event('msg_1') },
+      { status: 'none' },
+    ],
+    ['a job awaiting its end', { webhook: { status: 'pending', attempts: 0, lastStatusCode: null, lastError: null, deliveredAt: null }, webhookEvent: null }, { status: 'pending', event: null }],
+    [
+      'a redelivery (the last delivery time kept)',
+      { webhook: { status: 'pending', attempts: 0, lastStatusCode: 200, lastError: null, deliveredAt: at }, webhookEvent: event('msg_1', { nextAttemptAt: NOW }) },
+      { status: 'pending', event: event('msg_1', { nextAttemptAt: NOW }), attempts: 0, lastStatusCode: 200, lastError: null, backlog: [] },
+    ],
+    [
+      'a failed webhook',
+      { webhook: { status: 'failed', attempts: 4, lastStatusCode: 410, lastError: 'HTTP 410 Gone', deliveredAt: null }, webhookEvent: event('msg_1'), webhookBacklog: [] },
+      { status: 'failed', event: event('msg_1'), attempts: 4, lastStatusCode: 410, lastError: 'HTTP 410 Gone' },
+    ],
+  ])('reads an item of the previous version: %s', (_name, attributes, expected) => {
+    const { webhook: _state, ...rest } = jobFactory(NOW, { status: 'canceled' });
+    expect(jobFromItem({ pk: 'p', sk: 'JOB', entity: 'job', ...rest, ...attributes }).webhook).toEqual(expected);
+  });
+
+  it('reads a job from the status index, which projects the webhook as shown but not its event', () => {
+    const job = jobFactory(NOW, { status: 'succeeded', webhookUrl: 'https://hooks.example.com/x', webhook: states[3]![1], result: { z: 1 } });
+    const { webhookEvent: _notProjected, payloadJson: _neither, history: _norThis, ...projected } = jobAttributes(job);
+    expect(toJobView(jobSummaryFromItem(projected), { withPayload: false })).toEqual(toJobView(job, { withPayload: false }));
+  });
+
+  it('cannot hold a state whose fields disagree (checked by the compiler, which `npm test` runs)', () => {
+    // @ts-expect-error a delivered webhook has its event
+    const withoutEvent: WebhookState = { status: 'delivered', attempts: 1, lastStatusCode: 200, deliveredAt: at };
+    // @ts-expect-error no delivery time while pending
+    const pendingDelivered: WebhookState = { status: 'pending', event: event('msg_1'), attempts: 1, lastStatusCode: 200, lastError: null, backlog: [], deliveredAt: at };
+    // @ts-expect-error no webhook has no tries
+    const noneTried: WebhookState = { status: 'none', attempts: 2 };
+    expect([withoutEvent, pendingDelivered, noneTried].map((w) => w.status)).toEqual(['delivered', 'pending', 'none']);
   });
 });
 

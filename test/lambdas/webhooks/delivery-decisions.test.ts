@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { loadConfig } from '../../../lambdas/config';
-import type { Job, WebhookState } from '../../../lambdas/jobs/job';
+import { pendingWebhook, webhookEventOf, webhookViewOf, type Job, type PendingWebhook, type WebhookEvent } from '../../../lambdas/jobs/job';
 import { sweepAtOf } from '../../../lambdas/jobs/sweep';
 import {
   checkDeliverable,
@@ -23,7 +23,7 @@ const TOKEN = 'lease-token-1';
 const LEASE_MS = 15_000;
 
 /** A finished job whose webhook event is pending, as `finishAttempt` leaves it. */
-function finishedJobFactory(overrides: Partial<Job> = {}, webhook: Partial<WebhookState> = {}): Job {
+function finishedJobFactory(overrides: Partial<Job> = {}, webhook: Partial<PendingWebhook> = {}): Job {
   return {
     jobId: '0b6f1c1e-6a2b-5f6a-9d1e-2a4c8f0e7b11',
     tenantId: 'acme',
@@ -41,8 +41,15 @@ function finishedJobFactory(overrides: Partial<Job> = {}, webhook: Partial<Webho
     result: { hello: 'world' },
     lastError: null,
     history: [],
-    webhook: { status: 'pending', attempts: 0, lastStatusCode: null, lastError: null, deliveredAt: null, ...webhook },
-    webhookEvent: { id: 'msg_0001', type: 'job.succeeded', body: '{"type":"job.succeeded"}', nextAttemptAt: NOW - 10 },
+    webhook: {
+      status: 'pending',
+      event: { id: 'msg_0001', type: 'job.succeeded', body: '{"type":"job.succeeded"}', nextAttemptAt: NOW - 10 },
+      attempts: 0,
+      lastStatusCode: null,
+      lastError: null,
+      backlog: [],
+      ...webhook,
+    },
     dispatched: true,
     createdAt: new Date(NOW - 60_000).toISOString(),
     updatedAt: new Date(NOW - 1000).toISOString(),
@@ -54,10 +61,29 @@ function finishedJobFactory(overrides: Partial<Job> = {}, webhook: Partial<Webho
 }
 
 /** The same job while a try holds its event (as `leaseDelivery` leaves it): what `recordTry` is called on. */
-function leasedJobFactory(overrides: Partial<Job> = {}, webhook: Partial<WebhookState> = {}, token = TOKEN): Job {
+function leasedJobFactory(overrides: Partial<Job> = {}, webhook: Partial<PendingWebhook> = {}, token = TOKEN): Job {
   const job = finishedJobFactory(overrides, webhook);
-  return job.webhookEvent ? { ...job, webhookEvent: { ...job.webhookEvent, deliveryLease: { token, untilMs: NOW + LEASE_MS } } } : job;
+  const pending = pendingWebhook(job.webhook);
+  return pending ? { ...job, webhook: { ...pending, event: { ...pending.event, deliveryLease: { token, untilMs: NOW + LEASE_MS } } } } : job;
 }
+
+/** The same job once its event has ended: delivered, or failed for good. */
+function endedJobFactory(status: 'delivered' | 'failed'): Job {
+  const job = finishedJobFactory();
+  const event: WebhookEvent = { ...webhookEventOf(job.webhook)!, nextAttemptAt: null };
+  return status === 'delivered'
+    ? { ...job, webhook: { status, event, attempts: 1, lastStatusCode: 200, deliveredAt: new Date(NOW - 500).toISOString() } }
+    : { ...job, webhook: { status, event, attempts: 10, lastStatusCode: 500, lastError: 'HTTP 500 from receiver' } };
+}
+
+/** The job's event in delivery (the test fails if there is none). */
+function pendingOf(job: Job): PendingWebhook {
+  const pending = pendingWebhook(job.webhook);
+  if (!pending) throw new Error(`no event in delivery: webhook ${job.webhook.status}`);
+  return pending;
+}
+
+const awaiting = { webhook: { status: 'pending', event: null } } as const;
 
 const message = { tenantId: 'acme', jobId: '0b6f1c1e-6a2b-5f6a-9d1e-2a4c8f0e7b11', eventId: 'msg_0001' };
 
@@ -74,17 +100,17 @@ describe('checkDeliverable', () => {
   it('delivers the pending event of a finished job', () => {
     const check = checkDeliverable(finishedJobFactory({}, { attempts: 2 }), message, NOW);
 
-    expect(check).toMatchObject({ deliver: true, url: 'https://hooks.example.com/jobs?token=abc', event: { id: 'msg_0001' } });
+    expect(check).toMatchObject({ deliver: true, url: 'https://hooks.example.com/jobs?token=abc', pending: { event: { id: 'msg_0001' } } });
   });
 
   it.each([
     ['missing', undefined],
-    ['no-event', finishedJobFactory({ webhookEvent: null })],
+    ['no-event', finishedJobFactory(awaiting)],
     ['no-event', finishedJobFactory({ webhookUrl: null })],
-    ['other-event', finishedJobFactory({ webhookEvent: { id: 'msg_0002', type: 'job.fatal', body: '{}', nextAttemptAt: NOW } })],
-    ['not-pending', finishedJobFactory({}, { status: 'delivered' })],
-    ['not-pending', finishedJobFactory({}, { status: 'failed' })],
-    ['not-due', finishedJobFactory({ webhookEvent: { id: 'msg_0001', type: 'job.succeeded', body: '{}', nextAttemptAt: NOW + 30_000 } })],
+    ['other-event', finishedJobFactory({}, { event: { id: 'msg_0002', type: 'job.fatal', body: '{}', nextAttemptAt: NOW } })],
+    ['not-pending', endedJobFactory('delivered')],
+    ['not-pending', endedJobFactory('failed')],
+    ['not-due', finishedJobFactory({}, { event: { id: 'msg_0001', type: 'job.succeeded', body: '{}', nextAttemptAt: NOW + 30_000 } })],
     ['in-flight', leasedJobFactory()],
   ])('skips a message when the job is %s', (reason, job) => {
     expect(checkDeliverable(job, message, NOW)).toEqual({ deliver: false, reason });
@@ -96,9 +122,7 @@ describe('checkDeliverable', () => {
   });
 
   it('tolerates a message that arrives a little early (clock skew)', () => {
-    const job = finishedJobFactory({
-      webhookEvent: { id: 'msg_0001', type: 'job.succeeded', body: '{}', nextAttemptAt: NOW + EARLY_TOLERANCE_MS },
-    });
+    const job = finishedJobFactory({}, { event: { id: 'msg_0001', type: 'job.succeeded', body: '{}', nextAttemptAt: NOW + EARLY_TOLERANCE_MS } });
 
     expect(checkDeliverable(job, message, NOW).deliver).toBe(true);
   });
@@ -115,10 +139,8 @@ describe('leaseDelivery', () => {
     // Assert
     expect(decision.result).toMatchObject({ outcome: 'leased', attempt: 3, lostTry: false, url: job.webhookUrl, event: { id: 'msg_0001' } });
     const written = (decision as { write: Job }).write;
-    expect(written.webhookEvent).toEqual({ ...job.webhookEvent, deliveryLease: { token: TOKEN, untilMs: NOW + LEASE_MS } });
-    const { webhookEvent: _leased, ...rest } = written;
-    const { webhookEvent: _pending, ...before } = job;
-    expect(rest).toEqual(before);
+    expect(webhookEventOf(written.webhook)).toEqual({ ...webhookEventOf(job.webhook), deliveryLease: { token: TOKEN, untilMs: NOW + LEASE_MS } });
+    expect({ ...written, webhook: { ...pendingOf(written), event: webhookEventOf(job.webhook) } }).toEqual(job);
     // If the try dies, the scheduler brings the event back when its lease ends (not at the queued retry's stale time).
     expect(sweepAtOf(written, SWEEP)).toBe(NOW + LEASE_MS);
     expect(sweepAtOf({ ...written, status: 'queued', nextRunAt: new Date(NOW + 3_600_000).toISOString(), dispatched: false }, SWEEP)).toBe(NOW + LEASE_MS);
@@ -126,7 +148,7 @@ describe('leaseDelivery', () => {
 
   it('stands back while another try holds the lease, up to its last millisecond', () => {
     const job = leasedJobFactory();
-    const until = job.webhookEvent!.deliveryLease!.untilMs;
+    const until = webhookEventOf(job.webhook)!.deliveryLease!.untilMs;
 
     expect(leaseDelivery(job, message, leaseFacts({ token: 'other' }), { ...t, nowMs: until - 1 })).toEqual({
       result: { outcome: 'skipped', reason: 'in-flight' },
@@ -136,7 +158,7 @@ describe('leaseDelivery', () => {
   it('takes over an expired lease and counts the lost try, as a worker counts a lost attempt', () => {
     // Arrange: a try took the event and died without recording anything.
     const job = leasedJobFactory({}, { attempts: 1, lastStatusCode: 500, lastError: 'HTTP 500 from receiver' }, 'dead-try');
-    const later = { ...t, nowMs: job.webhookEvent!.deliveryLease!.untilMs };
+    const later = { ...t, nowMs: webhookEventOf(job.webhook)!.deliveryLease!.untilMs };
 
     // Act
     const decision = leaseDelivery(job, message, leaseFacts({ token: 'new-try' }), later);
@@ -144,8 +166,8 @@ describe('leaseDelivery', () => {
     // Assert
     expect(decision.result).toMatchObject({ outcome: 'leased', attempt: 3, lostTry: true });
     const written = (decision as { write: Job }).write;
-    expect(written.webhook).toEqual({ status: 'pending', attempts: 2, lastStatusCode: null, lastError: LOST_TRY_ERROR, deliveredAt: null });
-    expect(written.webhookEvent!.deliveryLease).toEqual({ token: 'new-try', untilMs: later.nowMs + LEASE_MS });
+    expect(written.webhook).toEqual({ status: 'pending', event: expect.objectContaining({ id: 'msg_0001' }), attempts: 2, lastStatusCode: null, lastError: LOST_TRY_ERROR, backlog: [] });
+    expect(webhookEventOf(written.webhook)!.deliveryLease).toEqual({ token: 'new-try', untilMs: later.nowMs + LEASE_MS });
     // The try that died can no longer record anything.
     expect(recordTry(written, factsFactory(ok, { token: 'dead-try' }), later)).toEqual({ result: { outcome: 'stale' } });
   });
@@ -153,7 +175,7 @@ describe('leaseDelivery', () => {
   it('fails the webhook when the lost try was the last the schedule allows, and starts the next event', () => {
     // Arrange: schedule [5, 30, 1800] → 4 tries; the 4th died.
     const queuedEvent = { id: 'msg_0002', type: 'job.succeeded' as const, body: '{}', nextAttemptAt: null };
-    const job = leasedJobFactory({ webhookBacklog: [queuedEvent] }, { attempts: 3 }, 'dead-try');
+    const job = leasedJobFactory({}, { backlog: [queuedEvent], attempts: 3 }, 'dead-try');
     const later = { ...t, nowMs: NOW + LEASE_MS };
 
     // Act
@@ -162,14 +184,14 @@ describe('leaseDelivery', () => {
     // Assert
     expect(decision.result).toMatchObject({ outcome: 'failed', attempt: 4, next: { id: 'msg_0002' } });
     const written = (decision as { write: Job }).write;
-    expect(written).toMatchObject({ webhook: { status: 'pending', attempts: 0 }, webhookEvent: { id: 'msg_0002', nextAttemptAt: later.nowMs }, webhookBacklog: [] });
-    expect(written.webhookEvent).not.toHaveProperty('deliveryLease');
+    expect(written).toMatchObject({ webhook: { status: 'pending', attempts: 0, event: { id: 'msg_0002', nextAttemptAt: later.nowMs }, backlog: [] } });
+    expect(webhookEventOf(written.webhook)).not.toHaveProperty('deliveryLease');
   });
 
   it.each([
     ['missing', undefined],
-    ['not-pending', finishedJobFactory({}, { status: 'delivered' })],
-    ['other-event', finishedJobFactory({ webhookEvent: { id: 'msg_0002', type: 'job.fatal', body: '{}', nextAttemptAt: NOW } })],
+    ['not-pending', endedJobFactory('delivered')],
+    ['other-event', finishedJobFactory({}, { event: { id: 'msg_0002', type: 'job.fatal', body: '{}', nextAttemptAt: NOW } })],
   ])('writes nothing when the job is %s', (reason, job) => {
     expect(leaseDelivery(job, message, leaseFacts(), t)).toEqual({ result: { outcome: 'skipped', reason } });
   });
@@ -198,25 +220,23 @@ describe('recordTry', () => {
     ['failed', outcomeOfStatus(410)],
   ])('when the event is %s, makes the next event of the backlog pending, due now', (outcome, tried) => {
     // Arrange: a second event waits behind the pending one (the job was re-run and finished again).
-    const job = leasedJobFactory({ webhookBacklog: [queuedEvent] });
+    const job = leasedJobFactory({}, { backlog: [queuedEvent] });
     // Act
     const decision = recordTry(job, factsFactory(tried), t);
     // Assert
     expect(decision.result).toMatchObject({ outcome, next: { id: 'msg_0002' } });
     const written = (decision as { write: Job }).write;
     expect(written).toMatchObject({
-      webhook: { status: 'pending', attempts: 0, lastStatusCode: null },
-      webhookEvent: { id: 'msg_0002', nextAttemptAt: NOW },
-      webhookBacklog: [],
+      webhook: { status: 'pending', attempts: 0, lastStatusCode: null, event: { id: 'msg_0002', nextAttemptAt: NOW }, backlog: [] },
       dispatched: true,
       status: job.status,
     });
   });
 
   it('leaves the job\'s own dispatch flag alone while the job runs again', () => {
-    const job = leasedJobFactory({ status: 'queued', dispatched: true, webhookBacklog: [queuedEvent] });
+    const job = leasedJobFactory({ status: 'queued', dispatched: true }, { backlog: [queuedEvent] });
     const written = (recordTry(job, factsFactory(ok), t) as { write: Job }).write;
-    expect(written).toMatchObject({ status: 'queued', dispatched: true, webhookEvent: { id: 'msg_0002' } });
+    expect(written).toMatchObject({ status: 'queued', dispatched: true, webhook: { event: { id: 'msg_0002' } } });
     const retried = (recordTry(leasedJobFactory({ status: 'running', dispatched: false }), factsFactory(serverError), t) as { write: Job }).write;
     expect(retried).toMatchObject({ status: 'running', dispatched: false, webhook: { status: 'pending', attempts: 1 } });
   });
@@ -233,12 +253,12 @@ describe('recordTry', () => {
     const written = (decision as { write: Job }).write;
     expect(written.webhook).toEqual({
       status: 'delivered',
+      event: expect.objectContaining({ id: 'msg_0001', nextAttemptAt: null }),
       attempts: 3,
       lastStatusCode: 200,
-      lastError: null,
       deliveredAt: new Date(NOW).toISOString(),
     });
-    expect(written.webhookEvent).toMatchObject({ id: 'msg_0001', nextAttemptAt: null });
+    expect(webhookEventOf(written.webhook)).toMatchObject({ id: 'msg_0001', nextAttemptAt: null });
     expect(written.dispatched).toBe(false);
     expect(sweepAtOf(written, SWEEP)).toBeNull();
   });
@@ -249,7 +269,7 @@ describe('recordTry', () => {
     expect(decision.result).toMatchObject({ outcome: 'retry', attempt: 1, delayMs: 5000, dispatch: true });
     const written = (decision as { write: Job }).write;
     expect(written.webhook).toMatchObject({ status: 'pending', attempts: 1, lastStatusCode: 500, lastError: 'HTTP 500 from receiver' });
-    expect(written.webhookEvent!.nextAttemptAt).toBe(NOW + 5000);
+    expect(webhookEventOf(written.webhook)!.nextAttemptAt).toBe(NOW + 5000);
     expect(written.dispatched).toBe(true);
     // The sweep looks again only if the queued retry stalls.
     expect(sweepAtOf(written, SWEEP)).toBe(NOW + 5000 + SWEEP.staleAfterMs);
@@ -326,14 +346,14 @@ describe('recordTry', () => {
     const decision = recordTry(leasedJobFactory(), factsFactory(tried), t);
 
     expect(decision.result).toMatchObject({ outcome });
-    expect((decision as { write: Job }).write.webhookEvent).not.toHaveProperty('deliveryLease');
+    expect(webhookEventOf((decision as { write: Job }).write.webhook)).not.toHaveProperty('deliveryLease');
   });
 
   it.each([
     ['gone', undefined],
-    ['delivered already', leasedJobFactory({}, { status: 'delivered', attempts: 1 })],
-    ['re-run by the retry route', leasedJobFactory({ status: 'queued', webhookEvent: null })],
-    ['finished again with a new event', leasedJobFactory({ webhookEvent: { id: 'msg_0002', type: 'job.fatal', body: '{}', nextAttemptAt: NOW } })],
+    ['delivered already', endedJobFactory('delivered')],
+    ['re-run by the retry route', leasedJobFactory({ status: 'queued', ...awaiting })],
+    ['finished again with a new event', leasedJobFactory({}, { event: { id: 'msg_0002', type: 'job.fatal', body: '{}', nextAttemptAt: NOW } })],
   ])('records nothing when the job is %s', (_name, job) => {
     expect(recordTry(job, factsFactory(ok), t)).toEqual({ result: { outcome: 'stale' } });
   });
@@ -354,7 +374,7 @@ describe('recordTry', () => {
       tries++;
       job = (decision as { write: Job }).write;
       if (decision.result.outcome !== 'retry') break;
-      nowMs = job.webhookEvent!.nextAttemptAt!;
+      nowMs = webhookEventOf(job.webhook)!.nextAttemptAt!;
     }
 
     // Assert
@@ -384,12 +404,13 @@ describe('recordTry', () => {
           const job = leasedJobFactory({ status, result: status === 'fatal' ? null : { ok: 1 } }, { attempts: attemptsBefore });
           const decision = recordTry(job, factsFactory(outcome, { retrySchedule }), t);
           if (!('write' in decision)) return;
-          const { webhook, webhookEvent, dispatched, updatedAt, expiresAt, ...rest } = decision.write;
-          const { webhook: _w, webhookEvent: _e, dispatched: _d, updatedAt: _u, expiresAt: _x, ...before } = job;
+          const { webhook, dispatched, updatedAt, expiresAt, ...rest } = decision.write;
+          const { webhook: _w, dispatched: _d, updatedAt: _u, expiresAt: _x, ...before } = job;
+          const webhookEvent = webhookEventOf(webhook);
           expect(rest).toEqual(before);
-          expect(webhook.attempts).toBe(attemptsBefore + 1);
+          expect(webhookViewOf(webhook).attempts).toBe(attemptsBefore + 1);
           expect(webhookEvent!.id).toBe('msg_0001');
-          expect(webhookEvent!.body).toBe(job.webhookEvent!.body);
+          expect(webhookEvent!.body).toBe(webhookEventOf(job.webhook)!.body);
           expect(webhookEvent).not.toHaveProperty('deliveryLease');
           expect(expiresAt).toBeGreaterThanOrEqual(job.expiresAt);
           // Pending exactly when another try is scheduled; then it is on the sweep index.

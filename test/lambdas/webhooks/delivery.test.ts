@@ -11,10 +11,9 @@ import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, S
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Webhook } from 'standardwebhooks';
 import { loadConfig, type Config } from '../../../lambdas/config';
-import type { Job } from '../../../lambdas/jobs/job';
-import { prepareJob } from '../../../lambdas/jobs/submit-job';
+import { pendingWebhook, webhookEventOf, webhookViewOf, type Job } from '../../../lambdas/jobs/job';
 import { sweepShardOf } from '../../../lambdas/jobs/sweep';
-import { claim, finishAttempt, LEASE_MARGIN_MS, redeliverWebhook } from '../../../lambdas/jobs/transitions';
+import { claim, finishAttempt, LEASE_MARGIN_MS, redeliverWebhook, type Decision } from '../../../lambdas/jobs/transitions';
 import { MessageQueue, type WebhookMessage } from '../../../lambdas/queue/job-queue';
 import { dispatchDueJobs } from '../../../lambdas/scheduler/dispatch-due-jobs';
 import { createServiceContext, type ServiceContext } from '../../../lambdas/service-context';
@@ -22,6 +21,7 @@ import { createWebhookHandler, USER_AGENT, type WebhookHandlerOptions } from '..
 import { generateWebhookSecret } from '../../../lambdas/outbound/signer';
 import { leaseDelivery } from '../../../lambdas/webhooks/webhook-transitions';
 import type { Resolver } from '../../../lambdas/outbound/url-guard';
+import { prepareSubmission } from '../../../lambdas/use-cases/submit-job';
 import { ensureTable, startDynamoDb, type LocalDynamoDb } from '../../../local/dynamodb';
 import { startSqsEndpoint, type SqsEndpoint } from '../../../local/sqs';
 import { TestClock } from '../../support/clock';
@@ -141,7 +141,9 @@ async function finishedJob(
 ): Promise<Job> {
   const timing = () => ({ nowMs: h.clock.now(), retentionDays: 7 });
   const submission = { type: 'echo', payload: { marker: 'PAYLOAD-MARKER' }, ...(webhookUrl ? { webhookUrl } : {}) };
-  const { job } = prepareJob(h.ctx, tenantId, submission, randomUUID());
+  const prepared = prepareSubmission(h.ctx, tenantId, submission, randomUUID());
+  if (prepared.kind === 'rejected') throw new Error(prepared.detail);
+  const { job } = prepared;
   await h.ctx.jobs.create(job);
   const key = { tenantId, jobId: job.jobId };
   await h.ctx.jobs.transition(key, (j) => claim(j, 30_000, timing()));
@@ -152,7 +154,7 @@ async function finishedJob(
   return finished.job;
 }
 
-const messageFor = (job: Job): WebhookMessage => ({ tenantId: job.tenantId, jobId: job.jobId, eventId: job.webhookEvent!.id });
+const messageFor = (job: Job): WebhookMessage => ({ tenantId: job.tenantId, jobId: job.jobId, eventId: webhookEventOf(job.webhook)!.id });
 
 async function reload(h: Harness, job: Job): Promise<Job> {
   return (await h.ctx.jobs.get(job, { consistent: true }))!;
@@ -188,14 +190,14 @@ describe('webhook delivery', () => {
     expect(request!.path).toBe('/hooks?token=QUERY-TOKEN');
     expect(request!.headers['content-type']).toBe('application/json');
     expect(request!.headers['user-agent']).toBe(USER_AGENT);
-    expect(request!.body).toBe(job.webhookEvent!.body);
+    expect(request!.body).toBe(webhookEventOf(job.webhook)!.body);
     const verified = new Webhook(SECRET).verify(request!.body, request!.headers as Record<string, string>);
     expect(verified).toMatchObject({ type: 'job.succeeded', data: { jobId: job.jobId, status: 'succeeded', result: { marker: 'RESULT-MARKER' } } });
     expect(verified).not.toHaveProperty('data.payload');
-    expect(request!.headers['webhook-id']).toBe(job.webhookEvent!.id);
+    expect(request!.headers['webhook-id']).toBe(webhookEventOf(job.webhook)!.id);
 
     const stored = await reload(h, job);
-    expect(stored.webhook).toEqual({
+    expect(webhookViewOf(stored.webhook)).toEqual({
       status: 'delivered',
       attempts: 1,
       lastStatusCode: 204,
@@ -248,8 +250,8 @@ describe('webhook delivery', () => {
 
     // Assert
     const stored = await reload(h, job);
-    expect(stored.webhook).toEqual({ status: 'pending', attempts: 1, lastStatusCode: 500, lastError: 'HTTP 500 from receiver', deliveredAt: null });
-    expect(stored.webhookEvent!.nextAttemptAt).toBe(h.clock.now() + 1000);
+    expect(webhookViewOf(stored.webhook)).toEqual({ status: 'pending', attempts: 1, lastStatusCode: 500, lastError: 'HTTP 500 from receiver', deliveredAt: null });
+    expect(webhookEventOf(stored.webhook)!.nextAttemptAt).toBe(h.clock.now() + 1000);
     expect(stored.dispatched).toBe(true);
     expect({ status: stored.status, result: stored.result, lastError: stored.lastError, attempts: stored.attempts }).toEqual({
       status: 'fatal',
@@ -278,11 +280,11 @@ describe('webhook delivery', () => {
     }
 
     // Assert
-    expect(target.requests.map((r) => r.headers['webhook-id'])).toEqual(Array(3).fill(job.webhookEvent!.id));
+    expect(target.requests.map((r) => r.headers['webhook-id'])).toEqual(Array(3).fill(webhookEventOf(job.webhook)!.id));
     for (const { body, headers } of target.requests) {
       expect(() => new Webhook(SECRET).verify(body, headers as Record<string, string>)).not.toThrow();
     }
-    expect((await reload(h, job)).webhook).toMatchObject({ status: 'delivered', attempts: 3, lastStatusCode: 200, lastError: null });
+    expect(webhookViewOf((await reload(h, job)).webhook)).toMatchObject({ status: 'delivered', attempts: 3, lastStatusCode: 200, lastError: null });
   });
 
   it('fails the webhook once the schedule is exhausted, never the job', async () => {
@@ -361,7 +363,7 @@ describe('webhook delivery', () => {
     // Assert
     const stored = await reload(h, job);
     const nextAttemptAt = h.clock.now() + 3_600_000;
-    expect(stored.webhookEvent!.nextAttemptAt).toBe(nextAttemptAt);
+    expect(webhookEventOf(stored.webhook)!.nextAttemptAt).toBe(nextAttemptAt);
     expect(stored.dispatched).toBe(false);
     expect(await queueCounts(h.queueUrl)).toEqual({ visible: 0, delayed: 0 });
     const shard = sweepShardOf(job.jobId);
@@ -418,7 +420,7 @@ describe('webhook delivery', () => {
     await h.handle(messageFor(job)); // a duplicate, early
     await h.handle({ ...messageFor(job), eventId: 'msg_older' });
     await h.handle({ tenantId: TENANT, jobId: noWebhook.jobId, eventId: 'msg_any' });
-    await h.handle({ tenantId: 'other-tenant', jobId: job.jobId, eventId: job.webhookEvent!.id });
+    await h.handle({ tenantId: 'other-tenant', jobId: job.jobId, eventId: webhookEventOf(job.webhook)!.id });
     h.clock.advance(1000);
     await h.handle(messageFor(job)); // 200
     await h.handle(messageFor(job)); // a duplicate after delivery
@@ -427,7 +429,7 @@ describe('webhook delivery', () => {
     expect(target.requests).toHaveLength(2);
     expect((await reload(h, job)).webhook).toMatchObject({ status: 'delivered', attempts: 2 });
     expect(noWebhook.webhook.status).toBe('none');
-    expect(noWebhook.webhookEvent).toBeNull();
+    expect(webhookEventOf(noWebhook.webhook)).toBeNull();
   });
 
   it('redelivers the same event with a fresh schedule', async () => {
@@ -443,7 +445,7 @@ describe('webhook delivery', () => {
     await h.handle(messageFor(job));
 
     // Assert
-    expect(target.requests.map((r) => r.headers['webhook-id'])).toEqual([job.webhookEvent!.id, job.webhookEvent!.id]);
+    expect(target.requests.map((r) => r.headers['webhook-id'])).toEqual([webhookEventOf(job.webhook)!.id, webhookEventOf(job.webhook)!.id]);
     expect(target.requests[1]!.body).toBe(target.requests[0]!.body);
     expect((await reload(h, job)).webhook).toMatchObject({ status: 'delivered', attempts: 1 });
   });
@@ -470,7 +472,7 @@ describe('webhook delivery', () => {
 
     const lines = logged.join('\n');
     expect(lines).toContain(job.jobId);
-    expect(lines).toContain(job.webhookEvent!.id);
+    expect(lines).toContain(webhookEventOf(job.webhook)!.id);
     for (const secretThing of ['QUERY-TOKEN', 'RESULT-MARKER', 'PAYLOAD-MARKER', SECRET, SECRET.slice(6), '/hooks']) {
       expect(lines).not.toContain(secretThing);
     }
@@ -505,7 +507,7 @@ describe('two copies of one pending event (issue 9, class 8)', () => {
 
     // Assert
     expect(second).toEqual({ batchItemFailures: [] });
-    expect(heldTarget.requests.map((r) => r.headers['webhook-id'])).toEqual([job.webhookEvent!.id]);
+    expect(heldTarget.requests.map((r) => r.headers['webhook-id'])).toEqual([webhookEventOf(job.webhook)!.id]);
     expect((await reload(h, job)).webhook).toMatchObject({ status: 'delivered', attempts: 1, lastStatusCode: 200 });
   });
 
@@ -536,7 +538,7 @@ describe('two copies of one pending event (issue 9, class 8)', () => {
     // Assert
     expect(beforeEnd).toEqual([]);
     expect(atEnd).toEqual([messageFor(job)]);
-    expect(target.requests.map((r) => r.headers['webhook-id'])).toEqual([job.webhookEvent!.id]);
+    expect(target.requests.map((r) => r.headers['webhook-id'])).toEqual([webhookEventOf(job.webhook)!.id]);
     expect((await reload(h, job)).webhook).toMatchObject({ status: 'delivered', attempts: 2, lastStatusCode: 200 });
   });
 
@@ -548,7 +550,7 @@ describe('two copies of one pending event (issue 9, class 8)', () => {
     receivers.push(hooks);
     const job = await finishedJob(h, hooks.url, 'fatal');
     const queuedEvent = { id: 'msg_rerun_succeeded', type: 'job.succeeded' as const, body: '{"type":"job.succeeded"}', nextAttemptAt: null };
-    await h.ctx.jobs.transition(job, (j) => ({ write: { ...j!, webhookBacklog: [queuedEvent] }, result: null }));
+    await h.ctx.jobs.transition(job, (j): Decision<null> => ({ write: { ...j!, webhook: { ...pendingWebhook(j!.webhook)!, backlog: [queuedEvent] } }, result: null }));
     const { handleElsewhere } = await twoDeliverers(h);
 
     // Act: a second copy of the fatal event, then whatever it enqueued, while the first POST is held.
@@ -561,7 +563,7 @@ describe('two copies of one pending event (issue 9, class 8)', () => {
     await handleElsewhere({ ...messageFor(job), eventId: queuedEvent.id });
 
     // Assert: each event once, fatal first.
-    expect(hooks.requests.map((r) => r.headers['webhook-id'])).toEqual([job.webhookEvent!.id, queuedEvent.id]);
-    expect(await reload(h, job)).toMatchObject({ webhook: { status: 'delivered', attempts: 1 }, webhookEvent: { id: queuedEvent.id }, webhookBacklog: [] });
+    expect(hooks.requests.map((r) => r.headers['webhook-id'])).toEqual([webhookEventOf(job.webhook)!.id, queuedEvent.id]);
+    expect((await reload(h, job)).webhook).toMatchObject({ status: 'delivered', attempts: 1, event: { id: queuedEvent.id } });
   });
 });

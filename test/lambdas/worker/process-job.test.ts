@@ -6,7 +6,7 @@
 import * as z from 'zod';
 import type { JobContext, JobType } from '../../../lambdas/job-types/job-type';
 import { FatalJobError, RetryableJobError } from '../../../lambdas/jobs/errors';
-import type { Job } from '../../../lambdas/jobs/job';
+import { webhookEventOf, type Job } from '../../../lambdas/jobs/job';
 import { cancel, claim, LEASE_MARGIN_MS, retry } from '../../../lambdas/jobs/transitions';
 import { createWorkerHandler, JobWorker } from '../../../lambdas/worker/process-job';
 import { startContextHarness, type ContextHarness } from '../../support/service-context';
@@ -206,7 +206,7 @@ describe('a finished job with a webhookUrl', () => {
 
     const after = await stored(job);
     expect(after.webhook.status).toBe('pending');
-    expect(h.webhooksQueue.sent).toEqual([{ message: { tenantId: job.tenantId, jobId: job.jobId, eventId: after.webhookEvent!.id } }]);
+    expect(h.webhooksQueue.sent).toEqual([{ message: { tenantId: job.tenantId, jobId: job.jobId, eventId: webhookEventOf(after.webhook)!.id } }]);
   });
 
   it('stays finished when that send fails: the sweep index sends the event later', async () => {
@@ -220,7 +220,7 @@ describe('a finished job with a webhookUrl', () => {
     const [entry] = (await Promise.all([0, 1, 2, 3].map((s) => h.ctx.jobs.dueForSweep(s, h.clock.now() + 3_600_000, 100))))
       .flat()
       .filter((e) => e.jobId === job.jobId);
-    expect(entry).toMatchObject({ status: 'succeeded', webhookEventId: after.webhookEvent!.id });
+    expect(entry).toMatchObject({ status: 'succeeded', webhookEventId: webhookEventOf(after.webhook)!.id });
   });
 });
 
@@ -326,7 +326,7 @@ describe('a job whose lease expired (its worker died)', () => {
     const after = await stored(job);
     expect(after).toMatchObject({ status: 'fatal', attempts: 1, lastError: 'lease expired' });
     expect(calls).toEqual([]);
-    expect(h.webhooksQueue.sent).toEqual([{ message: { tenantId: job.tenantId, jobId: job.jobId, eventId: after.webhookEvent!.id } }]);
+    expect(h.webhooksQueue.sent).toEqual([{ message: { tenantId: job.tenantId, jobId: job.jobId, eventId: webhookEventOf(after.webhook)!.id } }]);
   });
 
   it('finishing late after a takeover changes nothing (fenced by the attempt number)', async () => {

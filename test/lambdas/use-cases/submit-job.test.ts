@@ -1,0 +1,66 @@
+/** Submission against a real dynalite with recording queues (no HTTP). */
+import { jobIdFor } from '../../../lambdas/jobs/job-id';
+import type { Rejection } from '../../../lambdas/jobs/prepare-job';
+import { SWEEP_SHARDS } from '../../../lambdas/resources';
+import { submitJob, type Submitted } from '../../../lambdas/use-cases/submit-job';
+import { startContextHarness, type ContextHarness } from '../../support/service-context';
+
+let harness: ContextHarness;
+beforeAll(async () => {
+  harness = await startContextHarness();
+});
+afterAll(async () => {
+  await harness.close();
+});
+
+function accepted(outcome: Submitted | Rejection): Submitted {
+  if (outcome.kind === 'rejected') throw new Error(`rejected: ${outcome.code} ${outcome.detail}`);
+  return outcome;
+}
+
+describe('submitJob', () => {
+  it('hands a job due now to the jobs queue, and leaves one due in a day to the sweep index', async () => {
+    harness.jobsQueue.drain();
+    const soon = accepted(await submitJob(harness.ctx, 'acme', { type: 'echo', payload: {}, delaySeconds: 30 }, undefined));
+    const later = accepted(await submitJob(harness.ctx, 'acme', { type: 'echo', payload: {}, delaySeconds: 86_400 }, undefined));
+    const sent = harness.jobsQueue.drain();
+    expect(sent).toEqual([{ message: { tenantId: 'acme', jobId: soon.job.jobId }, delaySeconds: 30 }]);
+    expect(later.job.dispatched).toBe(false);
+    expect(soon.job.dispatched).toBe(true);
+  });
+
+  it('answers 202 even when the SQS send fails: the job waits on the sweep index', async () => {
+    harness.jobsQueue.failNext();
+    const submitted = accepted(await submitJob(harness.ctx, 'acme', { type: 'echo', payload: {} }, 'send-fails'));
+    expect(submitted.status).toBe(202);
+    const stored = await harness.ctx.jobs.get({ tenantId: 'acme', jobId: submitted.job.jobId });
+    expect(stored?.status).toBe('queued');
+    // On the sweep index, due once the message should have run (nextRunAt + STALE_AFTER_SECONDS).
+    const inTenMinutes = harness.clock.now() + 10 * 60_000;
+    const due = await Promise.all(Array.from({ length: SWEEP_SHARDS }, (_, shard) => harness.ctx.jobs.dueForSweep(shard, inTenMinutes, 100)));
+    expect(due.flat().map((e) => e.jobId)).toContain(submitted.job.jobId);
+  });
+
+  it('replays a repeated submission (200, the same job, no second message) and refuses its key with another body', async () => {
+    // Arrange
+    const body = { type: 'echo', payload: { n: 1 } };
+    const first = accepted(await submitJob(harness.ctx, 'acme', body, 'replayed-key'));
+    harness.jobsQueue.drain();
+
+    // Act
+    const again = await submitJob(harness.ctx, 'acme', body, 'replayed-key');
+    const other = await submitJob(harness.ctx, 'acme', { type: 'echo', payload: { n: 2 } }, 'replayed-key');
+
+    // Assert
+    expect(again).toMatchObject({ kind: 'submitted', status: 200, job: { jobId: first.job.jobId } });
+    expect(other).toEqual({ kind: 'rejected', code: 'idempotency_key_reused', detail: expect.any(String) });
+    expect(harness.jobsQueue.drain()).toEqual([]);
+  });
+
+  it('writes nothing for a rejected submission', async () => {
+    const outcome = await submitJob(harness.ctx, 'acme', { type: 'no-such-type', payload: {} }, 'never-written');
+    expect(outcome).toMatchObject({ kind: 'rejected', code: 'unknown_job_type' });
+    expect(await harness.ctx.jobs.get({ tenantId: 'acme', jobId: jobIdFor('acme', 'never-written') }, { consistent: true })).toBeUndefined();
+    expect(harness.jobsQueue.drain()).toEqual([]);
+  });
+});
