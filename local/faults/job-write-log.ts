@@ -35,6 +35,6 @@ export class JobWriteLog {
   /** Writes that moved the job from a non-terminal status (or none) into a terminal one. */
   terminalTransitions(pk: string): LoggedWrite[] {
     const writes = this.of(pk);
-    return writes.filter((w, i) => isTerminal(w.status) && (i === 0 || !isTerminal(writes[i - 1]!.status)));
+    return writes.filter((w, i) => isTerminal(w.status) && (i === 0 || !isTerminal(writes[i - 1].status)));
   }
 }

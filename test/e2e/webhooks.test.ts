@@ -110,7 +110,7 @@ describe('completion webhooks', () => {
     expect(new Set(receiver.requests.map((r) => r.path))).toEqual(new Set(['/hooks?token=abc']));
     const [event] = receiver.events;
     expect(event).toMatchObject({ type: 'job.succeeded', data: { jobId: job.jobId, status: 'succeeded', result: { order: 42 }, webhookUrl: job.webhookUrl } });
-    expect(event!.data).not.toHaveProperty('payload');
+    expect(event.data).not.toHaveProperty('payload');
   });
 
   it('delivers a job.fatal event for a job that failed for good', async () => {
@@ -155,10 +155,10 @@ describe('completion webhooks', () => {
     const stamps = receiver.requests.map((r) => Number(r.headers['webhook-timestamp']));
     // Each try is stamped when it is sent (1 s apart on this schedule), not when the event was made.
     for (const [i, request] of receiver.requests.entries()) {
-      expect(Math.abs(stamps[i]! - request.receivedAt / 1000)).toBeLessThan(2);
+      expect(Math.abs(stamps[i] - request.receivedAt / 1000)).toBeLessThan(2);
     }
-    expect(stamps[1]!).toBeGreaterThan(stamps[0]!);
-    expect(stamps[2]!).toBeGreaterThan(stamps[1]!);
+    expect(stamps[1]).toBeGreaterThan(stamps[0]);
+    expect(stamps[2]).toBeGreaterThan(stamps[1]);
     expectSameBodyPerId(receiver);
   });
 
@@ -257,7 +257,7 @@ describe('completion webhooks', () => {
     expect(jobs.map((j) => j.webhook.status)).toEqual(['delivered', 'delivered']);
     expect(jobs.map((j) => j.webhook.attempts)).toEqual([1, 1]);
     expectAllVerified(holdsOld, holdsNew);
-    expect(String(holdsOld.requests[0]!.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    expect(String(holdsOld.requests[0].headers['webhook-signature']).split(' ')).toHaveLength(2);
   });
 
   it('still delivers when the process died between the terminal write and the enqueue', async () => {

@@ -63,7 +63,7 @@ describe('the REST proxy event', () => {
   afterAll(async () => {
     await gateway?.close();
   });
-  const lastEvent = () => events[events.length - 1]!;
+  const lastEvent = () => events[events.length - 1];
 
   it('carries the path as sent, still percent-encoded, in path, pathParameters.proxy and requestContext.path', async () => {
     await fetch(`${gateway.url}/v1/jobs/a%2Fb/caf%C3%A9%20x?q=a%2Fb&q=c+d&e=`);

@@ -45,7 +45,7 @@ export function tapProcessOutput(): OutputTap {
       const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
       callback?.();
       return true;
-    }) as typeof stream.write;
+    });
     restorers.push(() => {
       stream.write = write;
     });

@@ -6,7 +6,7 @@ export async function mapConcurrently<T, R>(items: readonly T[], concurrency: nu
     Array.from({ length: Math.min(concurrency, items.length) }, async () => {
       while (next < items.length) {
         const index = next++;
-        results[index] = await fn(items[index]!);
+        results[index] = await fn(items[index]);
       }
     }),
   );

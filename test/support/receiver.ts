@@ -107,7 +107,7 @@ export function scriptedByPath(): { responder: Responder; script(path: string, .
       seen.set(path, 0);
     },
     responder(request) {
-      const path = request.path.split('?')[0]!;
+      const path = request.path.split('?')[0];
       const responses = scripts.get(path) ?? [{ status: 200 }];
       const index = seen.get(path) ?? 0;
       seen.set(path, index + 1);

@@ -17,7 +17,7 @@ import { writeFileSync } from 'node:fs';
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import canonicalize from 'canonicalize';
-import { JOB_STATUSES, type JobStatus } from '../../../lambdas/jobs/job';
+import { JOB_STATUSES } from '../../../lambdas/jobs/job';
 import { hashApiKey, localApiKeyId } from '../../../lambdas/store/tenant-store';
 import { rawRequest, sendRaw, type RawResponse } from '../../support/raw-http';
 import { ApiClient, startTestTwin, type JobView, type TestTwin } from '../../support/twin';
@@ -54,7 +54,7 @@ async function seedJobs(api: ApiClient) {
   const toCancel = await api.submit({ type: 'echo', payload: { cancel: true }, delaySeconds: FAR_AHEAD_SECONDS });
   expect((await api.cancel(toCancel.jobId)).status).toBe(200);
   for (const job of succeeded) await api.waitForJob(job.jobId, ['succeeded']);
-  return { succeeded: succeeded[0]!.jobId, queued: queued[0]!.jobId, canceled: toCancel.jobId };
+  return { succeeded: succeeded[0].jobId, queued: queued[0].jobId, canceled: toCancel.jobId };
 }
 
 async function firstCursor(api: ApiClient, query: string): Promise<string> {
@@ -76,7 +76,7 @@ interface StateSnapshot {
 async function snapshot(): Promise<StateSnapshot> {
   const listed: Record<string, number> = {};
   for (const [tenant, api] of [['dev', dev], [OTHER_TENANT, other]] as const) {
-    for (const status of JOB_STATUSES) listed[`${tenant} ${status}`] = (await api.listAll(status as JobStatus)).length;
+    for (const status of JOB_STATUSES) listed[`${tenant} ${status}`] = (await api.listAll(status)).length;
   }
   const items: Record<string, unknown> = {};
   let start: Record<string, AttributeValue> | undefined;
@@ -300,15 +300,15 @@ describe('keys named like Object.prototype members are accepted and read back as
     const n = goods.length;
     answers.slice(0, n).forEach((answer, i) => {
       expect({ item: i, status: answer.status }).toEqual({ item: i, status: 202 });
-      expect(equalJson(answer.job!.payload, JSON.parse(goods[i]!).payload)).toBe(true);
+      expect(equalJson(answer.job!.payload, JSON.parse(goods[i]).payload)).toBe(true);
     });
     expect(answers[n]).toMatchObject({ status: 400, error: { code: 'unknown_job_type' } });
     // The same key twice in one batch: one job, the other a replay of it (either order).
-    expect([answers[n + 1]!.status, answers[n + 2]!.status].sort()).toEqual([200, 202]);
-    expect(answers[n + 1]!.job!.jobId).toBe(answers[n + 2]!.job!.jobId);
+    expect([answers[n + 1].status, answers[n + 2].status].sort()).toEqual([200, 202]);
+    expect(answers[n + 1].job!.jobId).toBe(answers[n + 2].job!.jobId);
     expect(answers[n + 3]).toMatchObject({ status: 400, error: { code: 'invalid_json' } });
     // The same key with different bodies: one job, the other 422.
-    const diff = [answers[n + 4]!, answers[n + 5]!];
+    const diff = [answers[n + 4], answers[n + 5]];
     expect(diff.map((a) => a.status).sort()).toEqual([202, 422]);
     expect(diff.find((a) => a.status === 422)!.error!.code).toBe('idempotency_key_reused');
     for (const jobId of created) await dev.getJob(jobId);
@@ -338,7 +338,7 @@ describe('keys named like Object.prototype members are accepted and read back as
   });
 
   test('the same, as a batch item: that item 202 or 413, the batch 200', async () => {
-    const [, text] = NEAR_ITEM_LIMIT[0]!;
+    const [, text] = NEAR_ITEM_LIMIT[0];
     const response = await dev.request('POST', '/v1/jobs/batch', { rawBody: `{"jobs":[${text}]}`, headers: { 'content-type': 'application/json' } });
     expect(response.status).toBe(200);
     const [item] = response.body.items;

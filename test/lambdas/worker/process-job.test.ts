@@ -84,7 +84,7 @@ describe('an attempt', () => {
     await worker().processMessage(messageOf(job));
 
     expect(calls).toHaveLength(1);
-    expect(calls[0]!.context).toMatchObject({
+    expect(calls[0].context).toMatchObject({
       jobId: job.jobId,
       tenantId: 'tenant-a',
       attempt: 1,
@@ -93,7 +93,7 @@ describe('an attempt', () => {
       allowPrivateTargets: true,
       emailFrom: h.ctx.config.emailFrom,
     });
-    expect(calls[0]!.context.signal.aborted).toBe(false);
+    expect(calls[0].context.signal.aborted).toBe(false);
   });
 
   it('that throws a retryable error puts the job in retry with full-jitter backoff and re-sends it delayed', async () => {
@@ -181,7 +181,7 @@ describe('an attempt', () => {
     const handler = createWorkerHandler(h.ctx, { jobTypes });
     await handler(sqsEventFactory(sqsRecordFactory(messageOf(job))), lambdaContextFactory(LEASE_MARGIN_MS + 200));
 
-    expect(calls[0]!.context.timeoutMs).toBeLessThanOrEqual(200);
+    expect(calls[0].context.timeoutMs).toBeLessThanOrEqual(200);
     expect((await stored(job)).lastError).toMatch(/^attempt timed out after 0\.[12]s$/);
   });
 
@@ -245,7 +245,7 @@ describe('a message that must not run anything', () => {
     ['fatal', { status: 'fatal', attempts: 3, nextRunAt: null }],
     ['canceled', { status: 'canceled', nextRunAt: null }],
   ] as const)('for a %s job does nothing', async (_status, overrides) => {
-    const job = await putJob(overrides as Partial<Job>);
+    const job = await putJob(overrides);
     const before = await stored(job);
 
     expect(await worker().processMessage(messageOf(job))).toBe('finished');
