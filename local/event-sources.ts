@@ -131,7 +131,7 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
 
   async function poll(): Promise<void> {
     while (!stopping) {
-      let messages: Message[] = [];
+      let messages: Message[];
       try {
         const result = await options.sqs.send(
           new ReceiveMessageCommand({

@@ -18,7 +18,7 @@ export class JobWriteLog {
   private readonly writes = new Map<string, LoggedWrite[]>();
 
   /** Called with the (marshalled) input of a DynamoDB call that took effect. */
-  landed(operation: string, input: Record<string, any>): void {
+  landed(operation: string, input: Record<string, unknown>): void {
     if (operation !== 'PutItem') return;
     const item = input.Item as Record<string, AttributeValue> | undefined;
     if (item?.entity?.S !== 'job' || !item.pk?.S || !item.status?.S || !item.version?.N) return;

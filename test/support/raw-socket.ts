@@ -30,7 +30,7 @@ export function sendRaw(url: string, request: string | Buffer, options: { timeou
       try {
         resolve(parseResponse(Buffer.concat(chunks)));
       } catch (error) {
-        reject(error);
+        reject(error instanceof Error ? error : new Error('unparsable answer', { cause: error }));
       }
     };
     socket.on('data', (chunk) => {

@@ -33,7 +33,7 @@ export async function waitFor<T>(
     }
     if (Date.now() >= deadline) {
       const what = options.description ?? 'condition';
-      const why = lastError === undefined ? '' : ` (last error: ${(lastError as Error).message ?? String(lastError)})`;
+      const why = lastError === undefined ? '' : ` (last error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)})`;
       throw new Error(`${what} not met within ${timeoutMs} ms${why}`);
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 25));

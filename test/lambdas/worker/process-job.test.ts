@@ -395,7 +395,7 @@ describe('the batch handler', () => {
     const allStarted = new Promise<void>((resolve) => (openLatch = resolve));
     behaviour = async (_payload, context) => {
       if (++started === jobs.length) openLatch();
-      const timedOut = new Promise<never>((_, reject) => context.signal.addEventListener('abort', () => reject(context.signal.reason), { once: true }));
+      const timedOut = new Promise<never>((_, reject) => context.signal.addEventListener('abort', () => reject(context.signal.reason as Error), { once: true }));
       await Promise.race([allStarted, timedOut]);
       return { started };
     };
