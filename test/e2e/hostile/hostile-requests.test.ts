@@ -18,8 +18,9 @@ import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/clien
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import canonicalize from 'canonicalize';
 import { JOB_STATUSES } from '../../../lambdas/jobs/job';
-import { hashApiKey, localApiKeyId } from '../../../lambdas/store/tenant-store';
+import type { TenantStatus } from '../../../lambdas/store/tenant-store';
 import { rawRequest, sendRaw, type RawResponse } from '../../support/raw-http';
+import { addTenantWithKey, tenantFactory } from '../../support/tenant-factory';
 import { ApiClient, startTestTwin, type JobView, type TestTwin } from '../../support/twin';
 import { waitFor } from '../../support/wait-for';
 import { HOSTILE_CORPUS, REFUSED, toRawSpec, type Answer, type Fixture, type HostileEntry } from './corpus';
@@ -37,12 +38,8 @@ let other: ApiClient;
 let fixture: Fixture;
 let scanClient: DynamoDBClient;
 
-async function addTenant(tenantId: string, apiKey: string, status: 'active' | 'disabled', keyStatus: 'active' | 'disabled' = 'active') {
-  const createdAt = new Date().toISOString();
-  if (!(await t.twin.context.tenants.getTenant(tenantId))) {
-    await t.twin.context.tenants.createTenant({ tenantId, name: tenantId, status, webhookSecrets: [t.twin.dev.webhookSecret], createdAt });
-  }
-  await t.twin.context.tenants.putApiKey({ apiKeyId: localApiKeyId(apiKey), tenantId, keyHash: hashApiKey(apiKey), status: keyStatus, createdAt });
+function addTenant(tenantId: string, apiKey: string, status: TenantStatus, keyStatus: TenantStatus = 'active'): Promise<void> {
+  return addTenantWithKey(t.twin.context.tenants, tenantFactory({ tenantId, status, webhookSecrets: [t.twin.dev.webhookSecret] }), apiKey, keyStatus);
 }
 
 /** Three succeeded echo jobs, two far-future queued ones, one canceled. */

@@ -12,9 +12,10 @@ import { cancel, claim, LEASE_MARGIN_MS, retry } from '../../../lambdas/jobs/tra
 import { createWorkerHandler, JobWorker } from '../../../lambdas/worker/process-job';
 import { startContextHarness, type ContextHarness } from '../../support/service-context';
 import { jobFactory } from '../../support/job-factory';
+import { TEST_WEBHOOK_SECRET, tenantFactory } from '../../support/tenant-factory';
 import { lambdaContextFactory, sqsEventFactory, sqsRecordFactory } from '../../support/sqs-event';
 
-const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const SECRET = TEST_WEBHOOK_SECRET;
 
 interface Call {
   payload: unknown;
@@ -39,7 +40,7 @@ const jobTypes = (type: string) => (type === 'test' ? (testType as JobType<unkno
 beforeAll(async () => {
   // Lookahead 300 s (default): a retry due within 5 minutes is re-sent at once.
   h = await startContextHarness({ JOB_TIMEOUT_SECONDS: '0.5', BACKOFF_BASE_SECONDS: '2', BACKOFF_MAX_SECONDS: '3600' });
-  await h.ctx.tenants.createTenant({ tenantId: 'tenant-a', name: 'A', status: 'active', webhookSecrets: [SECRET], createdAt: new Date().toISOString() });
+  await h.ctx.tenants.createTenant(tenantFactory({ tenantId: 'tenant-a', name: 'A' }));
 });
 afterAll(() => h?.close());
 
