@@ -48,6 +48,14 @@ describe('SQS endpoint: long polling', () => {
     await new Promise((resolve) => setImmediate(resolve));
   }
 
+  /** Moves the clock to `marginMs` before `atMs`, then as far past it: had `poll` answered before? */
+  async function answeredBefore(poll: { answered: boolean }, atMs: number, marginMs = 1): Promise<boolean> {
+    await advance(atMs - marginMs);
+    const answered = poll.answered;
+    await advance(2 * marginMs);
+    return answered;
+  }
+
   it('waits the whole WaitTimeSeconds on an empty queue, then answers with no messages', async () => {
     // Arrange
     const queueUrl = await createQueue(running.sqs);
@@ -55,9 +63,7 @@ describe('SQS endpoint: long polling', () => {
     await untilHeld(1000);
 
     // Act
-    await advance(999);
-    const answeredEarly = poll.answered;
-    await advance(1);
+    const answeredEarly = await answeredBefore(poll, 1000);
 
     // Assert
     expect(answeredEarly).toBe(false);
@@ -71,9 +77,7 @@ describe('SQS endpoint: long polling', () => {
 
     // Act
     await untilHeld(2000);
-    await advance(1999);
-    const answeredEarly = poll.answered;
-    await advance(1);
+    const answeredEarly = await answeredBefore(poll, 2000);
 
     // Assert
     expect(answeredEarly).toBe(false);
@@ -101,10 +105,8 @@ describe('SQS endpoint: long polling', () => {
     const poll = receive(queueUrl, 5);
     await untilHeld(5000);
 
-    // Act
-    await advance(990);
-    const answeredEarly = poll.answered;
-    await advance(20);
+    // Act: the endpoint wakes its waiters 1 ms after the delay ends
+    const answeredEarly = await answeredBefore(poll, 1000, 10);
 
     // Assert
     expect(answeredEarly).toBe(false);
@@ -120,9 +122,7 @@ describe('SQS endpoint: long polling', () => {
     await untilHeld(5000);
 
     // Act
-    await advance(990);
-    const answeredEarly = second.answered;
-    await advance(20);
+    const answeredEarly = await answeredBefore(second, 1000, 10);
 
     // Assert
     expect(first).toEqual(['comes back']);
