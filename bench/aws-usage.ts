@@ -190,7 +190,7 @@ export class UsageMeter {
       const result = await next(args);
       const output = result.output;
       let label = operation;
-      let messages = 0;
+      let messages: number;
       let payloadBytes = 0;
       switch (operation) {
         case 'SendMessage':
@@ -366,13 +366,13 @@ function itemKeyOf(operation: string, input: Record<string, unknown>): string | 
 }
 
 function sumCapacity(consumed: unknown): number {
-  const list = Array.isArray(consumed) ? consumed : consumed ? [consumed] : [];
-  return list.reduce((sum: number, c: { CapacityUnits?: number }) => sum + (c.CapacityUnits ?? 0), 0);
+  const list = (Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) as Array<{ CapacityUnits?: number }>;
+  return list.reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
 }
 
 /** A message's billed payload: body plus message attribute names, types and values. */
 function messageBytes(entry: Record<string, unknown>): number {
-  let bytes = Buffer.byteLength(String(entry.MessageBody ?? ''));
+  let bytes = Buffer.byteLength(typeof entry.MessageBody === 'string' ? entry.MessageBody : '');
   const attributes = (entry.MessageAttributes as Record<string, { DataType?: string; StringValue?: string }> | undefined) ?? {};
   for (const [name, value] of Object.entries(attributes)) {
     bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '') + Buffer.byteLength(value.StringValue ?? '');
@@ -400,11 +400,11 @@ export class LogTap {
       this.tail.push(text);
       if (this.tail.length > 40) this.tail.shift();
       const done = typeof encodingOrCallback === 'function' ? encodingOrCallback : callback;
-      if (typeof done === 'function') process.nextTick(done as () => void);
+      if (typeof done === 'function') process.nextTick(done);
       return true;
     };
-    process.stdout.write = capture as typeof process.stdout.write;
-    process.stderr.write = capture as typeof process.stderr.write;
+    process.stdout.write = capture;
+    process.stderr.write = capture;
   }
 
   stop(): void {

@@ -70,7 +70,7 @@ export async function measureEndToEnd(client: ApiClient, meter: UsageMeter, opti
     submitMs,
     elapsedMs,
     jobsPerSecond: perSecond(finished.length, elapsedMs),
-    latencyMs: summarize(done.map((finishedAt, i) => finishedAt - created[i]!)),
+    latencyMs: summarize(done.map((finishedAt, i) => finishedAt - created[i])),
     usage,
     perJob,
     costPerMillion: costPerMillionJobs(perJob),
@@ -113,7 +113,7 @@ async function submit(client: ApiClient, options: EndToEndOptions): Promise<void
   if (options.submission === 'single') {
     const responses = await runPool(options.jobs, options.concurrency, (i) => client.submitJob(echoJob(i)));
     const refused = responses.filter((r) => r.status !== 202);
-    if (refused.length > 0) throw new Error(`${refused.length} submissions refused, e.g. HTTP ${refused[0]!.status}`);
+    if (refused.length > 0) throw new Error(`${refused.length} submissions refused, e.g. HTTP ${refused[0].status}`);
     return;
   }
   const calls = Math.ceil(options.jobs / BATCH_SIZE);

@@ -84,7 +84,7 @@ interface JobStart {
 
 async function firstStarts(client: ApiClient, jobs: readonly JobView[], concurrency: number): Promise<JobStart[]> {
   const starts = await runPool(jobs.length, concurrency, async (i) => {
-    const job = jobs[i]!;
+    const job = jobs[i];
     const response = await client.attempts(job.jobId);
     const first = response.body.items?.[0];
     return first ? { createdAt: Date.parse(job.createdAt), startedAt: Date.parse(first.startedAt) } : undefined;
@@ -100,5 +100,5 @@ function waitOf(jobs: number, starts: readonly JobStart[]): TenantWait {
 export function evenlySpread<T>(items: readonly T[], count: number): T[] {
   if (items.length <= count) return [...items];
   if (count <= 1) return items.slice(0, count);
-  return Array.from({ length: count }, (_, i) => items[Math.round((i * (items.length - 1)) / (count - 1))]!);
+  return Array.from({ length: count }, (_, i) => items[Math.round((i * (items.length - 1)) / (count - 1))]);
 }

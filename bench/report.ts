@@ -204,7 +204,7 @@ export function table(headers: readonly string[], rows: ReadonlyArray<readonly s
   const numeric = (cell: string) => /^[-$]?[\d.,]+(e[-+]\d+)?$/.test(cell) || cell === '-';
   const line = (cells: readonly string[]) =>
     cells
-      .map((cell, i) => (i > 0 && numeric(cell) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)))
+      .map((cell, i) => (i > 0 && numeric(cell) ? cell.padStart(widths[i]) : cell.padEnd(widths[i])))
       .join('  ')
       .trimEnd();
   return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');

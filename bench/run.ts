@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const scale = scaleFromEnv();
   const jobs = (n: number, minimum: number) => Math.max(minimum, Math.round(n * scale));
   const startedAt = new Date().toISOString();
-  const loadAtStart = loadavg()[0]!;
+  const loadAtStart = loadavg()[0];
   const clock = performance.now();
   const logs = new LogTap();
   logs.start();
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
     const bundles = await measureBundles({ runs: IMPORT_RUNS });
     const complete: BenchResults = {
       ...results,
-      environment: { ...results.environment, loadAverage: { start: loadAtStart, end: loadavg()[0]! } },
+      environment: { ...results.environment, loadAverage: { start: loadAtStart, end: loadavg()[0] } },
       bundles,
       durationSeconds: (performance.now() - clock) / 1000,
     };

@@ -25,8 +25,8 @@ function percentileOfSorted(sorted: readonly number[], p: number): number {
   const rank = (p / 100) * (sorted.length - 1);
   const below = Math.floor(rank);
   const above = Math.ceil(rank);
-  const lower = sorted[below]!;
-  return lower + (sorted[above]! - lower) * (rank - below);
+  const lower = sorted[below];
+  return lower + (sorted[above] - lower) * (rank - below);
 }
 
 export function summarize(values: readonly number[]): Summary {
@@ -38,8 +38,8 @@ export function summarize(values: readonly number[]): Summary {
     mean: total / sorted.length,
     p50: percentileOfSorted(sorted, 50),
     p99: percentileOfSorted(sorted, 99),
-    min: sorted[0]!,
-    max: sorted[sorted.length - 1]!,
+    min: sorted[0],
+    max: sorted[sorted.length - 1],
   };
 }
 

@@ -27,9 +27,9 @@ export interface KeyIssuer {
 
 /** The local twin: nothing to register, its gateway maps any key to `localApiKeyId(key)`. */
 export const localKeyIssuer: KeyIssuer = {
-  issue: async (_tenantId, apiKey) => localApiKeyId(apiKey),
-  disable: async () => undefined,
-  discard: async () => undefined,
+  issue: (_tenantId, apiKey) => Promise.resolve(localApiKeyId(apiKey)),
+  disable: () => Promise.resolve(),
+  discard: () => Promise.resolve(),
 };
 
 /** A deployed stack: an API Gateway API key with our value, added to the stack's usage plan. */

@@ -80,7 +80,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     const { admin } = connection;
     switch (command) {
       case 'create': {
-        const created = await admin.createTenant({ tenantId: argument!, name: values.name, tier: values.tier });
+        const created = await admin.createTenant({ tenantId: argument, name: values.name, tier: values.tier });
         out(
           [
             `Created tenant ${created.tenantId} (${created.name}) on ${describe(target)}.`,
@@ -96,7 +96,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         break;
       }
       case 'add-key': {
-        const issued = await admin.addKey(argument!);
+        const issued = await admin.addKey(argument);
         out(
           [
             `New API key for ${issued.tenantId} on ${describe(target)}.`,
@@ -115,12 +115,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         break;
       }
       case 'disable-key': {
-        const record = await admin.disableKey(argument!);
+        const record = await admin.disableKey(argument);
         out(`Disabled API key ${record.apiKeyId} of tenant ${record.tenantId}.`, { apiKeyId: record.apiKeyId, tenantId: record.tenantId, status: record.status });
         break;
       }
       case 'rotate-secret': {
-        const rotated = await admin.rotateSecret(argument!);
+        const rotated = await admin.rotateSecret(argument);
         out(
           [
             `New webhook secret for ${rotated.tenantId}:`,
@@ -134,7 +134,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
         break;
       }
       case 'finish-rotation': {
-        await admin.finishRotation(argument!);
+        await admin.finishRotation(argument);
         out(`Webhooks of ${argument} are now signed with the newest secret only.`, { tenantId: argument, rotation: 'finished' });
         break;
       }
@@ -178,7 +178,7 @@ function formatList(tenants: readonly TenantListing[]): string {
 
 if (require.main === module) {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  main(process.argv.slice(2)).then((code) => {
+  void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });
 }

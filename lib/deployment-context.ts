@@ -26,10 +26,10 @@ export function stackNameFromContext(node: Node): string {
 }
 
 export function stackPropsFromContext(node: Node): JobsServiceStackProps {
-  const deletionProtection = node.tryGetContext(CONTEXT_KEYS.tableDeletionProtection);
+  const deletionProtection: unknown = node.tryGetContext(CONTEXT_KEYS.tableDeletionProtection);
   return {
     alarmEmail: text(node, CONTEXT_KEYS.alarmEmail),
-    tableDeletionProtection: deletionProtection === undefined ? undefined : String(deletionProtection) !== 'false',
+    tableDeletionProtection: deletionProtection === undefined ? undefined : deletionProtection !== false && deletionProtection !== 'false',
     settings: {
       emailFrom: text(node, CONTEXT_KEYS.emailFrom),
       smsSenderId: text(node, CONTEXT_KEYS.smsSenderId),
@@ -38,6 +38,8 @@ export function stackPropsFromContext(node: Node): JobsServiceStackProps {
 }
 
 function text(node: Node, key: string): string | undefined {
-  const value = node.tryGetContext(key);
-  return value === undefined || value === null || value === '' ? undefined : String(value);
+  const value: unknown = node.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  // `-c key=value` gives a string; cdk.json may give a number or a boolean.
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }

@@ -102,7 +102,7 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
     const deadline = Date.now() + options.functionTimeoutMs;
     const context = {
       functionName: options.name,
-      awsRequestId: `${options.name}-${messages[0]!.MessageId}`,
+      awsRequestId: `${options.name}-${messages[0].MessageId}`,
       getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     } as unknown as Context;
     let failedIds: Set<string>;
@@ -131,7 +131,7 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
 
   async function poll(): Promise<void> {
     while (!stopping) {
-      let messages: Message[] = [];
+      let messages: Message[];
       try {
         const result = await options.sqs.send(
           new ReceiveMessageCommand({

@@ -70,7 +70,7 @@ export class MessageQueue<M extends { tenantId: string }> {
           )
           .then(
             (result) => {
-              for (const entry of result.Failed ?? []) failed.push(chunk[Number(entry.Id)]!);
+              for (const entry of result.Failed ?? []) failed.push(chunk[Number(entry.Id)]);
             },
             () => {
               failed.push(...chunk);

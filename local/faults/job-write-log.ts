@@ -18,7 +18,7 @@ export class JobWriteLog {
   private readonly writes = new Map<string, LoggedWrite[]>();
 
   /** Called with the (marshalled) input of a DynamoDB call that took effect. */
-  landed(operation: string, input: Record<string, any>): void {
+  landed(operation: string, input: Record<string, unknown>): void {
     if (operation !== 'PutItem') return;
     const item = input.Item as Record<string, AttributeValue> | undefined;
     if (item?.entity?.S !== 'job' || !item.pk?.S || !item.status?.S || !item.version?.N) return;
@@ -35,6 +35,6 @@ export class JobWriteLog {
   /** Writes that moved the job from a non-terminal status (or none) into a terminal one. */
   terminalTransitions(pk: string): LoggedWrite[] {
     const writes = this.of(pk);
-    return writes.filter((w, i) => isTerminal(w.status) && (i === 0 || !isTerminal(writes[i - 1]!.status)));
+    return writes.filter((w, i) => isTerminal(w.status) && (i === 0 || !isTerminal(writes[i - 1].status)));
   }
 }

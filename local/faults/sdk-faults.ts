@@ -12,7 +12,13 @@ import { hang, type InvocationCrashes } from './invocation-crashes';
 import type { JobWriteLog } from './job-write-log';
 
 type AttributeValue = { S?: string; N?: string };
-type AnyInput = Record<string, any>;
+/** A command's input as the middleware sees it: any operation's, so its fields are read with care. */
+type CommandInput = Record<string, unknown>;
+interface MiddlewareArgs {
+  input: CommandInput;
+  request?: { headers?: Record<string, string> };
+}
+type NextHandler = (args: MiddlewareArgs) => Promise<unknown>;
 
 interface MiddlewareHost {
   readonly middlewareStack: {
@@ -34,22 +40,23 @@ function lostReply(operation: string): Error {
   return Object.assign(new Error(`socket hang up (injected ddb.lostReply after ${operation} took effect)`), { code: 'ECONNRESET' });
 }
 
-function isRetryTry(args: { request?: { headers?: Record<string, string> } }): boolean {
+function isRetryTry(args: MiddlewareArgs): boolean {
   const header = args.request?.headers?.['amz-sdk-request'] ?? '';
   return !header.startsWith('attempt=1;');
 }
 
 /** A stable name for what a DynamoDB call touches (the item's key, or the index or table it reads). */
-function dynamoDbSubject(operation: string, input: AnyInput): string {
-  const key = (input.Key?.pk ?? input.Item?.pk) as AttributeValue | undefined;
-  return `${operation} ${key?.S ?? input.IndexName ?? input.TableName ?? ''}`;
+function dynamoDbSubject(operation: string, input: CommandInput): string {
+  type Keyed = { pk?: AttributeValue } | undefined;
+  const key = (input.Key as Keyed)?.pk ?? (input.Item as Keyed)?.pk;
+  return `${operation} ${key?.S ?? (input.IndexName as string | undefined) ?? (input.TableName as string | undefined) ?? ''}`;
 }
 
 export function injectDynamoDbFaults(client: MiddlewareHost, options: SdkFaultOptions & { writes?: JobWriteLog }): void {
   const { plan, crashes, retries, writes } = options;
   const middleware =
-    (next: (args: any) => Promise<any>, context: { commandName?: string }) =>
-    async (args: { input: AnyInput; request?: { headers?: Record<string, string> } }) => {
+    (next: NextHandler, context: { commandName?: string }) =>
+    async (args: MiddlewareArgs) => {
       const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
       if (isRetryTry(args)) retries.dynamodb++;
       const fate = crashes.fateOfCall();
@@ -83,14 +90,15 @@ const SEND_OPERATIONS = new Set(['SendMessage', 'SendMessageBatch']);
 export function injectSqsFaults(client: MiddlewareHost, options: SdkFaultOptions): void {
   const { plan, crashes, retries } = options;
   const middleware =
-    (next: (args: any) => Promise<any>, context: { commandName?: string }) =>
-    async (args: { input: AnyInput; request?: { headers?: Record<string, string> } }) => {
+    (next: NextHandler, context: { commandName?: string }) =>
+    async (args: MiddlewareArgs) => {
       const operation = (context.commandName ?? 'Unknown').replace(/Command$/, '');
       if (isRetryTry(args)) retries.sqs++;
       const fate = crashes.fateOfCall();
       if (fate === 'hang') return hang();
       if (fate === 'proceed' && SEND_OPERATIONS.has(operation)) {
-        const body = String(args.input.MessageBody ?? args.input.Entries?.[0]?.MessageBody ?? '');
+        const entries = args.input.Entries as Array<{ MessageBody?: string }> | undefined;
+        const body = (args.input.MessageBody as string | undefined) ?? entries?.[0]?.MessageBody ?? '';
         if (plan.decide('sqs.send.error', `${operation} ${body}`).inject) {
           plan.count('sqs.send.error');
           throw new SQSServiceException({

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { SqsError, invalidParameterValue } from './errors';
-import { containsInvalidCharacters } from './message';
+import { containsInvalidCharacters } from './message-characters';
 import { isJsonObject } from './request-input';
 
 /** A message attribute as it travels in JSON: binary values are base64. */

@@ -1,5 +1,6 @@
 import { SqsError, invalidParameterValue, missingParameter } from './errors';
-import { containsInvalidCharacters, md5Hex, type QueuedMessage } from './message';
+import { md5Hex, type QueuedMessage } from './message';
+import { containsInvalidCharacters } from './message-characters';
 import {
   md5OfMessageAttributes, md5OfTraceHeader, messageAttributesSize, parseMessageAttributes, parseTraceHeader,
   selectMessageAttributes,

@@ -5,8 +5,8 @@
  */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { hashApiKey, localApiKeyId } from '../../lambdas/store/tenant-store';
 import { startTwin, type Twin } from '../../local/twin';
+import { addTenantWithKey, tenantFactory } from '../support/tenant-factory';
 import { apiClient, type ApiResponse } from '../support/twin';
 
 let twin: Twin;
@@ -15,10 +15,8 @@ let other: ReturnType<typeof apiClient>;
 let clockOffsetMs = 0;
 const DAY_MS = 86_400_000;
 
-async function addTenant(tenantId: string, apiKey: string): Promise<void> {
-  const createdAt = new Date().toISOString();
-  await twin.context.tenants.createTenant({ tenantId, name: tenantId, status: 'active', webhookSecrets: [twin.dev.webhookSecret], createdAt });
-  await twin.context.tenants.putApiKey({ apiKeyId: localApiKeyId(apiKey), tenantId, keyHash: hashApiKey(apiKey), status: 'active', createdAt });
+function addTenant(tenantId: string, apiKey: string): Promise<void> {
+  return addTenantWithKey(twin.context.tenants, tenantFactory({ tenantId, webhookSecrets: [twin.dev.webhookSecret] }), apiKey);
 }
 
 /** Jobs in the table (a Scan, fine in a test) and messages in the jobs queue. */

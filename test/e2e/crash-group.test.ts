@@ -147,9 +147,9 @@ it('loses and doubles nothing when the npm start process group is killed with SI
         if (over) return true;
         const jobs = await api.submitBatch(indexes.map(jobItem));
         jobs.forEach((job, k) => {
-          const previous = accepted.get(indexes[k]!);
+          const previous = accepted.get(indexes[k]);
           if (previous !== undefined && previous !== job.jobId) throw new Error(`job ${indexes[k]} accepted as ${previous} and as ${job.jobId}`);
-          accepted.set(indexes[k]!, job.jobId);
+          accepted.set(indexes[k], job.jobId);
         });
         return true;
       },
@@ -192,20 +192,20 @@ it('loses and doubles nothing when the npm start process group is killed with SI
 
   // … and the general checker of the fault runs agrees (signatures, Idempotency-Key, one
   // success per attempt, one webhook-id per event, no item beyond the accepted jobs, tenants apart).
-  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: twin!.dynamodbUrl }));
+  const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: twin.dynamodbUrl }));
   try {
     const store = new JobStore(db, { tableName: TABLE_NAME, now: Date.now, sweep: { lookaheadMs: 300_000, staleAfterMs: 2_000 } });
-    const tenantId = listed[0]!.tenantId;
+    const tenantId = listed[0].tenantId;
     const acceptedJobs = new Map<string, AcceptedJob>(listed.map((job) => [job.jobId, { tenantId, jobId: job.jobId, type: job.type }]));
     const report = await checkInvariants(
       {
-        tenants: [{ tenantId, apiKey: twin!.apiKey, webhookSecrets: [twin!.webhookSecret] }],
+        tenants: [{ tenantId, apiKey: twin.apiKey, webhookSecrets: [twin.webhookSecret] }],
         accepted: acceptedJobs,
         rejected: [],
         targetRequests: receiver.requests.filter((r) => !r.path.startsWith('/hooks/')),
         webhookRequests: receiver.requests.filter((r) => r.path.startsWith('/hooks/')),
       },
-      { store, db, tableName: TABLE_NAME, apiUrl: twin!.url },
+      { store, db, tableName: TABLE_NAME, apiUrl: twin.url },
     );
     expect(report.violations).toEqual([]);
     expect({ jobs: report.figures.jobs, itemsInTable: report.figures.itemsInTable }).toEqual({ jobs: JOBS, itemsInTable: JOBS });

@@ -91,7 +91,7 @@ it('finishes every job after kill -9 and a restart, none succeeding twice', asyn
     requestsPerJob.set(jobId, (requestsPerJob.get(jobId) ?? 0) + 1);
   }
   jobs.forEach((job, i) => {
-    const attempts = histories[i]!.length;
+    const attempts = histories[i].length;
     expect(requestsPerJob.get(job.jobId) ?? 0).toBeLessThanOrEqual(attempts);
   });
 

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { hashApiKey, localApiKeyId } from '../../lambdas/store/tenant-store';
+import { addTenantWithKey, tenantFactory } from '../support/tenant-factory';
 import { sendRaw, type RawResponse } from '../support/raw-socket';
 import { startTestTwin, type ApiResponse, type TestTwin } from '../support/twin';
 
@@ -390,9 +390,7 @@ describe('bodies: strict UTF-8 and charsets (class 6)', () => {
 describe('two tenants: nothing hostile changes either one', () => {
   it('leaves both tenants\' counts as they were after a burst of the above', async () => {
     const otherKey = 'acme-front-door-0123456789';
-    const createdAt = new Date().toISOString();
-    await t.twin.context.tenants.createTenant({ tenantId: 'acme', name: 'acme', status: 'active', webhookSecrets: [t.twin.dev.webhookSecret], createdAt });
-    await t.twin.context.tenants.putApiKey({ apiKeyId: localApiKeyId(otherKey), tenantId: 'acme', keyHash: hashApiKey(otherKey), status: 'active', createdAt });
+    await addTenantWithKey(t.twin.context.tenants, tenantFactory({ tenantId: 'acme', webhookSecrets: [t.twin.dev.webhookSecret] }), otherKey);
     const mine = (await t.api.submit(later)).jobId;
     const before = await jobCounts();
     await Promise.all([

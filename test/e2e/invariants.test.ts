@@ -63,8 +63,8 @@ it('reports a job it was told was accepted but cannot find', async () => {
 
 it('reports a stored job no submission was accepted for', async () => {
   const [first, second] = [...run.accepted.values()];
-  const { violations } = await check({ ...run, accepted: new Map([[first!.jobId, first!]]) });
-  expect(violations).toContainEqual(expect.objectContaining({ invariant: 'no item written for a rejected request', jobId: second!.jobId }));
+  const { violations } = await check({ ...run, accepted: new Map([[first.jobId, first]]) });
+  expect(violations).toContainEqual(expect.objectContaining({ invariant: 'no item written for a rejected request', jobId: second.jobId }));
 });
 
 it('reports two successful requests for one attempt of an http job', async () => {
@@ -74,7 +74,7 @@ it('reports two successful requests for one attempt of an http job', async () =>
 });
 
 it('reports a delivery whose signature does not verify, and a second webhook-id for one job', async () => {
-  const delivery = hooks.requests[0]!;
+  const delivery = hooks.requests[0];
   const forged = { ...delivery, body: delivery.body.replace('"succeeded"', '"fatal"') };
   const other = { ...delivery, headers: { ...delivery.headers, 'webhook-id': 'msg_other' } };
   const { violations } = await check({ ...run, webhookRequests: [...hooks.requests, forged, other] });

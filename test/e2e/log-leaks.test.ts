@@ -97,22 +97,22 @@ test('every e2e path runs while its logs are captured', async () => {
 
   // Webhooks: delivered, delivered after a failed try, failed for good (410).
   const webhookOf = (job: JobView, status: string) => api.waitForJob(job.jobId, (j) => j.webhook.status === status);
-  await webhookOf(jobs[0]!, 'delivered');
-  await webhookOf(jobs[1]!, 'delivered');
-  await webhookOf(jobs[2]!, 'failed');
+  await webhookOf(jobs[0], 'delivered');
+  await webhookOf(jobs[1], 'delivered');
+  await webhookOf(jobs[2], 'failed');
   await webhookOf(fatal, 'delivered');
   expect((await api.getJob(fatal.jobId)).status).toBe('fatal');
 
   // Actions: redeliver, retry the fatal job, cancel a waiting one, delete finished ones.
-  expect((await api.request('POST', `/v1/jobs/${jobs[0]!.jobId}/webhook/redeliver`)).status).toBe(202);
+  expect((await api.request('POST', `/v1/jobs/${jobs[0].jobId}/webhook/redeliver`)).status).toBe(202);
   expect((await api.retry(fatal.jobId)).status).toBe(202);
   await api.waitForJob(fatal.jobId, ['fatal'], 15_000);
   const later = await api.submit({ type: 'email', payload: { to: SECRET.emailTo, subject: SECRET.emailSubject, text: SECRET.emailText }, delaySeconds: 3600 });
   expect((await api.cancel(later.jobId)).status).toBe(200);
   expect((await api.delete(later.jobId)).status).toBe(204);
-  expect((await api.delete(jobs[2]!.jobId)).status).toBe(204);
+  expect((await api.delete(jobs[2].jobId)).status).toBe(204);
   await api.listAll('succeeded');
-  await api.attempts(jobs[4]!.jobId);
+  await api.attempts(jobs[4].jobId);
 
   // Bad requests carrying secrets: not JSON, invalid fields, a bad key, an unknown path, a reused key.
   const bad = [
@@ -133,11 +133,11 @@ test('every e2e path runs while its logs are captured', async () => {
   const failing = jest.spyOn(t.twin.context.jobs, 'get').mockImplementationOnce(async () => {
     throw new Error(`store refused ${SECRET.internalError} for key ${t.twin.dev.apiKey}`);
   });
-  const crashed = await api.request('GET', `/v1/jobs/${jobs[0]!.jobId}`);
+  const crashed = await api.request('GET', `/v1/jobs/${jobs[0].jobId}`);
   failing.mockRestore();
   expect(crashed.status).toBe(500);
   expect(crashed.text).not.toContain(SECRET.internalError);
-  expect(await get({ tenantId: t.twin.dev.tenantId, jobId: jobs[0]!.jobId })).toBeDefined();
+  expect(await get({ tenantId: t.twin.dev.tenantId, jobId: jobs[0].jobId })).toBeDefined();
 
   // The worker's store fails once while finishing a job, with the same kind of message; the sweep brings the job back.
   const store = t.twin.context.jobs;

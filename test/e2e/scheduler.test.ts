@@ -35,11 +35,11 @@ describe('a job whose SQS message was lost', () => {
     const done = await t.api.waitForJob(job.jobId, ['succeeded', 'fatal'], 10_000);
 
     // Assert
-    await expect(send.mock.results[0]!.value).rejects.toThrow('socket hang up');
+    await expect(send.mock.results[0].value).rejects.toThrow('socket hang up');
     expect(done).toMatchObject({ status: 'succeeded', attempts: 1, result: { n: 1 } });
     // Found no earlier than STALE_AFTER_SECONDS after it was due.
     const [attempt] = await t.api.attempts(job.jobId);
-    expect(Date.parse(attempt!.startedAt) - Date.parse(job.createdAt)).toBeGreaterThanOrEqual(1000);
+    expect(Date.parse(attempt.startedAt) - Date.parse(job.createdAt)).toBeGreaterThanOrEqual(1000);
   });
 
   it('a whole batch of them is re-sent once each, not in a storm', async () => {

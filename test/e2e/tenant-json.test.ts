@@ -76,7 +76,7 @@ describe('a webhook', () => {
       const found = receiver.requests.filter((r) => r.path === '/hook' && JSON.parse(r.body).data.jobId === created.body.jobId);
       return found.length > 0 ? found : undefined;
     }, { description: 'the webhook delivery' });
-    const body = delivery!.body;
+    const body = delivery.body;
     // The result's text inside the body, exactly as the handler returned it.
     expect(body).toContain(`"result":${JSON.stringify(JSON.parse(payloadJson))}`);
   });
@@ -93,10 +93,10 @@ describe('an http job', () => {
       expect([response.status, route === '/v1/jobs' ? 202 : response.body.items[0].status]).toEqual([route === '/v1/jobs' ? 202 : 200, 202]);
       expect((await t.api.waitForJob(jobId, ['succeeded', 'fatal'])).status).toBe('succeeded');
       const [request] = receiver.requestsWith('x-job-id', jobId);
-      expect(request!.body).toBe(JSON.stringify(JSON.parse(body)));
+      expect(request.body).toBe(JSON.stringify(JSON.parse(body)));
       const pairs = [];
-      for (let i = 0; i < request!.rawHeaders.length; i += 2) pairs.push([request!.rawHeaders[i]!.toLowerCase(), request!.rawHeaders[i + 1]]);
-      const sentHeaders = pairs.filter(([name]) => ['constructor', '__proto__', 'x-later'].includes(name!));
+      for (let i = 0; i < request.rawHeaders.length; i += 2) pairs.push([request.rawHeaders[i].toLowerCase(), request.rawHeaders[i + 1]]);
+      const sentHeaders = pairs.filter(([name]) => ['constructor', '__proto__', 'x-later'].includes(name));
       expect(sentHeaders).toEqual([
         ['constructor', 'c1'],
         ['__proto__', 'p1'],

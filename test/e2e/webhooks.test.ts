@@ -9,7 +9,7 @@ import { Webhook } from 'standardwebhooks';
 import { webhookEventOf, type Job } from '../../lambdas/jobs/job';
 import { prepareSubmission } from '../../lambdas/use-cases/submit-job';
 import { claim, finishAttempt } from '../../lambdas/jobs/transitions';
-import { hashApiKey, localApiKeyId } from '../../lambdas/store/tenant-store';
+import { addTenantWithKey, tenantFactory } from '../support/tenant-factory';
 import { generateWebhookSecret } from '../../lambdas/outbound/signer';
 import { respondInTurn, startReceiver, type Receiver, type ReceivedRequest, type Responder } from '../support/receiver';
 import { ApiClient, startTestTwin, type JobView, type TestTwin } from '../support/twin';
@@ -110,7 +110,7 @@ describe('completion webhooks', () => {
     expect(new Set(receiver.requests.map((r) => r.path))).toEqual(new Set(['/hooks?token=abc']));
     const [event] = receiver.events;
     expect(event).toMatchObject({ type: 'job.succeeded', data: { jobId: job.jobId, status: 'succeeded', result: { order: 42 }, webhookUrl: job.webhookUrl } });
-    expect(event!.data).not.toHaveProperty('payload');
+    expect(event.data).not.toHaveProperty('payload');
   });
 
   it('delivers a job.fatal event for a job that failed for good', async () => {
@@ -155,10 +155,10 @@ describe('completion webhooks', () => {
     const stamps = receiver.requests.map((r) => Number(r.headers['webhook-timestamp']));
     // Each try is stamped when it is sent (1 s apart on this schedule), not when the event was made.
     for (const [i, request] of receiver.requests.entries()) {
-      expect(Math.abs(stamps[i]! - request.receivedAt / 1000)).toBeLessThan(2);
+      expect(Math.abs(stamps[i] - request.receivedAt / 1000)).toBeLessThan(2);
     }
-    expect(stamps[1]!).toBeGreaterThan(stamps[0]!);
-    expect(stamps[2]!).toBeGreaterThan(stamps[1]!);
+    expect(stamps[1]).toBeGreaterThan(stamps[0]);
+    expect(stamps[2]).toBeGreaterThan(stamps[1]);
     expectSameBodyPerId(receiver);
   });
 
@@ -238,9 +238,7 @@ describe('completion webhooks', () => {
     const apiKey = `jobs_${randomBytes(24).toString('base64url')}`;
     const [oldSecret, newSecret] = [generateWebhookSecret(), generateWebhookSecret()];
     const tenants = t.twin.context.tenants;
-    const createdAt = new Date().toISOString();
-    await tenants.createTenant({ tenantId, name: 'Rotating', status: 'active', webhookSecrets: [oldSecret], createdAt });
-    await tenants.putApiKey({ apiKeyId: localApiKeyId(apiKey), tenantId, keyHash: hashApiKey(apiKey), status: 'active', createdAt });
+    await addTenantWithKey(tenants, tenantFactory({ tenantId, name: 'Rotating', webhookSecrets: [oldSecret] }), apiKey);
     await tenants.rotateWebhookSecret(tenantId, newSecret);
     const api = new ApiClient(t.twin.url, apiKey);
     const holdsOld = await webhookReceiver(oldSecret);
@@ -257,7 +255,7 @@ describe('completion webhooks', () => {
     expect(jobs.map((j) => j.webhook.status)).toEqual(['delivered', 'delivered']);
     expect(jobs.map((j) => j.webhook.attempts)).toEqual([1, 1]);
     expectAllVerified(holdsOld, holdsNew);
-    expect(String(holdsOld.requests[0]!.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    expect(String(holdsOld.requests[0].headers['webhook-signature']).split(' ')).toHaveLength(2);
   });
 
   it('still delivers when the process died between the terminal write and the enqueue', async () => {

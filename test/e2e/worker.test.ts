@@ -49,11 +49,10 @@ describe('an http job', () => {
     ]);
     for (const a of attempts) {
       expect(a.durationMs).toBe(Date.parse(a.finishedAt!) - Date.parse(a.startedAt));
-      expect(a.durationMs).toBeGreaterThanOrEqual(0);
     }
     // Each retry waited at least the backoff's 1 s floor after the failure before it.
-    expect(Date.parse(attempts[1]!.startedAt) - Date.parse(attempts[0]!.finishedAt!)).toBeGreaterThanOrEqual(1000);
-    expect(Date.parse(attempts[2]!.startedAt) - Date.parse(attempts[1]!.finishedAt!)).toBeGreaterThanOrEqual(1000);
+    expect(Date.parse(attempts[1].startedAt) - Date.parse(attempts[0].finishedAt!)).toBeGreaterThanOrEqual(1000);
+    expect(Date.parse(attempts[2].startedAt) - Date.parse(attempts[1].finishedAt!)).toBeGreaterThanOrEqual(1000);
     // The same Idempotency-Key on every attempt; the attempt number in x-job-attempt.
     expect(requestsTo('/flaky').map((r) => [r.headers['idempotency-key'], r.headers['x-job-attempt']])).toEqual([
       [job.jobId, '1'],
@@ -93,7 +92,7 @@ describe('an http job', () => {
     expect(done).toMatchObject({ status: 'succeeded', attempts: 2 });
     const [first, second] = await t.api.attempts(job.jobId);
     expect(first).toMatchObject({ status: 'failed', error: expect.stringMatching(/timed out/) });
-    expect(first!.durationMs).toBeGreaterThanOrEqual(900);
+    expect(first.durationMs).toBeGreaterThanOrEqual(900);
     expect(second).toMatchObject({ status: 'succeeded' });
   });
 });

@@ -5,6 +5,7 @@
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { KeyThrottle, startApiGateway, type LocalApiGateway } from '../../local/api-gateway';
+import { apiEventFactory } from '../support/api-event';
 import { sendRaw } from '../support/raw-socket';
 import { startTwin, type Twin } from '../../local/twin';
 import { apiClient } from '../support/twin';
@@ -63,7 +64,7 @@ describe('the REST proxy event', () => {
   afterAll(async () => {
     await gateway?.close();
   });
-  const lastEvent = () => events[events.length - 1]!;
+  const lastEvent = () => events[events.length - 1];
 
   it('carries the path as sent, still percent-encoded, in path, pathParameters.proxy and requestContext.path', async () => {
     await fetch(`${gateway.url}/v1/jobs/a%2Fb/caf%C3%A9%20x?q=a%2Fb&q=c+d&e=`);
@@ -90,6 +91,28 @@ describe('the REST proxy event', () => {
     const result = await sendRaw(gateway.url, 'GET http://example.com/v1/jobs/x%2Fy?status=queued HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
     expect(result.status).toBe(200);
     expect(lastEvent()).toMatchObject({ path: '/v1/jobs/x%2Fy', queryStringParameters: { status: 'queued' } });
+  });
+
+  it('builds the event test/support/api-event.ts builds, field for field, so unit tests of the api Lambda see what it sees', async () => {
+    // Arrange
+    const keysOf = (event: APIGatewayProxyEvent) => ({
+      event: Object.keys(event).sort(),
+      requestContext: Object.keys(event.requestContext).sort(),
+      identity: Object.keys(event.requestContext.identity).sort(),
+    });
+    const factory = apiEventFactory('POST', '/v1/jobs', { body: { a: 1 }, query: { status: 'queued' }, apiKeyId: 'key-1' });
+
+    // Act
+    await fetch(`${gateway.url}/v1/jobs?status=queued`, { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
+    const twin = lastEvent();
+
+    // Assert
+    expect(keysOf(twin)).toEqual(keysOf(factory));
+    const request = ({ resource, path, httpMethod, pathParameters, queryStringParameters, multiValueQueryStringParameters, isBase64Encoded, body, requestContext }: APIGatewayProxyEvent) => ({
+      resource, path, httpMethod, pathParameters, queryStringParameters, multiValueQueryStringParameters, isBase64Encoded, body,
+      resourcePath: requestContext.resourcePath,
+    });
+    expect(request(twin)).toEqual(request(factory));
   });
 
   it('passes dot segments and // through untouched, for the api Lambda to refuse', async () => {

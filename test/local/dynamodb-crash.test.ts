@@ -41,7 +41,7 @@ it('serves indexes that match the items after a kill between the index write and
         ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': { S: status } },
       }),
     );
-    return Items.map((item) => item.id!.S);
+    return Items.map((item) => item.id.S);
   };
   try {
     // Assert: the item never became running, and no index says it did

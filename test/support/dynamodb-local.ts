@@ -37,7 +37,7 @@ export function ensureDynamoDbLocal(): string {
         stdio: ['ignore', 'pipe', 'inherit'],
       }),
     ) as Array<{ filename: string }>;
-    const tarball = join(work, packed!.filename);
+    const tarball = join(work, packed.filename);
     const integrity = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
     if (integrity !== PACKAGE_INTEGRITY) throw new Error(`${DYNAMODB_LOCAL_PACKAGE}: unexpected tarball integrity ${integrity}`);
     execFileSync('tar', ['-xzf', tarball, '-C', work, 'package/emulator'], { stdio: 'inherit' });

@@ -168,7 +168,7 @@ export async function runUnderFaults(options: FaultRunOptions): Promise<FaultRun
 function planSubmissions(options: FaultRunOptions, tenants: readonly RunTenant[], targetUrl: string, webhookUrl: string): Submission[] {
   const submissions: Submission[] = [];
   for (let i = 0; i < options.jobs; i++) {
-    const tenant = tenants[i % tenants.length]!;
+    const tenant = tenants[i % tenants.length];
     const webhook = { webhookUrl: `${webhookUrl}/hooks/${tenant.tenantId}` };
     const kind = i % 20;
     let body: Record<string, unknown>;
@@ -230,14 +230,14 @@ class RetryingClient {
     for (const group of byTenant.values()) {
       let left = [...group];
       for (let attempt = 1; attempt <= MAX_SUBMIT_TRIES && left.length > 0; attempt++) {
-        const response = await this.post('/v1/jobs/batch', group[0]!.tenant.apiKey, {
+        const response = await this.post('/v1/jobs/batch', group[0].tenant.apiKey, {
           jobs: left.map((s) => ({ ...s.body, idempotencyKey: s.idempotencyKey })),
         });
         if (response?.status === 200) {
           const items = (response.body as { items: Array<{ status: number; job?: { jobId: string; type: string }; error?: { code?: string } }> }).items;
           const next: Submission[] = [];
           for (const [index, item] of items.entries()) {
-            if (!(await this.settle(left[index]!, { status: item.status, body: item.job ?? item.error }))) next.push(left[index]!);
+            if (!(await this.settle(left[index], { status: item.status, body: item.job ?? item.error }))) next.push(left[index]);
           }
           left = next;
         }

@@ -168,7 +168,7 @@ function checkAttempts(job: Job, violation: Report, figures: RunFigures): void {
   }
   const running = job.history.filter((a) => a.status === 'running');
   if (running.length > 1) violation('at most one attempt running', `${running.length} running attempts`, job);
-  if (isTerminal(job.status) && running.length > 0) violation('no attempt running at the end', `attempt ${running[0]!.attempt} still running`, job);
+  if (isTerminal(job.status) && running.length > 0) violation('no attempt running at the end', `attempt ${running[0].attempt} still running`, job);
   if (job.attempts > job.attemptLimit) violation('attempts ≤ the attempt budget', `attempts ${job.attempts} > attemptLimit ${job.attemptLimit}`, job);
   // No job of a run is re-run by the retry route, so its budget is its maxAttempts.
   if (job.attemptLimit !== job.maxAttempts) violation('attempts ≤ maxAttempts', `attemptLimit ${job.attemptLimit} ≠ maxAttempts ${job.maxAttempts}`, job);
@@ -222,7 +222,7 @@ function checkWebhook(job: Job, deliveries: readonly ReceivedRequest[], tenant: 
     for (const request of tries) {
       if (!tenant || !isSignedBy(request, tenant)) violation('deliveries have valid signatures', `${eventId}: signature does not verify`, job);
     }
-    const sent = parseJson(tries[0]!.body) as { type?: string; data?: { status?: string } } | undefined;
+    const sent = parseJson(tries[0].body) as { type?: string; data?: { status?: string } } | undefined;
     const expectedType: string = job.status === 'succeeded' ? 'job.succeeded' : 'job.fatal';
     if (sent?.type !== expectedType || sent?.data?.status !== job.status) {
       violation('the event tells the terminal status', `event ${sent?.type} with status ${sent?.data?.status}, job ${job.status}`, job);
@@ -288,7 +288,7 @@ async function checkTenantIsolation(run: RunRecord, target: CheckTarget, violati
     }
     const own = byTenant.get(tenant.tenantId) ?? [];
     const missing = own.filter((j) => !listed.has(j.jobId));
-    if (missing.length > 0) violation('each tenant can list its jobs', `${missing.length} of ${tenant.tenantId}'s jobs not listed, e.g. ${missing[0]!.jobId}`);
+    if (missing.length > 0) violation('each tenant can list its jobs', `${missing.length} of ${tenant.tenantId}'s jobs not listed, e.g. ${missing[0].jobId}`);
     // Another tenant's jobs, by id: not found, exactly like a job that does not exist.
     const others = [...run.accepted.values()].filter((j) => j.tenantId !== tenant.tenantId).slice(0, 20);
     for (const other of others) {

@@ -39,18 +39,20 @@ export function tapProcessOutput(): OutputTap {
   const lines: string[] = [];
   const restorers: Array<() => void> = [];
   for (const stream of [process.stdout, process.stderr]) {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be put back as it was, never called here
     const write = stream.write;
     stream.write = ((chunk: unknown, ...rest: unknown[]) => {
       lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
       const callback = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
       callback?.();
       return true;
-    }) as typeof stream.write;
+    });
     restorers.push(() => {
       stream.write = write;
     });
   }
   for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- kept to be put back as it was, never called here
     const original = console[method];
     console[method] = (...args: unknown[]) => {
       lines.push(format(...args));

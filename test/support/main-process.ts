@@ -25,8 +25,8 @@ export async function startMainProcess(env: Record<string, string>, startTimeout
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   const exited = new Promise<number | string>((resolveExit) => child.once('exit', (code, signal) => resolveExit(code ?? signal ?? 'unknown')));
 
   const banner = await new Promise<{ url: string; apiKey: string }>((resolveBanner, reject) => {
@@ -39,11 +39,11 @@ export async function startMainProcess(env: Record<string, string>, startTimeout
       const apiKey = /^\s+API key\s+(\S+)/m.exec(output)?.[1];
       if (url && apiKey) {
         clearTimeout(timer);
-        child.stdout!.off('data', check);
+        child.stdout.off('data', check);
         resolveBanner({ url, apiKey });
       }
     };
-    child.stdout!.on('data', check);
+    child.stdout.on('data', check);
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`the twin exited (${code}) before it was ready:\n${output}`));

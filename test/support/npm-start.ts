@@ -30,8 +30,8 @@ export async function startNpmStart(env: Record<string, string>, startTimeoutMs 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
   const killGroup = () => {
     try {
       process.kill(-child.pid!, 'SIGKILL');
@@ -52,11 +52,11 @@ export async function startNpmStart(env: Record<string, string>, startTimeoutMs 
       const dynamodbUrl = /^\s+DynamoDB endpoint\s+(http:\/\/\S+)/m.exec(output)?.[1];
       if (url && apiKey && webhookSecret && dynamodbUrl) {
         clearTimeout(timer);
-        child.stdout!.off('data', check);
+        child.stdout.off('data', check);
         resolveBanner({ url, apiKey, webhookSecret, dynamodbUrl });
       }
     };
-    child.stdout!.on('data', check);
+    child.stdout.on('data', check);
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`npm start exited (${code ?? signal}) before it was ready:\n${output}`));

@@ -66,7 +66,7 @@ export function flaky(respond: Responder, options: FlakyOptions): Responder {
   const seen = new Map<string, number>();
   return (request, index) => {
     const { headers } = request;
-    const subject = headers['webhook-id'] ?? (headers['x-job-id'] ? `${headers['x-job-id']}/${headers['x-job-attempt']}` : `#${index}`);
+    const subject = headers['webhook-id'] ?? (headers['x-job-id'] ? `${String(headers['x-job-id'])}/${String(headers['x-job-attempt'])}` : `#${index}`);
     const key = String(subject);
     const n = seen.get(key) ?? 0;
     seen.set(key, n + 1);
@@ -107,7 +107,7 @@ export function scriptedByPath(): { responder: Responder; script(path: string, .
       seen.set(path, 0);
     },
     responder(request) {
-      const path = request.path.split('?')[0]!;
+      const path = request.path.split('?')[0];
       const responses = scripts.get(path) ?? [{ status: 200 }];
       const index = seen.get(path) ?? 0;
       seen.set(path, index + 1);

@@ -35,7 +35,7 @@ export async function startUnreapedHolder(kind: string, directory: string): Prom
   parents.push(parent);
   return new Promise<number>((resolvePid, reject) => {
     const timer = setTimeout(() => reject(new Error(`the ${kind} holder did not start`)), 20_000);
-    createInterface({ input: parent.stdout! }).on('line', (line) => {
+    createInterface({ input: parent.stdout }).on('line', (line) => {
       const match = /^holding (\d+)$/.exec(line);
       if (!match) return;
       clearTimeout(timer);

@@ -2,6 +2,11 @@
  * Waiting in tests (SPEC §13): never sleep for a fixed time, wait for a
  * condition with a deadline, and say which condition failed.
  */
+
+// Taken when this module loads, before any test installs jest's fake timers: a test on the
+// fake clock can still wait for real I/O (a request reaching a server) with a real deadline.
+const realSetTimeout = globalThis.setTimeout;
+const monotonicNow = performance.now.bind(performance);
 export interface WaitOptions {
   /** @default 10_000 */
   readonly timeoutMs?: number;
@@ -21,7 +26,7 @@ export async function waitFor<T>(
   options: WaitOptions = {},
 ): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const deadline = Date.now() + timeoutMs;
+  const deadline = monotonicNow() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
@@ -31,11 +36,11 @@ export async function waitFor<T>(
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() >= deadline) {
+    if (monotonicNow() >= deadline) {
       const what = options.description ?? 'condition';
-      const why = lastError === undefined ? '' : ` (last error: ${(lastError as Error).message ?? String(lastError)})`;
+      const why = lastError === undefined ? '' : ` (last error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)})`;
       throw new Error(`${what} not met within ${timeoutMs} ms${why}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 25));
+    await new Promise((resolve) => realSetTimeout(resolve, options.intervalMs ?? 25));
   }
 }

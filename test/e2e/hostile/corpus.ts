@@ -595,7 +595,7 @@ const methods: HostileEntry[] = ROUTE_SHAPES.flatMap((route) => [
     entry(`${method} ${route.name}`, (f) => ({ method, target: route.target(f), ...(['POST', 'PUT', 'PATCH'].includes(method) ? { body: ECHO } : {}) }), NOT_ALLOWED),
   ),
   ...(route.isPublic ? [] : [entry(`PUT ${route.name} without a key (403 before 405)`, (f) => ({ method: 'PUT', target: route.target(f), key: 'none' as const }), FORBIDDEN)]),
-  entry(`lower-case ${route.allowed[0]!.toLowerCase()} ${route.name}`, (f) => ({ method: route.allowed[0]!.toLowerCase(), target: route.target(f) }), REFUSED),
+  entry(`lower-case ${route.allowed[0].toLowerCase()} ${route.name}`, (f) => ({ method: route.allowed[0].toLowerCase(), target: route.target(f) }), REFUSED),
   entry(`unknown method FOO ${route.name}`, (f) => ({ method: 'FOO', target: route.target(f) }), REFUSED),
   entry(`CONNECT ${route.name}`, (f) => ({ method: 'CONNECT', target: route.target(f) }), REFUSED),
 ]);
@@ -619,7 +619,7 @@ const KEY_PROBLEMS: ReadonlyArray<readonly [string, Request['key']]> = [
 const auth: HostileEntry[] = [
   ...ROUTE_SHAPES.filter((r) => !r.isPublic).flatMap((route) =>
     KEY_PROBLEMS.map(([name, key]) =>
-      entry(`${route.allowed[0]} ${route.name} with ${name}`, (f) => ({ method: route.allowed[0]!, target: route.target(f), key, ...(route.allowed[0] === 'POST' ? { body: route.name.endsWith('batch') ? { jobs: [ECHO] } : ECHO } : {}) }), FORBIDDEN),
+      entry(`${route.allowed[0]} ${route.name} with ${name}`, (f) => ({ method: route.allowed[0], target: route.target(f), key, ...(route.allowed[0] === 'POST' ? { body: route.name.endsWith('batch') ? { jobs: [ECHO] } : ECHO } : {}) }), FORBIDDEN),
     ),
   ),
   entry('unknown path without a key (404 before 403)', get('/v1/nowhere', { key: 'none' }), NOT_FOUND),

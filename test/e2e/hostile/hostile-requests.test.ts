@@ -17,9 +17,10 @@ import { writeFileSync } from 'node:fs';
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import canonicalize from 'canonicalize';
-import { JOB_STATUSES, type JobStatus } from '../../../lambdas/jobs/job';
-import { hashApiKey, localApiKeyId } from '../../../lambdas/store/tenant-store';
+import { JOB_STATUSES } from '../../../lambdas/jobs/job';
+import type { TenantStatus } from '../../../lambdas/store/tenant-store';
 import { rawRequest, sendRaw, type RawResponse } from '../../support/raw-http';
+import { addTenantWithKey, tenantFactory } from '../../support/tenant-factory';
 import { ApiClient, startTestTwin, type JobView, type TestTwin } from '../../support/twin';
 import { waitFor } from '../../support/wait-for';
 import { HOSTILE_CORPUS, REFUSED, toRawSpec, type Answer, type Fixture, type HostileEntry } from './corpus';
@@ -37,12 +38,8 @@ let other: ApiClient;
 let fixture: Fixture;
 let scanClient: DynamoDBClient;
 
-async function addTenant(tenantId: string, apiKey: string, status: 'active' | 'disabled', keyStatus: 'active' | 'disabled' = 'active') {
-  const createdAt = new Date().toISOString();
-  if (!(await t.twin.context.tenants.getTenant(tenantId))) {
-    await t.twin.context.tenants.createTenant({ tenantId, name: tenantId, status, webhookSecrets: [t.twin.dev.webhookSecret], createdAt });
-  }
-  await t.twin.context.tenants.putApiKey({ apiKeyId: localApiKeyId(apiKey), tenantId, keyHash: hashApiKey(apiKey), status: keyStatus, createdAt });
+function addTenant(tenantId: string, apiKey: string, status: TenantStatus, keyStatus: TenantStatus = 'active'): Promise<void> {
+  return addTenantWithKey(t.twin.context.tenants, tenantFactory({ tenantId, status, webhookSecrets: [t.twin.dev.webhookSecret] }), apiKey, keyStatus);
 }
 
 /** Three succeeded echo jobs, two far-future queued ones, one canceled. */
@@ -54,7 +51,7 @@ async function seedJobs(api: ApiClient) {
   const toCancel = await api.submit({ type: 'echo', payload: { cancel: true }, delaySeconds: FAR_AHEAD_SECONDS });
   expect((await api.cancel(toCancel.jobId)).status).toBe(200);
   for (const job of succeeded) await api.waitForJob(job.jobId, ['succeeded']);
-  return { succeeded: succeeded[0]!.jobId, queued: queued[0]!.jobId, canceled: toCancel.jobId };
+  return { succeeded: succeeded[0].jobId, queued: queued[0].jobId, canceled: toCancel.jobId };
 }
 
 async function firstCursor(api: ApiClient, query: string): Promise<string> {
@@ -76,7 +73,7 @@ interface StateSnapshot {
 async function snapshot(): Promise<StateSnapshot> {
   const listed: Record<string, number> = {};
   for (const [tenant, api] of [['dev', dev], [OTHER_TENANT, other]] as const) {
-    for (const status of JOB_STATUSES) listed[`${tenant} ${status}`] = (await api.listAll(status as JobStatus)).length;
+    for (const status of JOB_STATUSES) listed[`${tenant} ${status}`] = (await api.listAll(status)).length;
   }
   const items: Record<string, unknown> = {};
   let start: Record<string, AttributeValue> | undefined;
@@ -300,15 +297,15 @@ describe('keys named like Object.prototype members are accepted and read back as
     const n = goods.length;
     answers.slice(0, n).forEach((answer, i) => {
       expect({ item: i, status: answer.status }).toEqual({ item: i, status: 202 });
-      expect(equalJson(answer.job!.payload, JSON.parse(goods[i]!).payload)).toBe(true);
+      expect(equalJson(answer.job!.payload, JSON.parse(goods[i]).payload)).toBe(true);
     });
     expect(answers[n]).toMatchObject({ status: 400, error: { code: 'unknown_job_type' } });
     // The same key twice in one batch: one job, the other a replay of it (either order).
-    expect([answers[n + 1]!.status, answers[n + 2]!.status].sort()).toEqual([200, 202]);
-    expect(answers[n + 1]!.job!.jobId).toBe(answers[n + 2]!.job!.jobId);
+    expect([answers[n + 1].status, answers[n + 2].status].sort()).toEqual([200, 202]);
+    expect(answers[n + 1].job!.jobId).toBe(answers[n + 2].job!.jobId);
     expect(answers[n + 3]).toMatchObject({ status: 400, error: { code: 'invalid_json' } });
     // The same key with different bodies: one job, the other 422.
-    const diff = [answers[n + 4]!, answers[n + 5]!];
+    const diff = [answers[n + 4], answers[n + 5]];
     expect(diff.map((a) => a.status).sort()).toEqual([202, 422]);
     expect(diff.find((a) => a.status === 422)!.error!.code).toBe('idempotency_key_reused');
     for (const jobId of created) await dev.getJob(jobId);
@@ -338,7 +335,7 @@ describe('keys named like Object.prototype members are accepted and read back as
   });
 
   test('the same, as a batch item: that item 202 or 413, the batch 200', async () => {
-    const [, text] = NEAR_ITEM_LIMIT[0]!;
+    const [, text] = NEAR_ITEM_LIMIT[0];
     const response = await dev.request('POST', '/v1/jobs/batch', { rawBody: `{"jobs":[${text}]}`, headers: { 'content-type': 'application/json' } });
     expect(response.status).toBe(200);
     const [item] = response.body.items;

@@ -11,9 +11,10 @@ import { cancel, claim, LEASE_MARGIN_MS, retry } from '../../../lambdas/jobs/tra
 import { createWorkerHandler, JobWorker } from '../../../lambdas/worker/process-job';
 import { startContextHarness, type ContextHarness } from '../../support/service-context';
 import { jobFactory } from '../../support/job-factory';
+import { TEST_WEBHOOK_SECRET, tenantFactory } from '../../support/tenant-factory';
 import { lambdaContextFactory, sqsEventFactory, sqsRecordFactory } from '../../support/sqs-event';
 
-const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const SECRET = TEST_WEBHOOK_SECRET;
 
 interface Call {
   payload: unknown;
@@ -38,7 +39,7 @@ const jobTypes = (type: string) => (type === 'test' ? (testType as JobType<unkno
 beforeAll(async () => {
   // Lookahead 300 s (default): a retry due within 5 minutes is re-sent at once.
   h = await startContextHarness({ JOB_TIMEOUT_SECONDS: '0.5', BACKOFF_BASE_SECONDS: '2', BACKOFF_MAX_SECONDS: '3600' });
-  await h.ctx.tenants.createTenant({ tenantId: 'tenant-a', name: 'A', status: 'active', webhookSecrets: [SECRET], createdAt: new Date().toISOString() });
+  await h.ctx.tenants.createTenant(tenantFactory({ tenantId: 'tenant-a', name: 'A' }));
 });
 afterAll(() => h?.close());
 
@@ -83,7 +84,7 @@ describe('an attempt', () => {
     await worker().processMessage(messageOf(job));
 
     expect(calls).toHaveLength(1);
-    expect(calls[0]!.context).toMatchObject({
+    expect(calls[0].context).toMatchObject({
       jobId: job.jobId,
       tenantId: 'tenant-a',
       attempt: 1,
@@ -91,7 +92,7 @@ describe('an attempt', () => {
       timeoutMs: 500,
       allowPrivateTargets: true,
     });
-    expect(calls[0]!.context.signal.aborted).toBe(false);
+    expect(calls[0].context.signal.aborted).toBe(false);
   });
 
   it('that throws a retryable error puts the job in retry with full-jitter backoff and re-sends it delayed', async () => {
@@ -179,7 +180,7 @@ describe('an attempt', () => {
     const handler = createWorkerHandler(h.ctx, { jobTypes });
     await handler(sqsEventFactory(sqsRecordFactory(messageOf(job))), lambdaContextFactory(LEASE_MARGIN_MS + 200));
 
-    expect(calls[0]!.context.timeoutMs).toBeLessThanOrEqual(200);
+    expect(calls[0].context.timeoutMs).toBeLessThanOrEqual(200);
     expect((await stored(job)).lastError).toMatch(/^attempt timed out after 0\.[12]s$/);
   });
 
@@ -243,7 +244,7 @@ describe('a message that must not run anything', () => {
     ['fatal', { status: 'fatal', attempts: 3, nextRunAt: null }],
     ['canceled', { status: 'canceled', nextRunAt: null }],
   ] as const)('for a %s job does nothing', async (_status, overrides) => {
-    const job = await putJob(overrides as Partial<Job>);
+    const job = await putJob(overrides);
     const before = await stored(job);
 
     expect(await worker().processMessage(messageOf(job))).toBe('finished');
@@ -393,7 +394,7 @@ describe('the batch handler', () => {
     const allStarted = new Promise<void>((resolve) => (openLatch = resolve));
     behaviour = async (_payload, context) => {
       if (++started === jobs.length) openLatch();
-      const timedOut = new Promise<never>((_, reject) => context.signal.addEventListener('abort', () => reject(context.signal.reason), { once: true }));
+      const timedOut = new Promise<never>((_, reject) => context.signal.addEventListener('abort', () => reject(context.signal.reason as Error), { once: true }));
       await Promise.race([allStarted, timedOut]);
       return { started };
     };

@@ -1,6 +1,6 @@
 /** The SQS front of fault injection: a dropped send looks sent; a duplicated one arrives twice. */
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { FaultPlan, type FaultRates } from '../../../local/faults/fault-plan';
+import { FaultPlan } from '../../../local/faults/fault-plan';
 import { startFaultySqsEndpoint } from '../../../local/faults/faulty-sqs-endpoint';
 import { startSqsEndpoint, type SqsEndpoint } from '../../../local/sqs';
 import type { LoopbackServer } from '../../../local/loopback-server';
@@ -13,7 +13,7 @@ let rates: Record<string, number> = {};
 
 beforeAll(async () => {
   sqs = await startSqsEndpoint();
-  const plan = new FaultPlan(new Proxy({} as FaultRates, { get: (_, kind: string) => rates[kind] }), 1);
+  const plan = new FaultPlan(new Proxy({}, { get: (_, kind: string) => rates[kind] }), 1);
   plan.arm();
   front = await startFaultySqsEndpoint(sqs.url, plan);
   client = new SQSClient({ endpoint: front.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });

@@ -1,134 +1,167 @@
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { waitFor } from '../../support/wait-for';
 import { createQueue, startSqs, type RunningSqs } from './sqs-fixture';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
- * Long polling runs on the real clock: these tests measure how long a receive is
- * held. They run concurrently (each on its own queue) so the waits overlap.
+ * Long polling on jest's fake clock: the endpoint's waits, its delays and visibility timeouts
+ * (it reads Date.now) move only when the test advances the clock, so "answers when the wait
+ * ends" is checked to the millisecond (still pending 1 ms before, answered then), not with
+ * wall-clock bounds. Requests still travel real sockets: I/O, nextTick and setImmediate stay
+ * real, and waitFor waits on the real clock for a request to be held.
  */
 describe('SQS endpoint: long polling', () => {
-  // Started on first use rather than in beforeAll: jest starts concurrent tests early.
-  let started: Promise<RunningSqs> | undefined;
-  const shared = () => (started ??= startSqs());
-  afterAll(async () => (await shared()).stop());
+  let running: RunningSqs;
+  let timers: jest.SpiedFunction<typeof setTimeout>;
 
-  const timedReceive = async (queueUrl: string, waitTimeSeconds?: number) => {
-    const { sqs } = await shared();
-    const startedAt = Date.now();
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({
-      QueueUrl: queueUrl, WaitTimeSeconds: waitTimeSeconds, MaxNumberOfMessages: 10,
-    }));
-    return { bodies: Messages.map((message) => message.Body), elapsedMs: Date.now() - startedAt };
-  };
+  beforeEach(async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    timers = jest.spyOn(globalThis, 'setTimeout');
+    // Started on the fake clock, so the endpoint's Date.now is the fake one.
+    running = await startSqs();
+  });
+  afterEach(async () => {
+    jest.useRealTimers();
+    await running.stop();
+  });
 
-  it.concurrent('waits the whole WaitTimeSeconds on an empty queue, then answers with no messages', async () => {
+  /** A receive in flight; `answered` tells whether its answer has arrived yet. */
+  function receive(queueUrl: string, waitTimeSeconds?: number) {
+    const poll = { answered: false, bodies: Promise.resolve<Array<string | undefined>>([]) };
+    poll.bodies = running.sqs
+      .send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: waitTimeSeconds, MaxNumberOfMessages: 10 }))
+      .then(({ Messages = [] }) => {
+        poll.answered = true;
+        return Messages.map((message) => message.Body);
+      });
+    return poll;
+  }
+
+  /** Until `count` receives are held by the endpoint (each arms one timer for its whole wait). */
+  const untilHeld = (waitMs: number, count = 1) =>
+    waitFor(() => timers.mock.calls.filter(([, delay]) => delay === waitMs).length >= count, {
+      description: `${count} receive(s) held for ${waitMs} ms`,
+    });
+
+  /** Moves the fake clock and lets the answers that became due travel back over the socket. */
+  async function advance(ms: number): Promise<void> {
+    await jest.advanceTimersByTimeAsync(ms);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  /** Moves the clock to `marginMs` before `atMs`, then as far past it: had `poll` answered before? */
+  async function answeredBefore(poll: { answered: boolean }, atMs: number, marginMs = 1): Promise<boolean> {
+    await advance(atMs - marginMs);
+    const answered = poll.answered;
+    await advance(2 * marginMs);
+    return answered;
+  }
+
+  it('waits the whole WaitTimeSeconds on an empty queue, then answers with no messages', async () => {
     // Arrange
-    const { sqs } = await shared();
-    const queueUrl = await createQueue(sqs);
+    const queueUrl = await createQueue(running.sqs);
+    const poll = receive(queueUrl, 1);
+    await untilHeld(1000);
 
     // Act
-    const { bodies, elapsedMs } = await timedReceive(queueUrl, 1);
+    const answeredEarly = await answeredBefore(poll, 1000);
 
     // Assert
-    expect(bodies).toEqual([]);
-    expect(elapsedMs).toBeGreaterThanOrEqual(950);
-    expect(elapsedMs).toBeLessThan(3000);
+    expect(answeredEarly).toBe(false);
+    expect(await poll.bodies).toEqual([]);
   });
 
-  it.concurrent('uses the queue\'s ReceiveMessageWaitTimeSeconds when the receive names none', async () => {
+  it("uses the queue's ReceiveMessageWaitTimeSeconds when the receive names none", async () => {
     // Arrange
-    const { sqs } = await shared();
-    const queueUrl = await createQueue(sqs, { ReceiveMessageWaitTimeSeconds: '1' });
+    const queueUrl = await createQueue(running.sqs, { ReceiveMessageWaitTimeSeconds: '2' });
+    const poll = receive(queueUrl);
 
     // Act
-    const { elapsedMs } = await timedReceive(queueUrl);
+    await untilHeld(2000);
+    const answeredEarly = await answeredBefore(poll, 2000);
 
     // Assert
-    expect(elapsedMs).toBeGreaterThanOrEqual(950);
+    expect(answeredEarly).toBe(false);
+    expect(await poll.bodies).toEqual([]);
   });
 
-  it.concurrent('answers as soon as a message is sent during the wait', async () => {
+  it('answers as soon as a message is sent during the wait', async () => {
     // Arrange
-    const { sqs } = await shared();
-    const queueUrl = await createQueue(sqs);
-    const polling = timedReceive(queueUrl, 10);
+    const queueUrl = await createQueue(running.sqs);
+    const poll = receive(queueUrl, 10);
+    await untilHeld(10_000);
+    await advance(300);
 
-    // Act: the message arrives 300 ms into the wait
-    await sleep(300);
-    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'wake up' }));
-    const { bodies, elapsedMs } = await polling;
+    // Act: the message arrives 300 ms into the wait; the clock does not move again
+    await running.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'wake up' }));
 
     // Assert
-    expect(bodies).toEqual(['wake up']);
-    expect(elapsedMs).toBeGreaterThanOrEqual(250);
-    expect(elapsedMs).toBeLessThan(5000);
+    expect(await poll.bodies).toEqual(['wake up']);
   });
 
-  it.concurrent('answers when a delayed message\'s delay ends', async () => {
+  it("answers when a delayed message's delay ends", async () => {
     // Arrange
-    const { sqs } = await shared();
-    const queueUrl = await createQueue(sqs);
-    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'delayed', DelaySeconds: 1 }));
+    const queueUrl = await createQueue(running.sqs);
+    await running.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'delayed', DelaySeconds: 1 }));
+    const poll = receive(queueUrl, 5);
+    await untilHeld(5000);
+
+    // Act: the endpoint wakes its waiters 1 ms after the delay ends
+    const answeredEarly = await answeredBefore(poll, 1000, 10);
+
+    // Assert
+    expect(answeredEarly).toBe(false);
+    expect(await poll.bodies).toEqual(['delayed']);
+  });
+
+  it("answers when an in-flight message's visibility timeout ends", async () => {
+    // Arrange
+    const queueUrl = await createQueue(running.sqs, { VisibilityTimeout: '1' });
+    await running.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'comes back' }));
+    const first = await receive(queueUrl, 0).bodies;
+    const second = receive(queueUrl, 5);
+    await untilHeld(5000);
 
     // Act
-    const { bodies, elapsedMs } = await timedReceive(queueUrl, 5);
+    const answeredEarly = await answeredBefore(second, 1000, 10);
 
     // Assert
-    expect(bodies).toEqual(['delayed']);
-    expect(elapsedMs).toBeGreaterThanOrEqual(900);
-    expect(elapsedMs).toBeLessThan(4000);
+    expect(first).toEqual(['comes back']);
+    expect(answeredEarly).toBe(false);
+    expect(await second.bodies).toEqual(['comes back']);
   });
 
-  it.concurrent('answers when an in-flight message\'s visibility timeout ends', async () => {
+  it('gives concurrent long polls on one queue distinct messages', async () => {
     // Arrange
-    const { sqs } = await shared();
-    const queueUrl = await createQueue(sqs, { VisibilityTimeout: '1' });
-    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'comes back' }));
-    const first = await timedReceive(queueUrl, 0);
-
-    // Act
-    const second = await timedReceive(queueUrl, 5);
-
-    // Assert
-    expect(first.bodies).toEqual(['comes back']);
-    expect(second.bodies).toEqual(['comes back']);
-    expect(second.elapsedMs).toBeGreaterThanOrEqual(900);
-    expect(second.elapsedMs).toBeLessThan(4000);
-  });
-
-  it.concurrent('gives concurrent long polls on one queue distinct messages', async () => {
-    // Arrange
-    const { sqs } = await shared();
-    const queueUrl = await createQueue(sqs);
-    const polls = Array.from({ length: 5 }, () => timedReceive(queueUrl, 5));
+    const queueUrl = await createQueue(running.sqs);
+    const polls = Array.from({ length: 5 }, () => receive(queueUrl, 5));
+    await untilHeld(5000, 5);
 
     // Act: five messages arrive 300 ms into the wait, one at a time
-    await sleep(300);
-    for (let i = 0; i < 5; i++) await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: `m${i}` }));
-    const results = await Promise.all(polls);
+    await advance(300);
+    for (let i = 0; i < 5; i++) await running.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: `m${i}` }));
+    const results = await Promise.all(polls.map((poll) => poll.bodies));
 
     // Assert
-    expect(results.flatMap((result) => result.bodies).sort()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
-    for (const result of results) expect(result.elapsedMs).toBeGreaterThanOrEqual(250);
+    expect(results.flat().sort()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
   });
 
-  it.concurrent('ends pending long polls with no messages when the endpoint closes', async () => {
+  it('ends pending long polls with no messages when the endpoint closes', async () => {
     // Arrange
     const own = await startSqs();
     const queueUrl = await createQueue(own.sqs);
-    const startedAt = Date.now();
-    const polling = own.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 20 }));
+    let answered = false;
+    const polling = own.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 20 })).finally(() => (answered = true));
+    await untilHeld(20_000);
+    await advance(300);
+    const answeredEarly = answered;
 
-    // Act: the endpoint closes 300 ms into the wait
-    await sleep(300);
+    // Act: the endpoint closes 300 ms into the wait; the clock does not move again
     await own.endpoint.close();
     const result = await polling;
     own.sqs.destroy();
 
     // Assert
+    expect(answeredEarly).toBe(false);
     expect(result.Messages).toBeUndefined();
-    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(250);
-    expect(Date.now() - startedAt).toBeLessThan(5000);
   });
 });

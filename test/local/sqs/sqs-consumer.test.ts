@@ -1,6 +1,7 @@
 import { SendMessageBatchCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { Consumer } from 'sqs-consumer';
-import { createQueue, queueCounts, startSqs, waitFor, type RunningSqs } from './sqs-fixture';
+import { waitFor } from '../../support/wait-for';
+import { createQueue, queueCounts, startSqs, type RunningSqs } from './sqs-fixture';
 
 /** sqs-consumer 14 against the endpoint, the way the twin's pollers and workers use it. */
 describe('SQS endpoint: sqs-consumer', () => {
@@ -72,13 +73,13 @@ describe('SQS endpoint: sqs-consumer', () => {
         return message;
       },
     });
-    await waitFor(async () => (pollsStartedAt.length > 0 ? true : undefined));
+    await waitFor(() => pollsStartedAt.length > 0, { description: 'a poll started' });
 
     // Act: the message arrives 300 ms into the consumer's first long poll
     await new Promise((resolve) => setTimeout(resolve, 300));
     const sentAt = Date.now();
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'ping' }));
-    await waitFor(async () => (handledAt.length === 1 ? true : undefined));
+    await waitFor(() => handledAt.length === 1, { description: 'the message handled' });
 
     // Assert: one poll, woken by the message rather than by its 20 s end
     expect(pollsStartedAt.filter((startedAt) => startedAt <= sentAt)).toHaveLength(1);
@@ -106,7 +107,7 @@ describe('SQS endpoint: sqs-consumer', () => {
         throw new Error('cannot process');
       },
     });
-    await waitFor(async () => ((await queueCounts(sqs, deadLetterUrl)).visible === 1 ? true : undefined));
+    await waitFor(async () => (await queueCounts(sqs, deadLetterUrl)).visible === 1, { description: 'the message in the dead-letter queue' });
 
     // Assert
     expect(receiveCounts).toEqual(['1', '2', '3']);
