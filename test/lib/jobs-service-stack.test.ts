@@ -163,9 +163,15 @@ describe('functions', () => {
     expect(resources[functionId('api')].Properties.Timeout).toBeLessThan(29); // API Gateway's integration limit
   });
 
-  test('roles use no AWS managed policies', () => {
-    for (const role of Object.values(fixture.template.findResources('AWS::IAM::Role'))) {
-      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  test('function roles use no AWS managed policies', () => {
+    const resources = fixture.template.toJSON().Resources;
+    for (const name of functionNames) expect(resources[roleId(name)].Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  test('no function reserves concurrency, so the stack deploys on a new account\'s quota of 10', () => {
+    // Reserving any needs 100 unreserved left over in the account; the event sources' maxConcurrency reserves nothing.
+    for (const name of functionNames) {
+      expect(fixture.template.toJSON().Resources[functionId(name)].Properties.ReservedConcurrentExecutions).toBeUndefined();
     }
   });
 
