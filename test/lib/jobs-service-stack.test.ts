@@ -285,6 +285,27 @@ describe('outputs', () => {
   });
 });
 
+test('no resource has a name of its own, so a redeploy after a failed one (or a second stack) never collides', () => {
+  // A rollback retains the table and the API Gateway account role, and a deleted log group or queue name
+  // is not free at once; CloudFormation-generated names never meet those. (The REST API's name is no key.)
+  const NAME_PROPERTIES: Record<string, string> = {
+    'AWS::Logs::LogGroup': 'LogGroupName',
+    'AWS::SQS::Queue': 'QueueName',
+    'AWS::DynamoDB::Table': 'TableName',
+    'AWS::Lambda::Function': 'FunctionName',
+    'AWS::IAM::Role': 'RoleName',
+    'AWS::SNS::Topic': 'TopicName',
+    'AWS::CloudWatch::Dashboard': 'DashboardName',
+    'AWS::CloudWatch::Alarm': 'AlarmName',
+    'AWS::Events::Rule': 'Name',
+    'AWS::ApiGateway::UsagePlan': 'UsagePlanName',
+  };
+  const resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> = fixture.template.toJSON().Resources;
+  const named = Object.entries(resources).filter(([, r]) => NAME_PROPERTIES[r.Type] && r.Properties?.[NAME_PROPERTIES[r.Type]!] !== undefined);
+  expect(named.map(([id]) => id)).toEqual([]);
+  expect(Object.values(resources).filter((r) => r.Type === 'AWS::Logs::LogGroup')).toHaveLength(5); // four functions, access logs
+});
+
 test('the template is the same on every synthesis (no timestamps or random names)', () => {
   const again = synthStack({ settings: { emailFrom: 'jobs@example.org' } });
   expect(again.template.toJSON()).toEqual(fixture.template.toJSON());
