@@ -30,7 +30,7 @@ beforeAll(async () => {
   await run(join(PROJECT_ROOT, 'node_modules/.bin/cdk'), ['synth', '--quiet', '--output', outdir, '-c', 'emailFrom=jobs@example.org'], {
     cwd: PROJECT_ROOT,
     env: OFFLINE_ENV,
-    timeout: 90_000,
+    timeout: 150_000, // bundling and validation: ~20 s alone, 80 s in the full suite on 2 busy cores
   });
   const template = JSON.parse(readFileSync(join(outdir, 'JobsService.template.json'), 'utf8'));
   const assets = JSON.parse(readFileSync(join(outdir, 'JobsService.assets.json'), 'utf8'));
@@ -40,7 +40,7 @@ beforeAll(async () => {
       const hash = resource.Properties.Code.S3Key.replace(/\.zip$/, '');
       return { functionId, dir: join(outdir, assets.files[hash].source.path) };
     });
-}, 120_000);
+}, 180_000);
 
 afterAll(() => {
   if (outdir) rmSync(outdir, { recursive: true, force: true });
