@@ -17,6 +17,8 @@ export const CONTEXT_KEYS = {
   smsSenderId: 'smsSenderId',
   /** `false` turns off the table's deletion protection (e.g. a throwaway stack). */
   tableDeletionProtection: 'tableDeletionProtection',
+  /** `false` leaves API Gateway's account-level CloudWatch Logs role to whoever manages it in this account. */
+  apiGatewayCloudWatchRole: 'apiGatewayCloudWatchRole',
 } as const;
 
 export const DEFAULT_STACK_NAME = 'JobsService';
@@ -26,15 +28,21 @@ export function stackNameFromContext(node: Node): string {
 }
 
 export function stackPropsFromContext(node: Node): JobsServiceStackProps {
-  const deletionProtection: unknown = node.tryGetContext(CONTEXT_KEYS.tableDeletionProtection);
   return {
     alarmEmail: text(node, CONTEXT_KEYS.alarmEmail),
-    tableDeletionProtection: deletionProtection === undefined ? undefined : deletionProtection !== false && deletionProtection !== 'false',
+    tableDeletionProtection: switchOf(node, CONTEXT_KEYS.tableDeletionProtection),
+    apiGatewayCloudWatchRole: switchOf(node, CONTEXT_KEYS.apiGatewayCloudWatchRole),
     settings: {
       emailFrom: text(node, CONTEXT_KEYS.emailFrom),
       smsSenderId: text(node, CONTEXT_KEYS.smsSenderId),
     },
   };
+}
+
+/** On unless set to `false` (`-c key=false` arrives as the string, cdk.json may hold the boolean); undefined when unset. */
+function switchOf(node: Node, key: string): boolean | undefined {
+  const value: unknown = node.tryGetContext(key);
+  return value === undefined ? undefined : value !== false && value !== 'false';
 }
 
 function text(node: Node, key: string): string | undefined {

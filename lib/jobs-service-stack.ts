@@ -7,6 +7,7 @@ import { Annotations, Aws, CfnOutput, Duration, Stack, Validations, type StackPr
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { FUNCTION_MEMORY_MB, JOBS_QUEUE, STATUS_INDEX, SWEEP_INDEX, WEBHOOKS_QUEUE } from '../lambdas/resources';
+import { ApiGatewayAccount } from './api-gateway-account';
 import { HandlerFunction } from './handler-function';
 import { WorkQueue } from './job-queues';
 import { JobsApi } from './jobs-api';
@@ -22,6 +23,13 @@ export interface JobsServiceStackProps extends StackProps {
   readonly alarmEmail?: string;
   /** @default true */
   readonly tableDeletionProtection?: boolean;
+  /**
+   * Set API Gateway's account-level CloudWatch Logs role (see ApiGatewayAccount),
+   * which the stage's access logs need. `false` where the account already
+   * manages it (another stack, a landing zone): this stack then leaves it alone.
+   * @default true
+   */
+  readonly apiGatewayCloudWatchRole?: boolean;
 }
 
 export class JobsServiceStack extends Stack {
@@ -35,6 +43,8 @@ export class JobsServiceStack extends Stack {
     readonly webhook: HandlerFunction;
   };
   public readonly api: JobsApi;
+  /** Undefined when `apiGatewayCloudWatchRole` is false. */
+  public readonly apiGatewayAccount?: ApiGatewayAccount;
   public readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: JobsServiceStackProps = {}) {
@@ -107,6 +117,10 @@ export class JobsServiceStack extends Stack {
 
     // Entry points: the API and the scheduler's clock.
     this.api = new JobsApi(this, 'Api', { handler: api.function });
+    if (props.apiGatewayCloudWatchRole ?? true) {
+      this.apiGatewayAccount = new ApiGatewayAccount(this, 'ApiGatewayAccount');
+      this.apiGatewayAccount.orderBefore(this.api.api.deploymentStage);
+    }
     new SchedulerRule(this, 'Scheduler', { handler: scheduler.function });
 
     this.observability = new Observability(this, 'Observability', {

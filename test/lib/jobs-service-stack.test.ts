@@ -163,9 +163,15 @@ describe('functions', () => {
     expect(resources[functionId('api')].Properties.Timeout).toBeLessThan(29); // API Gateway's integration limit
   });
 
-  test('roles use no AWS managed policies', () => {
-    for (const role of Object.values(fixture.template.findResources('AWS::IAM::Role'))) {
-      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  test('function roles use no AWS managed policies', () => {
+    const resources = fixture.template.toJSON().Resources;
+    for (const name of functionNames) expect(resources[roleId(name)].Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  test('no function reserves concurrency, so the stack deploys on a new account\'s quota of 10', () => {
+    // Reserving any needs 100 unreserved left over in the account; the event sources' maxConcurrency reserves nothing.
+    for (const name of functionNames) {
+      expect(fixture.template.toJSON().Resources[functionId(name)].Properties.ReservedConcurrentExecutions).toBeUndefined();
     }
   });
 
@@ -277,6 +283,27 @@ describe('outputs', () => {
     expect(JSON.stringify(outputs.DashboardUrl.Value)).toContain('#dashboards:name=');
     expect(JSON.stringify(outputs.DashboardUrl.Value)).toContain(fixture.idOf(fixture.stack.observability.dashboard));
   });
+});
+
+test('no resource has a name of its own, so a redeploy after a failed one (or a second stack) never collides', () => {
+  // A rollback retains the table and the API Gateway account role, and a deleted log group or queue name
+  // is not free at once; CloudFormation-generated names never meet those. (The REST API's name is no key.)
+  const NAME_PROPERTIES: Record<string, string> = {
+    'AWS::Logs::LogGroup': 'LogGroupName',
+    'AWS::SQS::Queue': 'QueueName',
+    'AWS::DynamoDB::Table': 'TableName',
+    'AWS::Lambda::Function': 'FunctionName',
+    'AWS::IAM::Role': 'RoleName',
+    'AWS::SNS::Topic': 'TopicName',
+    'AWS::CloudWatch::Dashboard': 'DashboardName',
+    'AWS::CloudWatch::Alarm': 'AlarmName',
+    'AWS::Events::Rule': 'Name',
+    'AWS::ApiGateway::UsagePlan': 'UsagePlanName',
+  };
+  const resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> = fixture.template.toJSON().Resources;
+  const named = Object.entries(resources).filter(([, r]) => NAME_PROPERTIES[r.Type] && r.Properties?.[NAME_PROPERTIES[r.Type]!] !== undefined);
+  expect(named.map(([id]) => id)).toEqual([]);
+  expect(Object.values(resources).filter((r) => r.Type === 'AWS::Logs::LogGroup')).toHaveLength(5); // four functions, access logs
 });
 
 test('the template is the same on every synthesis (no timestamps or random names)', () => {

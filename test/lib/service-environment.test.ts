@@ -58,14 +58,27 @@ test.each([
 describe('deploy choices from CDK context', () => {
   test('given', () => {
     const app = new App({
-      context: { stackName: 'JobsStaging', alarmEmail: 'ops@example.org', emailFrom: 'jobs@example.org', tableDeletionProtection: 'false' },
+      context: {
+        stackName: 'JobsStaging',
+        alarmEmail: 'ops@example.org',
+        emailFrom: 'jobs@example.org',
+        tableDeletionProtection: 'false',
+        apiGatewayCloudWatchRole: 'false',
+      },
     });
     expect(stackNameFromContext(app.node)).toBe('JobsStaging');
     expect(stackPropsFromContext(app.node)).toEqual({
       alarmEmail: 'ops@example.org',
       tableDeletionProtection: false,
+      apiGatewayCloudWatchRole: false,
       settings: { emailFrom: 'jobs@example.org', smsSenderId: undefined },
     });
+  });
+
+  test('switches: `-c key=false` (a string) and cdk.json\'s boolean false turn them off; anything else leaves them on', () => {
+    const propsWith = (value: unknown) => stackPropsFromContext(new App({ context: { apiGatewayCloudWatchRole: value, tableDeletionProtection: value } }).node);
+    for (const off of ['false', false]) expect(propsWith(off)).toMatchObject({ apiGatewayCloudWatchRole: false, tableDeletionProtection: false });
+    for (const on of ['true', true]) expect(propsWith(on)).toMatchObject({ apiGatewayCloudWatchRole: true, tableDeletionProtection: true });
   });
 
   test('absent: the secure defaults', () => {
