@@ -32,7 +32,8 @@ export function variable<S extends z.ZodType>(name: string, schema: S): S {
 
 /** The variable a setting of `schema` is read from. */
 export function variableOf(schema: z.ZodObject, field: string): string {
-  const name = schema.shape[field]?.meta()?.variable;
+  const setting = (schema.shape as Record<string, z.ZodType | undefined>)[field];
+  const name = setting?.meta()?.variable;
   if (typeof name !== 'string') throw new Error(`${field} is not read from a variable`);
   return name;
 }

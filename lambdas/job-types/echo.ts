@@ -6,7 +6,7 @@ export const echoJobType: JobType<Record<string, unknown>> = {
   type: 'echo',
   description: 'Returns its payload as the result. For diagnostics and benchmarks.',
   schema: z.record(z.string(), z.unknown()),
-  async handle(payload) {
-    return payload;
+  handle(payload) {
+    return Promise.resolve(payload);
   },
 };

@@ -146,7 +146,7 @@ export function classifyAddress(ip: string): AddressClass {
     case 6: {
       // ipaddr.js reads the deprecated `::a.b.c.d` as `::ffff:a.b.c.d` (so `::0.0.0.1`
       // would not be `::1`); WHATWG URL writes every IPv6 address in plain hex.
-      const bare = ip.split('%')[0]!;
+      const bare = ip.split('%')[0];
       return classifyIpv6(ipaddr.IPv6.parse(new URL(`http://[${bare}]/`).hostname.slice(1, -1)));
     }
     default:
@@ -234,6 +234,7 @@ function literalAddress(hostname: string): { address: string; family: 4 | 6 } | 
 
 // C0 controls and DEL: WHATWG silently strips or keeps some of them, so a
 // stored raw string could read differently elsewhere; refuse them outright.
+// eslint-disable-next-line no-control-regex -- matching control characters is this pattern's whole purpose
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 /**
@@ -340,6 +341,6 @@ export async function resolveSafeAddress(
       );
     }
   }
-  const first = addresses[0]!.address;
+  const first = addresses[0].address;
   return { address: first, family: isIP(first) === 6 ? 6 : 4 };
 }

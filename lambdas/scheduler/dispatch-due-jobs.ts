@@ -81,7 +81,7 @@ export async function dispatchDueJobs(ctx: ServiceContext, options: DispatchOpti
     report.complete = false;
     ctx.logger.warn('sweep shards failed; tried again next run', {
       shards: failedShards.map((f) => f.shard),
-      errorNames: failedShards.map((f) => ((f.outcome as PromiseRejectedResult).reason as Error)?.name),
+      errorNames: failedShards.map((f) => ((f.outcome).reason as Error)?.name),
     });
   }
   recordSeconds(ctx.metrics, 'SweepOverdueSeconds', report.oldestOverdueSeconds);
@@ -136,8 +136,8 @@ async function act(ctx: ServiceContext, entries: readonly SweepEntry[], nowMs: n
   const jobActions = actions.filter((a) => a.kind !== 'webhooks');
   const webhookActions = actions.filter((a) => a.kind === 'webhooks');
   const [failedJobs, failedWebhooks] = await Promise.all([
-    jobActions.length === 0 ? [] : ctx.jobsQueue.sendMany(jobActions.map((a) => a.dispatch as Dispatch<JobMessage>)),
-    webhookActions.length === 0 ? [] : ctx.webhooksQueue.sendMany(webhookActions.map((a) => a.dispatch as Dispatch<WebhookMessage>)),
+    jobActions.length === 0 ? [] : ctx.jobsQueue.sendMany(jobActions.map((a) => a.dispatch)),
+    webhookActions.length === 0 ? [] : ctx.webhooksQueue.sendMany(webhookActions.map((a) => a.dispatch)),
   ]);
   const failed = new Set<Dispatch<unknown>>([...failedJobs, ...failedWebhooks]);
   report.failedSends += failed.size;
@@ -218,9 +218,9 @@ function actionFor(ctx: ServiceContext, entry: SweepEntry, nowMs: number): Actio
     }
     case 'running':
       return { kind: 'leaseTakeovers', entry, dispatch: { message }, nextSweepAt: nowMs + backoffMs };
+    // Canceled after a re-run: an earlier run's event may still be pending.
     case 'succeeded':
     case 'fatal':
-    // Canceled after a re-run: an earlier run's event may still be pending.
     case 'canceled': {
       const eventId = entry.webhookEventId;
       if (!eventId) return undefined;

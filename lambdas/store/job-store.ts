@@ -370,7 +370,7 @@ export class JobStore {
         await this.db.send(
           new DeleteCommand({
             TableName: this.options.tableName,
-            Key: { pk: item.pk, sk: item.sk },
+            Key: { pk: item.pk as string, sk: item.sk as string },
             ConditionExpression: 'expiresAt <= :nowSeconds',
             ExpressionAttributeValues: { ':nowSeconds': nowSeconds },
           }),

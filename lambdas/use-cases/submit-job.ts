@@ -62,7 +62,7 @@ export function dispatchFor(prepared: PreparedJob, nowMs: number): Dispatch<JobM
 export async function enqueueCreated(ctx: ServiceContext, dispatches: readonly Dispatch<JobMessage>[]): Promise<void> {
   if (dispatches.length === 0) return;
   try {
-    const failed = dispatches.length === 1 ? (await ctx.jobsQueue.send(dispatches[0]!), []) : await ctx.jobsQueue.sendMany(dispatches);
+    const failed = dispatches.length === 1 ? (await ctx.jobsQueue.send(dispatches[0]), []) : await ctx.jobsQueue.sendMany(dispatches);
     if (failed.length > 0) ctx.logger.warn('enqueue failed; the sweep will dispatch', { count: failed.length });
   } catch (error) {
     ctx.logger.warn('enqueue failed; the sweep will dispatch', { error: (error as Error).message });

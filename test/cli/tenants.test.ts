@@ -164,7 +164,7 @@ describe('the command line', () => {
     const { code, stdout } = await run('create', 'beta', '--name', 'Beta Ltd', '--tier', 'premium');
     expect(code).toBe(0);
     expect((await twin.context.tenants.getTenant('beta'))!.tier).toBe('premium');
-    const apiKey = /API key {9}(\S+)/.exec(stdout)![1]!;
+    const apiKey = /API key {9}(\S+)/.exec(stdout)![1];
     expect(stdout.split(apiKey)).toHaveLength(2);
     expect(stdout).toMatch(/webhook secret {2}whsec_/);
     expect((await submitEcho(apiKey)).status).toBe(202);

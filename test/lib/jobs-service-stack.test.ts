@@ -32,7 +32,7 @@ describe('jobs table', () => {
   });
 
   test('each GSI has its keys and a narrow INCLUDE projection', () => {
-    const table = Object.values(fixture.template.findResources('AWS::DynamoDB::Table'))[0]!;
+    const table = Object.values(fixture.template.findResources('AWS::DynamoDB::Table'))[0];
     const indexes = table.Properties.GlobalSecondaryIndexes;
     expect(indexes).toHaveLength(TABLE_INDEXES.length);
     for (const index of TABLE_INDEXES) {
@@ -301,7 +301,7 @@ test('no resource has a name of its own, so a redeploy after a failed one (or a 
     'AWS::ApiGateway::UsagePlan': 'UsagePlanName',
   };
   const resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> = fixture.template.toJSON().Resources;
-  const named = Object.entries(resources).filter(([, r]) => NAME_PROPERTIES[r.Type] && r.Properties?.[NAME_PROPERTIES[r.Type]!] !== undefined);
+  const named = Object.entries(resources).filter(([, r]) => NAME_PROPERTIES[r.Type] && r.Properties?.[NAME_PROPERTIES[r.Type]] !== undefined);
   expect(named.map(([id]) => id)).toEqual([]);
   expect(Object.values(resources).filter((r) => r.Type === 'AWS::Logs::LogGroup')).toHaveLength(5); // four functions, access logs
 });

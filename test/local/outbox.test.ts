@@ -81,7 +81,7 @@ describe('local outbox', () => {
       // Assert
       const entries = await readOutbox(dir);
       expect(entries).toHaveLength(1);
-      expect(result).toEqual({ messageId: entries[0]!.messageId, outbox: true });
+      expect(result).toEqual({ messageId: entries[0].messageId, outbox: true });
       expect(entries[0]).toMatchObject({
         channel: 'email',
         jobId: ctx.jobId,
@@ -102,7 +102,7 @@ describe('local outbox', () => {
 
       const entries = await readOutbox(dir);
       expect(entries).toHaveLength(1);
-      expect(result).toEqual({ messageId: entries[0]!.messageId, outbox: true });
+      expect(result).toEqual({ messageId: entries[0].messageId, outbox: true });
       expect(entries[0]).toMatchObject({
         channel: 'sms',
         jobId: ctx.jobId,

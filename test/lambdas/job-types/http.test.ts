@@ -250,7 +250,7 @@ describe('http job: the request', () => {
     // Assert
     const [request] = target.received;
     expect(request).toMatchObject({ method: 'PUT', path: '/orders?id=9', body: '{"order":9,"items":["a","é"]}' });
-    expect(request!.headers).toMatchObject({
+    expect(request.headers).toMatchObject({
       authorization: 'Bearer token-1',
       'x-trace': 'abc',
       'content-type': 'application/json',
@@ -260,8 +260,8 @@ describe('http job: the request', () => {
       'x-job-attempt': '3',
       'webhook-id': `${ctx.jobId}.attempt-3`,
     });
-    expect(Number(request!.headers['webhook-timestamp'])).toBeCloseTo(Date.now() / 1000, -1);
-    expect(() => new Webhook(TEST_SECRET).verify(request!.body, request!.headers as Record<string, string>)).not.toThrow();
+    expect(Number(request.headers['webhook-timestamp'])).toBeCloseTo(Date.now() / 1000, -1);
+    expect(() => new Webhook(TEST_SECRET).verify(request.body, request.headers as Record<string, string>)).not.toThrow();
   });
 
   it('keeps the Idempotency-Key across attempts while each attempt gets its own webhook-id', async () => {
@@ -272,9 +272,9 @@ describe('http job: the request', () => {
     await failureOf(httpJobType.handle(payload, jobContextFactory({ attempt: 2 })));
 
     const [first, second] = target.received.map((r) => r.headers);
-    expect(first!['idempotency-key']).toBe(second!['idempotency-key']);
-    expect([first!['x-job-attempt'], second!['x-job-attempt']]).toEqual(['1', '2']);
-    expect(first!['webhook-id']).not.toBe(second!['webhook-id']);
+    expect(first['idempotency-key']).toBe(second['idempotency-key']);
+    expect([first['x-job-attempt'], second['x-job-attempt']]).toEqual(['1', '2']);
+    expect(first['webhook-id']).not.toBe(second['webhook-id']);
   });
 
   it('signs an empty body when there is none (GET)', async () => {
@@ -284,8 +284,8 @@ describe('http job: the request', () => {
 
     const [request] = target.received;
     expect(request).toMatchObject({ method: 'GET', body: '' });
-    expect(request!.headers['content-type']).toBeUndefined();
-    expect(() => new Webhook(TEST_SECRET).verify('', request!.headers as Record<string, string>)).not.toThrow();
+    expect(request.headers['content-type']).toBeUndefined();
+    expect(() => new Webhook(TEST_SECRET).verify('', request.headers as Record<string, string>)).not.toThrow();
   });
 
   it('sends a string body as is and keeps the client content-type and user-agent', async () => {
@@ -297,9 +297,9 @@ describe('http job: the request', () => {
     );
 
     const [request] = target.received;
-    expect(request!.body).toBe('a,b\n1,2');
-    expect(request!.headers).toMatchObject({ 'content-type': 'text/csv', 'user-agent': 'acme/2' });
-    expect(() => new Webhook(TEST_SECRET).verify('a,b\n1,2', request!.headers as Record<string, string>, { jsonParse: false })).not.toThrow();
+    expect(request.body).toBe('a,b\n1,2');
+    expect(request.headers).toMatchObject({ 'content-type': 'text/csv', 'user-agent': 'acme/2' });
+    expect(() => new Webhook(TEST_SECRET).verify('a,b\n1,2', request.headers as Record<string, string>, { jsonParse: false })).not.toThrow();
   });
 
   it('keeps a JSON body with a client content-type as the client said', async () => {
@@ -311,7 +311,7 @@ describe('http job: the request', () => {
     );
 
     expect(target.received[0]).toMatchObject({ method: 'DELETE', body: '[1,2]' });
-    expect(target.received[0]!.headers['content-type']).toBe('application/vnd.acme+json');
+    expect(target.received[0].headers['content-type']).toBe('application/vnd.acme+json');
   });
 
   it('during a secret rotation, a receiver holding either secret can verify', async () => {
@@ -321,10 +321,10 @@ describe('http job: the request', () => {
     await httpJobType.handle({ url: target.url, body: { a: 1 } }, jobContextFactory({ signingSecrets: [current, previous] }));
 
     const [request] = target.received;
-    const headers = request!.headers as Record<string, string>;
-    expect(() => new Webhook(current).verify(request!.body, headers)).not.toThrow();
-    expect(() => new Webhook(previous).verify(request!.body, headers)).not.toThrow();
-    expect(() => new Webhook(generateWebhookSecret()).verify(request!.body, headers)).toThrow();
+    const headers = request.headers as Record<string, string>;
+    expect(() => new Webhook(current).verify(request.body, headers)).not.toThrow();
+    expect(() => new Webhook(previous).verify(request.body, headers)).not.toThrow();
+    expect(() => new Webhook(generateWebhookSecret()).verify(request.body, headers)).toThrow();
   });
 
   it('never logs the URL, headers or bodies, and errors carry no header values', async () => {

@@ -95,7 +95,7 @@ describe('email payload', () => {
 
   it('says plainly that a body is missing', () => {
     const parsed = emailJobDefinition.schema.safeParse({ to: 'a@example.com', subject: 'Hi' });
-    expect(parsed.error!.issues[0]!.message).toBe('give text, html or both');
+    expect(parsed.error!.issues[0].message).toBe('give text, html or both');
   });
 });
 
@@ -163,8 +163,8 @@ describe('registry', () => {
       properties: Record<string, { default?: unknown }>;
     };
     expect(schema.required).toEqual(['url']);
-    expect(schema.properties.method!.default).toBe('POST');
-    expect(schema.properties.timeoutSeconds!.default).toBe(10);
+    expect(schema.properties.method.default).toBe('POST');
+    expect(schema.properties.timeoutSeconds.default).toBe(10);
   });
 
   it('describes every type', () => {

@@ -14,7 +14,7 @@ describe('unstorableValues', () => {
   });
 
   it.each([
-    ['an integer beyond ±2^53', { id: 12345678901234567890 }, 'payload.id'],
+    ['an integer beyond ±2^53', { id: Number('12345678901234567890') }, 'payload.id'],
     ['a number beyond ±2^53', { x: -1e200 }, 'payload.x'],
     [`nesting deeper than ${MAX_PAYLOAD_DEPTH} levels`, nested(MAX_PAYLOAD_DEPTH + 1), `payload${'.a'.repeat(MAX_PAYLOAD_DEPTH)}`],
   ])('refuses %s', (_name, payload, path) => {

@@ -186,7 +186,7 @@ describe('finishAttempt', () => {
       job = written(finishAttempt(job, n, retryable(1000), LOOKAHEAD_MS, t()));
     }
     expect(job.history).toHaveLength(ATTEMPT_HISTORY_LIMIT);
-    expect(job.history[0]!.attempt).toBe(6);
+    expect(job.history[0].attempt).toBe(6);
     expect(job.history.at(-1)!.attempt).toBe(55);
   });
 });
@@ -249,7 +249,7 @@ describe('retry (SPEC §3.5)', () => {
     expect(queued.webhook).toEqual(trying.webhook);
     expect(webhookEventOf(again.webhook)!.id).toBe(webhookEventOf(fatal.webhook)!.id);
     expect(pendingOf(again).backlog).toHaveLength(1);
-    expect(pendingOf(again).backlog[0]!.type).toBe('job.succeeded');
+    expect(pendingOf(again).backlog[0].type).toBe('job.succeeded');
     expect(again.dispatched).toBe(false);
   });
 

@@ -63,7 +63,8 @@ function tableResolver(table: Record<string, string>): Resolver & { calls: strin
     calls.push(hostname);
     const address = table[hostname];
     if (address === undefined) throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
-    return [{ address, family: (address.includes(':') ? 6 : 4) as 4 | 6 }];
+    const family: 4 | 6 = address.includes(':') ? 6 : 4;
+    return [{ address, family }];
   };
   return Object.assign(resolver, { calls });
 }

@@ -32,7 +32,7 @@ describe('signWebhook', () => {
     const headers = signWebhook(delivery);
 
     // Assert
-    expect(new Webhook(delivery.secrets[0]!).verify(delivery.body, { ...headers })).toEqual(JSON.parse(delivery.body));
+    expect(new Webhook(delivery.secrets[0]).verify(delivery.body, { ...headers })).toEqual(JSON.parse(delivery.body));
     expect(headers['webhook-id']).toBe(delivery.id);
     expect(headers['webhook-timestamp']).toBe(String(delivery.timestampSeconds));
     expect(headers['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
@@ -75,7 +75,7 @@ describe('signWebhook', () => {
     const [headers, body] = tamper({ ...signWebhook(delivery) }, delivery.body);
 
     // Act / Assert
-    expect(() => new Webhook(delivery.secrets[0]!).verify(body, headers)).toThrow(WebhookVerificationError);
+    expect(() => new Webhook(delivery.secrets[0]).verify(body, headers)).toThrow(WebhookVerificationError);
   });
 
   it('verifies for any body, id and set of secrets', () => {

@@ -21,7 +21,10 @@ function tableResolver(table: Record<string, string[]>): Resolver & { asked: str
     if (addresses === undefined) {
       throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
     }
-    return addresses.map((address) => ({ address, family: (address.includes(':') ? 6 : 4) as 4 | 6 }));
+    return addresses.map((address) => {
+      const family: 4 | 6 = address.includes(':') ? 6 : 4;
+      return { address, family };
+    });
   };
   return Object.assign(resolver, { asked });
 }

@@ -222,7 +222,7 @@ describe('when DynamoDB fails part of a run', () => {
     const { sweepShardOf } = await import('../../../lambdas/jobs/sweep');
     const shards = new Set(jobs.map((job) => sweepShardOf(job.jobId)));
     expect(shards.size).toBeGreaterThan(1);
-    const failingShard = sweepShardOf(jobs[0]!.jobId);
+    const failingShard = sweepShardOf(jobs[0].jobId);
     const original = h.ctx.jobs.dueForSweep.bind(h.ctx.jobs);
     let failures = 0;
     const spy = jest.spyOn(h.ctx.jobs, 'dueForSweep').mockImplementation(async (shard, nowMs, limit) => {
@@ -251,7 +251,7 @@ describe('when DynamoDB fails part of a run', () => {
     const jobs = [await putJob({ dispatched: false }), await putJob({ dispatched: false }), await putJob({ dispatched: false })];
     const original = h.ctx.jobs.deferSweep.bind(h.ctx.jobs);
     const spy = jest.spyOn(h.ctx.jobs, 'deferSweep').mockImplementation(async (entry, next, mark) => {
-      if (entry.jobId === jobs[0]!.jobId) throw Object.assign(new Error('boom'), { name: 'InternalServerError' });
+      if (entry.jobId === jobs[0].jobId) throw Object.assign(new Error('boom'), { name: 'InternalServerError' });
       return original(entry, next, mark);
     });
 
@@ -261,7 +261,7 @@ describe('when DynamoDB fails part of a run', () => {
     const second = await dispatchDueJobs(h.ctx);
 
     expect(first.dispatched).toBe(3);
-    expect(h.jobsQueue.drain().map((d) => d.message.jobId)).toEqual([jobs[0]!.jobId]);
+    expect(h.jobsQueue.drain().map((d) => d.message.jobId)).toEqual([jobs[0].jobId]);
     expect(second.dispatched).toBe(1);
   });
 });

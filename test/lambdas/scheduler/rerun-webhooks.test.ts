@@ -115,6 +115,6 @@ it('sends a waiting re-run job at its look-ahead, not early or late, when an ear
   // Assert: the earlier event was sent; the job's message went out within the look-ahead, delayed to runAt.
   expect(h.webhooksQueue.sent.map((d) => d.message.eventId)).toContain('msg_e1');
   expect(sent).toHaveLength(1);
-  expect(sent[0]!.atMs).toBeGreaterThanOrEqual(runAt - LOOKAHEAD_MS);
-  expect(sent[0]!.atMs + (sent[0]!.delaySeconds ?? 0) * 1000).toBeLessThanOrEqual(runAt + 1000);
+  expect(sent[0].atMs).toBeGreaterThanOrEqual(runAt - LOOKAHEAD_MS);
+  expect(sent[0].atMs + (sent[0].delaySeconds ?? 0) * 1000).toBeLessThanOrEqual(runAt + 1000);
 });

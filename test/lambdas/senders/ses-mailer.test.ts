@@ -57,7 +57,7 @@ describe('email on AWS (SES v2)', () => {
     };
     expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 1);
     expect(ses).toHaveReceivedCommandWith(SendEmailCommand, expected);
-    expect(ses.commandCalls(SendEmailCommand)[0]!.args[0].input).toEqual(expected);
+    expect(ses.commandCalls(SendEmailCommand)[0].args[0].input).toEqual(expected);
   });
 
   it('uses the payload from, several recipients and replyTo', async () => {
@@ -68,7 +68,7 @@ describe('email on AWS (SES v2)', () => {
       jobContextFactory(),
     );
 
-    expect(ses.commandCalls(SendEmailCommand)[0]!.args[0].input).toEqual({
+    expect(ses.commandCalls(SendEmailCommand)[0].args[0].input).toEqual({
       FromEmailAddress: 'me@example.org',
       Destination: { ToAddresses: ['a@example.com', 'b@example.com'] },
       ReplyToAddresses: ['r@example.org'],

@@ -42,7 +42,7 @@ describe('sms on AWS (SNS)', () => {
     };
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
     expect(sns).toHaveReceivedCommandWith(PublishCommand, expected);
-    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input).toEqual(expected);
+    expect(sns.commandCalls(PublishCommand)[0].args[0].input).toEqual(expected);
   });
 
   it('sets the sender id when given', async () => {

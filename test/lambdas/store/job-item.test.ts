@@ -73,7 +73,7 @@ describe('the webhook state in the item', () => {
   });
 
   it('reads a job from the status index, which projects the webhook as shown but not its event', () => {
-    const job = jobFactory(NOW, { status: 'succeeded', webhookUrl: 'https://hooks.example.com/x', webhook: states[3]![1], result: { z: 1 } });
+    const job = jobFactory(NOW, { status: 'succeeded', webhookUrl: 'https://hooks.example.com/x', webhook: states[3][1], result: { z: 1 } });
     const { webhookEvent: _notProjected, payloadJson: _neither, history: _norThis, ...projected } = jobAttributes(job);
     expect(toJobView(jobSummaryFromItem(projected), { withPayload: false })).toEqual(toJobView(job, { withPayload: false }));
   });

@@ -60,7 +60,7 @@ describe('JobStore.create on AWS', () => {
     const outcome = await store.create(sampleJob());
     // Assert
     expect(outcome).toEqual({ created: false, job: existing });
-    expect(mock.commandCalls(PutCommand)[0]!.args[0].input).toMatchObject({
+    expect(mock.commandCalls(PutCommand)[0].args[0].input).toMatchObject({
       ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :nowSeconds',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
@@ -73,7 +73,7 @@ describe('JobStore.create on AWS', () => {
     mock.on(GetCommand).resolves({ Item: { pk: 'p', sk: 'JOB', entity: 'job', ...existing } });
     const outcome = await store.create(sampleJob());
     expect(outcome).toEqual({ created: false, job: existing });
-    expect(mock.commandCalls(GetCommand)[0]!.args[0].input.ConsistentRead).toBe(true);
+    expect(mock.commandCalls(GetCommand)[0].args[0].input.ConsistentRead).toBe(true);
   });
 
   it('recognises its own write in the item AWS returns with a lost condition (an SDK retry of a put that landed)', async () => {
@@ -98,7 +98,7 @@ describe('JobStore.create on AWS', () => {
     const outcome = store.create(sampleJob());
     // Assert
     await expect(outcome).rejects.toBeInstanceOf(StoreUnavailableError);
-    const writeId = (mock.commandCalls(PutCommand)[0]!.args[0].input.Item as { writeId: string }).writeId;
+    const writeId = (mock.commandCalls(PutCommand)[0].args[0].input.Item as { writeId: string }).writeId;
     expect(mock.commandCalls(DeleteCommand).map((call) => call.args[0].input)).toEqual([
       expect.objectContaining({ ConditionExpression: 'writeId = :writeId', ExpressionAttributeValues: { ':writeId': writeId } }),
     ]);

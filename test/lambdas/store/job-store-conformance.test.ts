@@ -152,7 +152,14 @@ describe.each(BACKENDS)('JobStore on %s', (_name, start) => {
     while (tooBig - fits > 1) {
       const middle = Math.floor((fits + tooBig) / 2);
       const probe = store.create({ ...base, jobId: randomUUID(), payload: { p: 'x'.repeat(middle) } });
-      if (await probe.then(() => true, (error) => (error instanceof ItemTooLargeError ? false : Promise.reject(error)))) fits = middle;
+      const fitted = await probe.then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof ItemTooLargeError) return false;
+          throw error;
+        },
+      );
+      if (fitted) fits = middle;
       else tooBig = middle;
     }
     const job = { ...base, payload: { p: 'x'.repeat(fits) } };
@@ -160,10 +167,10 @@ describe.each(BACKENDS)('JobStore on %s', (_name, start) => {
     // Act: every attempt fails with the longest error, then one succeeds with the largest result.
     const error = '"'.repeat(2000);
     for (let attempt = 1; attempt <= 49; attempt++) {
-      await store.transition(job, (current) => claim(current!, 60_000, timing));
+      await store.transition(job, (current) => claim(current, 60_000, timing));
       await store.transition(job, (current) => finishAttempt(current, attempt, { kind: 'retryable', error, delayMs: 0 }, 0, timing));
     }
-    await store.transition(job, (current) => claim(current!, 60_000, timing));
+    await store.transition(job, (current) => claim(current, 60_000, timing));
     await store.transition(job, (current) => finishAttempt(current, 50, { kind: 'succeeded', result: { r: 'x'.repeat(4080) } }, 0, timing));
     // Assert: nothing was shed.
     const done = await store.get(job, { consistent: true });

@@ -416,9 +416,9 @@ describe('recordTry', () => {
           // Pending exactly when another try is scheduled; then it is on the sweep index.
           const sweepAt = sweepAtOf(decision.write, SWEEP);
           if (webhook.status === 'pending') {
-            expect(webhookEvent!.nextAttemptAt).toBe(NOW + retrySchedule[attemptsBefore]! * 1000);
+            expect(webhookEvent!.nextAttemptAt).toBe(NOW + retrySchedule[attemptsBefore] * 1000);
             expect(sweepAt).not.toBeNull();
-            expect(dispatched).toBe(retrySchedule[attemptsBefore]! * 1000 <= SQS_LIMIT_MS);
+            expect(dispatched).toBe(retrySchedule[attemptsBefore] * 1000 <= SQS_LIMIT_MS);
           } else {
             expect(sweepAt).toBeNull();
             expect(dispatched).toBe(false);

@@ -127,7 +127,7 @@ async function harness(configOverrides: Partial<Config> = {}, options: WebhookHa
     handle: async (...messages) => {
       const records = messages.map((message, index) => sqsRecordFactory(message, { messageId: `m-${index}` }));
       const response = await handler(sqsEventFactory(...records), lambdaContextFactory(30_000));
-      return response as { batchItemFailures: Array<{ itemIdentifier: string }> };
+      return response;
     },
   };
 }
@@ -186,15 +186,15 @@ describe('webhook delivery', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(target.requests).toHaveLength(1);
     const [request] = target.requests;
-    expect(request!.method).toBe('POST');
-    expect(request!.path).toBe('/hooks?token=QUERY-TOKEN');
-    expect(request!.headers['content-type']).toBe('application/json');
-    expect(request!.headers['user-agent']).toBe(USER_AGENT);
-    expect(request!.body).toBe(webhookEventOf(job.webhook)!.body);
-    const verified = new Webhook(SECRET).verify(request!.body, request!.headers as Record<string, string>);
+    expect(request.method).toBe('POST');
+    expect(request.path).toBe('/hooks?token=QUERY-TOKEN');
+    expect(request.headers['content-type']).toBe('application/json');
+    expect(request.headers['user-agent']).toBe(USER_AGENT);
+    expect(request.body).toBe(webhookEventOf(job.webhook)!.body);
+    const verified = new Webhook(SECRET).verify(request.body, request.headers as Record<string, string>);
     expect(verified).toMatchObject({ type: 'job.succeeded', data: { jobId: job.jobId, status: 'succeeded', result: { marker: 'RESULT-MARKER' } } });
     expect(verified).not.toHaveProperty('data.payload');
-    expect(request!.headers['webhook-id']).toBe(webhookEventOf(job.webhook)!.id);
+    expect(request.headers['webhook-id']).toBe(webhookEventOf(job.webhook)!.id);
 
     const stored = await reload(h, job);
     expect(webhookViewOf(stored.webhook)).toEqual({
@@ -215,7 +215,7 @@ describe('webhook delivery', () => {
 
     await h.handle(messageFor(job));
 
-    const stamped = Number(target.requests[0]!.headers['webhook-timestamp']);
+    const stamped = Number(target.requests[0].headers['webhook-timestamp']);
     expect(Math.abs(stamped - Date.now() / 1000)).toBeLessThan(5);
   });
 
@@ -233,7 +233,7 @@ describe('webhook delivery', () => {
     await h.handle(messageFor(job));
 
     // Assert
-    const { body, headers } = target.requests[0]!;
+    const { body, headers } = target.requests[0];
     expect(String(headers['webhook-signature']).split(' ')).toHaveLength(2);
     expect(() => new Webhook(oldSecret).verify(body, headers as Record<string, string>)).not.toThrow();
     expect(() => new Webhook(newSecret).verify(body, headers as Record<string, string>)).not.toThrow();
@@ -446,7 +446,7 @@ describe('webhook delivery', () => {
 
     // Assert
     expect(target.requests.map((r) => r.headers['webhook-id'])).toEqual([webhookEventOf(job.webhook)!.id, webhookEventOf(job.webhook)!.id]);
-    expect(target.requests[1]!.body).toBe(target.requests[0]!.body);
+    expect(target.requests[1].body).toBe(target.requests[0].body);
     expect((await reload(h, job)).webhook).toMatchObject({ status: 'delivered', attempts: 1 });
   });
 
