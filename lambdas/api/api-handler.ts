@@ -84,7 +84,7 @@ function problemResponses(ctx: ServiceContext): MiddlewareObj<APIGatewayProxyEve
         return;
       }
       ctx.logger.error('unhandled error', { requestId, ...errorForLog(error) });
-      request.response = renderProblem(new HttpProblem(500, 'internal_error', 'An internal error occurred.'), requestId);
+      request.response = renderProblem(new HttpProblem('internal_error'), requestId);
     },
   };
 }
@@ -95,16 +95,16 @@ export function createApiHandler(ctx: ServiceContext): Handler {
   async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
     const base = toApiRequest(event);
     const matched = matchRoute(base.path);
-    if (!matched) throw new HttpProblem(404, 'not_found', `No route for ${base.path.slice(0, 200)}.`);
+    if (!matched) throw new HttpProblem('not_found', `No route for ${base.path.slice(0, 200)}.`);
     const request: ApiRequest = { ...base, params: matched.params };
     const tenantId = matched.route.isPublic ? '' : await tenants.tenantFor(request.apiKeyId);
     const handler = matched.route.methods[request.method];
     if (!handler) {
       const allow = Object.keys(matched.route.methods).join(', ');
-      throw new HttpProblem(405, 'method_not_allowed', `${request.method} is not allowed here; use ${allow}.`, { headers: { allow } });
+      throw new HttpProblem('method_not_allowed', `${request.method} is not allowed here; use ${allow}.`, { headers: { allow } });
     }
     if ((request.rawBody?.length ?? 0) > MAX_BODY_BYTES) {
-      throw new HttpProblem(413, 'payload_too_large', `The request body is over ${MAX_BODY_BYTES} bytes.`);
+      throw new HttpProblem('payload_too_large', `The request body is over ${MAX_BODY_BYTES} bytes.`);
     }
     // A logger of this request's own: on the twin one process serves many requests at once.
     const logger = ctx.logger.createChild({ persistentKeys: { requestId: request.requestId, ...(tenantId ? { tenantId } : {}) } });

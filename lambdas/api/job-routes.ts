@@ -70,7 +70,7 @@ function createProblem(error: unknown): unknown {
     );
   }
   if (error instanceof StoreUnavailableError) {
-    return new HttpProblem(503, 'service_unavailable', 'The job could not be stored right now and was not kept; try again.', {
+    return new HttpProblem('service_unavailable', undefined, {
       headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
     });
   }
@@ -97,7 +97,7 @@ const BATCH_CONCURRENCY = 16;
 const postBatch: RouteHandler = async (ctx, request, tenantId) => {
   const body = readJsonBody(request);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new HttpProblem(400, 'invalid_json', 'The body must be a JSON object.');
+    throw new HttpProblem('invalid_json', 'The body must be a JSON object.');
   }
   const batch = BatchSubmissionSchema.safeParse(body);
   if (!batch.success) throw validationFailed(fieldProblems(batch.error));
@@ -114,7 +114,7 @@ const postBatch: RouteHandler = async (ctx, request, tenantId) => {
         // A non-object item goes to prepareJob as it is, which answers invalid_json for it.
         const { idempotencyKey, ...submission } = isObject ? (item as Record<string, unknown>) : { idempotencyKey: undefined };
         if (idempotencyKey !== undefined && typeof idempotencyKey !== 'string') {
-          throw new HttpProblem(400, 'invalid_idempotency_key', 'idempotencyKey must be a string of 1..255 visible ASCII characters.');
+          throw new HttpProblem('invalid_idempotency_key', 'idempotencyKey must be a string of 1..255 visible ASCII characters.');
         }
         const prepared = prepareJob(ctx, tenantId, isObject ? submission : item, idempotencyKey);
         const submitted = await createPreparedJob(ctx, prepared).catch((error: unknown) => {
@@ -125,7 +125,7 @@ const postBatch: RouteHandler = async (ctx, request, tenantId) => {
       } catch (error) {
         // Items are independent: an unexpected failure of one is that item's 500, not the batch's.
         const problem =
-          error instanceof HttpProblem ? error : new HttpProblem(500, 'internal_error', 'An internal error occurred.');
+          error instanceof HttpProblem ? error : new HttpProblem('internal_error');
         if (!(error instanceof HttpProblem)) ctx.logger.error('batch item failed', { requestId: request.requestId, item: index, errorName: (error as Error).name });
         results[index] = { status: problem.status, error: problemDocument(problem, request.requestId) };
       }
@@ -167,7 +167,7 @@ const listJobs: RouteHandler = async (ctx, request, tenantId) => {
     const page = await ctx.jobs.list({ tenantId, status: status as JobStatus, limit: pageSize, cursor, type });
     return { status: 200, body: { items: page.items.map((job) => toJobView(job, { withPayload: false })), nextCursor: page.nextCursor } };
   } catch (error) {
-    if (error instanceof InvalidCursorError) throw new HttpProblem(400, 'invalid_cursor', 'This cursor was not issued for this query.');
+    if (error instanceof InvalidCursorError) throw new HttpProblem('invalid_cursor');
     throw error;
   }
 };
@@ -193,7 +193,7 @@ async function act(
 ): Promise<Job> {
   const result = await ctx.jobs.transition({ tenantId, jobId: jobIdParam(request) }, decide);
   if (!result.job) throw jobNotFound();
-  if (!result.ok) throw new HttpProblem(409, refusal, refusalDetail(result.job));
+  if (!result.ok) throw new HttpProblem(refusal, refusalDetail(result.job));
   return result.job;
 }
 

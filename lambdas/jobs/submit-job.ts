@@ -37,10 +37,10 @@ export function prepareJob(
   pathPrefix = '',
 ): PreparedJob {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new HttpProblem(400, 'invalid_json', 'The body must be a JSON object.');
+    throw new HttpProblem('invalid_json', 'The body must be a JSON object.');
   }
   if (idempotencyKey !== undefined && !isValidIdempotencyKey(idempotencyKey)) {
-    throw new HttpProblem(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1..255 visible ASCII characters.');
+    throw new HttpProblem('invalid_idempotency_key', 'Idempotency-Key must be 1..255 visible ASCII characters.');
   }
   const parsed = JobSubmissionSchema.safeParse(body);
   if (!parsed.success) throw validationFailed(fieldProblems(parsed.error, pathPrefix));
@@ -56,19 +56,19 @@ export function prepareJob(
   if (unstorable.length > 0) throw validationFailed(unstorable);
 
   const jobType = getJobType(submission.type);
-  if (!jobType) throw new HttpProblem(400, 'unknown_job_type', `Unknown job type "${submission.type.slice(0, 64)}".`);
+  if (!jobType) throw new HttpProblem('unknown_job_type', `Unknown job type "${submission.type.slice(0, 64)}".`);
   const payload = jobType.schema.safeParse(sentPayload);
   if (!payload.success) throw validationFailed(fieldProblems(payload.error, [pathPrefix, 'payload'].filter(Boolean).join('.')));
 
   const policy = { allowPrivate: ctx.config.allowPrivateTargets };
   if (submission.webhookUrl !== undefined) {
     const check = checkUrlStatic(submission.webhookUrl, policy);
-    if (!check.ok) throw new HttpProblem(400, 'invalid_webhook_url', `webhookUrl: ${check.reason}`);
+    if (!check.ok) throw new HttpProblem('invalid_webhook_url', `webhookUrl: ${check.reason}`);
   }
   const target = jobType.targetUrl?.(payload.data);
   if (target !== undefined) {
     const check = checkUrlStatic(target, policy);
-    if (!check.ok) throw new HttpProblem(400, 'invalid_target_url', `payload.url: ${check.reason}`);
+    if (!check.ok) throw new HttpProblem('invalid_target_url', `payload.url: ${check.reason}`);
   }
 
   const now = new Date(nowMs).toISOString();
@@ -109,7 +109,7 @@ export async function createPreparedJob(ctx: ServiceContext, prepared: PreparedJ
   const outcome = await ctx.jobs.create(prepared.job);
   if (outcome.created) return { status: 202, job: outcome.job };
   if (outcome.job.payloadHash !== prepared.job.payloadHash) {
-    throw new HttpProblem(422, 'idempotency_key_reused', 'This Idempotency-Key was used with a different request.');
+    throw new HttpProblem('idempotency_key_reused', 'This Idempotency-Key was used with a different request.');
   }
   return { status: 200, job: outcome.job };
 }
