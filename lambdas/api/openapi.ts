@@ -100,7 +100,7 @@ function build(): Record<string, unknown> {
   });
   registry.registerComponent('headers', 'RetryAfter', { description: 'Seconds to wait before trying again.', schema: { type: 'integer', minimum: 0 } });
   registry.registerComponent('headers', 'Allow', { description: 'The methods this route has.', required: true, schema: { type: 'string' } });
-  registry.registerComponent('responses', 'NotFound', { description: 'No such route.', ...problemResponses(['not_found'])['404'] });
+  registry.registerComponent('responses', 'NotFound', problemResponses(['not_found'])['404']!);
   registry.registerComponent('responses', 'MethodNotAllowed', {
     ...problemResponses(['method_not_allowed'])['405'],
     headers: { Allow: headerRef('Allow'), ...headers() },

@@ -223,9 +223,6 @@ export function problemsOf(route: RouteSpec): ProblemCode[] {
   return [...codes];
 }
 
-/** The paths of the table, each once, in table order. */
-export const ROUTE_PATHS: readonly string[] = [...new Set(ROUTES.map((route) => route.path))];
-
 /** What the service sends to a job's `webhookUrl` (SPEC §6): the document's `webhooks`. */
 export const WEBHOOKS = [
   {

@@ -5,6 +5,7 @@
  * response when it keeps it open), then split into status, headers and body.
  */
 import { connect } from 'node:net';
+import { assertRawExchangeMatchesContract } from './openapi-contract';
 
 export interface RawResponse {
   status: number;
@@ -28,7 +29,9 @@ export function sendRaw(url: string, request: string | Buffer, options: { timeou
     const finish = () => {
       clearTimeout(timer);
       try {
-        resolve(parseResponse(Buffer.concat(chunks)));
+        const response = parseResponse(Buffer.concat(chunks));
+        assertRawExchangeMatchesContract(request, { status: response.status, headers: response.headers, body: response.body });
+        resolve(response);
       } catch (error) {
         reject(error);
       }
