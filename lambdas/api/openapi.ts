@@ -32,23 +32,40 @@ function headers(names: readonly ResponseHeader[] = []) {
   return Object.fromEntries([...names, 'x-request-id' as const].map((name) => [name, headerRef(HEADER_COMPONENT[name])]));
 }
 
-/** One response per status among `codes`, each limited to its codes and saying what each means. */
-function problemResponses(codes: readonly ProblemCode[]) {
+/** A problem response limited to `codes` (all of one status), saying what each means. */
+function problemResponse(codes: readonly ProblemCode[]) {
+  return {
+    description: codes.map((code) => `\`${code}\`: ${code === 'payload_too_large' ? `the request body is over ${MAX_BODY_BYTES / 1024} KiB, or the job would not fit in storage.` : PROBLEMS[code].detail}`).join(' '),
+    headers: headers([...new Set(codes.flatMap((code) => PROBLEM_HEADERS[code] ?? []))]),
+    content: { [PROBLEM_MEDIA]: { schema: { allOf: [{ $ref: '#/components/schemas/Problem' }], properties: { code: { enum: [...codes] } } } } },
+  };
+}
+
+/** `job_not_found` → `JobNotFound`: the name of a shared response component. */
+const componentName = (code: ProblemCode) => code.replace(/(^|_)([a-z])/g, (_, _sep, letter: string) => letter.toUpperCase());
+
+/**
+ * One response per status among `codes`. A status with a single code refers to
+ * that code's shared response component (registered once), so the many
+ * operations that may answer, say, `forbidden` do not each repeat it.
+ */
+function problemResponses(codes: readonly ProblemCode[], registry: OpenAPIRegistry, shared: Set<ProblemCode>) {
   const byStatus = new Map<number, ProblemCode[]>();
   for (const code of codes) byStatus.set(PROBLEMS[code].status, [...(byStatus.get(PROBLEMS[code].status) ?? []), code]);
   return Object.fromEntries(
-    [...byStatus].map(([status, group]) => [
-      String(status),
-      {
-        description: group.map((code) => `\`${code}\`: ${code === 'payload_too_large' ? `the request body is over ${MAX_BODY_BYTES / 1024} KiB, or the job would not fit in storage.` : PROBLEMS[code].detail}`).join(' '),
-        headers: headers([...new Set(group.flatMap((code) => PROBLEM_HEADERS[code] ?? []))]),
-        content: { [PROBLEM_MEDIA]: { schema: { allOf: [{ $ref: '#/components/schemas/Problem' }], properties: { code: { enum: group } } } } },
-      },
-    ]),
+    [...byStatus].map(([status, group]) => {
+      if (group.length > 1) return [String(status), problemResponse(group)];
+      const [code] = group as [ProblemCode];
+      if (!shared.has(code)) {
+        registry.registerComponent('responses', componentName(code), problemResponse(group));
+        shared.add(code);
+      }
+      return [String(status), { $ref: `#/components/responses/${componentName(code)}` }];
+    }),
   );
 }
 
-function operation(route: RouteSpec, jobTypes: ReturnType<typeof listJobTypes>) {
+function operation(route: RouteSpec, jobTypes: ReturnType<typeof listJobTypes>, problems: (codes: readonly ProblemCode[]) => ReturnType<typeof problemResponses>) {
   return {
     method: route.method.toLowerCase() as 'get' | 'post' | 'delete',
     path: route.path,
@@ -74,7 +91,7 @@ function operation(route: RouteSpec, jobTypes: ReturnType<typeof listJobTypes>) 
           },
         ]),
       ),
-      ...problemResponses(problemsOf(route)),
+      ...problems(problemsOf(route)),
     },
   };
 }
@@ -100,12 +117,10 @@ function build(): Record<string, unknown> {
   });
   registry.registerComponent('headers', 'RetryAfter', { description: 'Seconds to wait before trying again.', schema: { type: 'integer', minimum: 0 } });
   registry.registerComponent('headers', 'Allow', { description: 'The methods this route has.', required: true, schema: { type: 'string' } });
-  registry.registerComponent('responses', 'NotFound', problemResponses(['not_found'])['404']!);
-  registry.registerComponent('responses', 'MethodNotAllowed', {
-    ...problemResponses(['method_not_allowed'])['405'],
-    headers: { Allow: headerRef('Allow'), ...headers() },
-  });
-  for (const route of ROUTES) registry.registerPath(operation(route, jobTypes));
+  registry.registerComponent('responses', 'NotFound', problemResponse(['not_found']));
+  registry.registerComponent('responses', 'MethodNotAllowed', { ...problemResponse(['method_not_allowed']), headers: { Allow: headerRef('Allow'), ...headers() } });
+  const shared = new Set<ProblemCode>();
+  for (const route of ROUTES) registry.registerPath(operation(route, jobTypes, (codes) => problemResponses(codes, registry, shared)));
   for (const webhook of WEBHOOKS) {
     registry.registerWebhook({
       method: 'post',

@@ -149,7 +149,8 @@ function submissionVariants(jobTypes: readonly JobType<unknown>[], extra: z.ZodR
         payload: payloadSchema(jobType),
         ...extra,
       })
-      .meta({ id: `${prefix}${name}JobSubmission`, description: `A \`${jobType.type}\` job: ${jobType.description}` });
+      // runAt and delaySeconds exclude each other (the refinement of JobSubmissionSchema, said in JSON Schema).
+      .meta({ id: `${prefix}${name}JobSubmission`, description: `A \`${jobType.type}\` job: ${jobType.description}`, not: { required: ['runAt', 'delaySeconds'] } });
   }) as unknown as [z.ZodObject, ...z.ZodObject[]];
 }
 

@@ -92,9 +92,13 @@ function responsesFor(method: string, target: string): { where: string; response
       })
     : undefined;
   if (!template) return { where: `no route (${path.slice(0, 80)})`, responses: { 404: { $ref: '#/components/responses/NotFound' } } };
-  const operation = (document.paths as Json)[template][method.toLowerCase()];
+  const pathItem = (document.paths as Json)[template] as Json;
+  const operation = pathItem[method.toLowerCase()];
   if (!operation || !/^[A-Z]+$/.test(method)) {
-    return { where: `${method} ${template} (no such method)`, responses: { 405: { $ref: '#/components/responses/MethodNotAllowed' } } };
+    // The key is checked before the method (SPEC §3): a keyed path answers a missing method as its operations answer a bad key.
+    const keyed = (Object.values(pathItem)[0] as Json).responses as Json;
+    const beforeMethod = Object.fromEntries(['403', '429', '500'].filter((status) => keyed[status]).map((status) => [status, keyed[status]]));
+    return { where: `${method} ${template} (no such method)`, responses: { ...beforeMethod, 405: { $ref: '#/components/responses/MethodNotAllowed' } } };
   }
   return { where: `${method} ${template}`, responses: operation.responses as Json };
 }
