@@ -64,6 +64,11 @@ export interface RouteSpec {
   readonly problems: readonly ProblemCode[];
 }
 
+/** A keyed operation on one job, addressed by its id (`/v1/jobs/{jobId}…`). */
+function onJob<const Route extends Omit<RouteSpec, 'keyed' | 'tag' | 'params'>>(route: Route) {
+  return { ...route, keyed: true, tag: 'Jobs', params: JobIdParams } as const;
+}
+
 const SUBMISSION_PROBLEMS: readonly ProblemCode[] = [
   'invalid_idempotency_key',
   'validation_failed',
@@ -118,76 +123,58 @@ export const ROUTES = [
     },
     problems: ['validation_failed'],
   },
-  {
+  onJob({
     operationId: 'getJob',
     method: 'GET',
     path: '/v1/jobs/{jobId}',
-    keyed: true,
     summary: 'Get a job',
-    tag: 'Jobs',
-    params: JobIdParams,
     responses: { 200: { description: 'The job, with its payload.', body: JobSchema } },
     problems: ['job_not_found'],
-  },
-  {
+  }),
+  onJob({
     operationId: 'deleteJob',
     method: 'DELETE',
     path: '/v1/jobs/{jobId}',
-    keyed: true,
     summary: 'Delete a finished or canceled job',
     description: 'Erases the job now rather than at the end of retention; its idempotency key becomes free.',
-    tag: 'Jobs',
-    params: JobIdParams,
     responses: { 204: { description: 'Deleted.' } },
     problems: ['job_not_found', 'job_not_deletable'],
-  },
-  {
+  }),
+  onJob({
     operationId: 'listJobAttempts',
     method: 'GET',
     path: '/v1/jobs/{jobId}/attempts',
-    keyed: true,
     summary: "Get a job's attempt history",
-    tag: 'Jobs',
-    params: JobIdParams,
     responses: { 200: { description: 'The attempts, oldest first.', body: AttemptListSchema } },
     problems: ['job_not_found'],
-  },
-  {
+  }),
+  onJob({
     operationId: 'cancelJob',
     method: 'POST',
     path: '/v1/jobs/{jobId}/cancel',
-    keyed: true,
     summary: 'Cancel a waiting job',
     description: 'A `queued` or `retry` job becomes `canceled` and never runs.',
-    tag: 'Jobs',
-    params: JobIdParams,
     responses: { 200: { description: 'The canceled job.', body: JobSchema } },
     problems: ['job_not_found', 'job_not_cancelable'],
-  },
-  {
+  }),
+  onJob({
     operationId: 'retryJob',
     method: 'POST',
     path: '/v1/jobs/{jobId}/retry',
-    keyed: true,
     summary: 'Retry a fatal or canceled job',
     description: 'The job goes back to `queued`, due now, with a fresh budget of `maxAttempts` attempts.',
-    tag: 'Jobs',
-    params: JobIdParams,
     responses: { 202: { description: 'The job, queued again.', body: JobSchema, headers: ['Location'] } },
     problems: ['job_not_found', 'job_not_retryable'],
-  },
-  {
+  }),
+  onJob({
     operationId: 'redeliverJobWebhook',
     method: 'POST',
     path: '/v1/jobs/{jobId}/webhook/redeliver',
-    keyed: true,
     summary: "Send a job's completion webhook again",
     description: 'The same event (same `webhook-id`) on a fresh delivery schedule.',
-    tag: 'Jobs',
-    params: JobIdParams,
     responses: { 202: { description: 'Redelivery scheduled; the job without its payload.', body: JobSummarySchema } },
     problems: ['job_not_found', 'webhook_not_redeliverable'],
-  },
+  }),
   {
     operationId: 'listJobTypes',
     method: 'GET',
