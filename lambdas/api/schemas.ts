@@ -38,7 +38,9 @@ const TYPE_FILTER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
  * only (no sign, exponent, space or other digits), then a number 1..100.
  */
 export const ListJobsQuery = z.object({
-  status: z.enum(JOB_STATUSES, { error: `required; one of ${JOB_STATUSES.join(', ')}` }),
+  status: z.enum(JOB_STATUSES, {
+    error: (issue) => `${issue.input === undefined ? 'required; one of' : 'must be one of'} ${JOB_STATUSES.join(', ')}`,
+  }),
   limit: z
     .string()
     .regex(/^\d{1,3}$/, 'must be an integer from 1 to 100')
