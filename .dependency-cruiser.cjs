@@ -51,13 +51,14 @@ module.exports = {
         'sides build from, so the stack and the handlers cannot drift: resources.ts (table ' +
         'keys, indexes, queues, deployment constants), config.ts (lib/service-environment.ts ' +
         'validates the environment it hands the functions with the schema the functions ' +
-        'read it with) and api/problem.ts (the problem catalogue the gateway responses are ' +
-        'built from). Anything else would load handler code, Powertools or SDK clients into ' +
-        'cdk synth. When the route table lands in lambdas/api/, add its module here by name.',
+        'read it with), api/problem.ts (the problem catalogue the gateway responses are ' +
+        'built from), api/routes.ts with api/schemas.ts (the route table the REST resources ' +
+        'are built from) and the pure domain they name (jobs/, which imports no edge). ' +
+        'Anything else would load handler code, Powertools or SDK clients into cdk synth.',
       from: { path: '^lib/' },
       to: {
         path: '^lambdas/',
-        pathNot: ['^lambdas/(resources|config)\\.ts$', '^lambdas/api/problem\\.ts$'],
+        pathNot: ['^lambdas/(resources|config)\\.ts$', '^lambdas/api/(problem|routes|schemas)\\.ts$', '^lambdas/jobs/'],
       },
     },
     {

@@ -1,4 +1,4 @@
-/** Jest: TypeScript (and the ESM-only @middy and p-limit, with its yocto-queue) through @swc/jest into CommonJS. */
+/** Jest: TypeScript (and the ESM-only p-limit, with its yocto-queue) through @swc/jest into CommonJS. */
 const swc = ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }];
 
 module.exports = {
@@ -6,7 +6,7 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(t|j)s$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!(@middy|p-limit|yocto-queue)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(p-limit|yocto-queue)/)'],
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   // Fetches AWS's DynamoDB Local (test/support/dynamodb-local.ts) once, before any test file needs it.
   globalSetup: '<rootDir>/test/global-setup.ts',

@@ -5,45 +5,41 @@
  * `/v1/openapi.json`; a usage plan throttles and caps each key (one key = one
  * tenant's key); the gateway's own errors are rewritten to problem+json.
  */
-import { STATUS_CODES } from 'node:http';
 import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { ProblemCode } from '../lambdas/api/problem';
+import { PROBLEMS, problemTitle, type ProblemCode } from '../lambdas/api/problem';
+import { ROUTES } from '../lambdas/api/routes';
 import { USAGE_PLAN } from '../lambdas/resources';
 
 /**
- * The routes of lambdas/api/job-routes.ts as API Gateway resource paths
- * (test/lib/jobs-api.test.ts keeps the two lists in step). A path not listed
- * here gets API Gateway's MISSING_AUTHENTICATION_TOKEN, rewritten to 404.
+ * The API Gateway resources: the paths of the route table (lambdas/api/routes.ts),
+ * each with whether it needs a key. A path not listed here gets API Gateway's
+ * MISSING_AUTHENTICATION_TOKEN, rewritten to 404.
  */
-export const ROUTE_PATHS = [
-  '/v1/jobs',
-  '/v1/jobs/batch',
-  '/v1/jobs/{jobId}',
-  '/v1/jobs/{jobId}/attempts',
-  '/v1/jobs/{jobId}/cancel',
-  '/v1/jobs/{jobId}/retry',
-  '/v1/jobs/{jobId}/webhook/redeliver',
-  '/v1/job-types',
-  '/v1/openapi.json',
-] as const;
-
-/** Routes that need no API key (SPEC §3 "Authentication"). */
-export const PUBLIC_PATHS: readonly string[] = ['/v1/openapi.json'];
+export const ROUTE_RESOURCES: ReadonlyArray<{ readonly path: string; readonly keyed: boolean }> = [...new Set(ROUTES.map((route) => route.path))].map(
+  (path) => ({ path, keyed: ROUTES.some((route) => route.path === path && route.keyed) }),
+);
 
 export interface GatewayProblem {
   readonly status: number;
-  /** One of the SPEC's codes, the same the api Lambda uses. */
+  /** One of the SPEC's codes, the same the api Lambda uses; status and default detail come from its catalogue. */
   readonly code: ProblemCode;
   readonly detail: string;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-const FORBIDDEN: GatewayProblem = { status: 403, code: 'forbidden', detail: 'A valid x-api-key header is required.' };
-const NOT_FOUND: GatewayProblem = { status: 404, code: 'not_found', detail: 'No such route.' };
+const problem = (code: ProblemCode, detail?: string, headers?: Record<string, string>): GatewayProblem => ({
+  status: PROBLEMS[code].status,
+  code,
+  detail: detail ?? PROBLEMS[code].detail,
+  ...(headers ? { headers } : {}),
+});
+
+const FORBIDDEN = problem('forbidden');
+const NOT_FOUND = problem('not_found');
 
 /**
  * API Gateway's own answers, rewritten to the SPEC's problem documents. Every
@@ -59,21 +55,15 @@ export const GATEWAY_PROBLEMS: ReadonlyArray<readonly [apigateway.ResponseType, 
   [apigateway.ResponseType.UNAUTHORIZED, FORBIDDEN],
   [apigateway.ResponseType.EXPIRED_TOKEN, FORBIDDEN],
   [apigateway.ResponseType.INVALID_SIGNATURE, FORBIDDEN],
-  [apigateway.ResponseType.WAF_FILTERED, { ...FORBIDDEN, detail: 'The request was blocked.' }],
-  [
-    apigateway.ResponseType.THROTTLED,
-    { status: 429, code: 'rate_limited', detail: 'Too many requests for this API key; slow down.', headers: { 'Retry-After': '1' } },
-  ],
-  [
-    apigateway.ResponseType.QUOTA_EXCEEDED,
-    { status: 429, code: 'rate_limited', detail: 'This API key has used up its request quota.', headers: { 'Retry-After': '3600' } },
-  ],
-  [apigateway.ResponseType.REQUEST_TOO_LARGE, { status: 413, code: 'payload_too_large', detail: 'The request body is too large.' }],
-  [apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE, { status: 415, code: 'unsupported_media_type', detail: 'Send the body as application/json.' }],
-  [apigateway.ResponseType.BAD_REQUEST_PARAMETERS, { status: 400, code: 'validation_failed', detail: 'The request parameters are invalid.' }],
-  [apigateway.ResponseType.BAD_REQUEST_BODY, { status: 400, code: 'validation_failed', detail: 'The request body is invalid.' }],
-  [apigateway.ResponseType.DEFAULT_4XX, { ...FORBIDDEN, detail: 'API Gateway refused the request.' }],
-  [apigateway.ResponseType.DEFAULT_5XX, { status: 500, code: 'internal_error', detail: 'An internal error occurred.' }],
+  [apigateway.ResponseType.WAF_FILTERED, problem('forbidden', 'The request was blocked.')],
+  [apigateway.ResponseType.THROTTLED, problem('rate_limited', undefined, { 'Retry-After': '1' })],
+  [apigateway.ResponseType.QUOTA_EXCEEDED, problem('rate_limited', 'This API key has used up its request quota.', { 'Retry-After': '3600' })],
+  [apigateway.ResponseType.REQUEST_TOO_LARGE, problem('payload_too_large')],
+  [apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE, problem('unsupported_media_type')],
+  [apigateway.ResponseType.BAD_REQUEST_PARAMETERS, problem('validation_failed', 'The request parameters are invalid.')],
+  [apigateway.ResponseType.BAD_REQUEST_BODY, problem('validation_failed', 'The request body is invalid.')],
+  [apigateway.ResponseType.DEFAULT_4XX, problem('forbidden', 'API Gateway refused the request.')],
+  [apigateway.ResponseType.DEFAULT_5XX, problem('internal_error')],
 ];
 
 /**
@@ -83,13 +73,13 @@ export const GATEWAY_PROBLEMS: ReadonlyArray<readonly [apigateway.ResponseType, 
  * carry the request id as API Gateway's own `x-amzn-RequestId` header and as
  * `requestId` in the body, not as `x-request-id`.
  */
-export function problemTemplate(problem: GatewayProblem): string {
+export function problemTemplate(gatewayProblem: GatewayProblem): string {
   return JSON.stringify({
     type: 'about:blank',
-    title: STATUS_CODES[problem.status],
-    status: problem.status,
-    code: problem.code,
-    detail: problem.detail,
+    title: problemTitle(gatewayProblem.status),
+    status: gatewayProblem.status,
+    code: gatewayProblem.code,
+    detail: gatewayProblem.detail,
     requestId: '$context.requestId',
   });
 }
@@ -173,19 +163,19 @@ export class JobsApi extends Construct {
 
     // One Lambda permission for the whole API instead of one per route and method.
     const integration = new apigateway.LambdaIntegration(props.handler, { proxy: true, scopePermissionToMethod: false });
-    for (const path of ROUTE_PATHS) {
-      this.api.root.resourceForPath(path).addMethod('ANY', integration, { apiKeyRequired: !PUBLIC_PATHS.includes(path) });
+    for (const { path, keyed } of ROUTE_RESOURCES) {
+      this.api.root.resourceForPath(path).addMethod('ANY', integration, { apiKeyRequired: keyed });
     }
 
-    for (const [type, problem] of GATEWAY_PROBLEMS) {
+    for (const [type, gatewayProblem] of GATEWAY_PROBLEMS) {
       this.api.addGatewayResponse(`Problem${type.responseType}`, {
         type,
-        statusCode: String(problem.status),
+        statusCode: String(gatewayProblem.status),
         responseHeaders: {
           'Content-Type': "'application/problem+json; charset=utf-8'",
-          ...Object.fromEntries(Object.entries(problem.headers ?? {}).map(([name, value]) => [name, `'${value}'`])),
+          ...Object.fromEntries(Object.entries(gatewayProblem.headers ?? {}).map(([name, value]) => [name, `'${value}'`])),
         },
-        templates: { 'application/json': problemTemplate(problem) },
+        templates: { 'application/json': problemTemplate(gatewayProblem) },
       });
     }
 

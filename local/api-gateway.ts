@@ -70,7 +70,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
     const apiKey = req.headers['x-api-key'];
     if (typeof apiKey === 'string' && apiKey.length > 0 && !throttle.take(apiKey)) {
       req.resume();
-      gatewayProblem(res, 429, 'rate_limited', 'Too many requests for this API key; slow down.', requestId, { 'retry-after': '1' });
+      gatewayProblem(res, new HttpProblem('rate_limited'), requestId, { 'retry-after': '1' });
       return;
     }
     serve(req, res, options.handler, requestId).catch(() => {
@@ -79,7 +79,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
         if (!res.writableEnded) res.destroy();
         return;
       }
-      gatewayProblem(res, 500, 'internal_error', 'An internal error occurred.', requestId);
+      gatewayProblem(res, new HttpProblem('internal_error'), requestId);
     });
   });
   server.on('clientError', (error: ParserError, socket: Duplex) => refuse(error, socket));
@@ -87,7 +87,7 @@ export async function startApiGateway(options: ApiGatewayOptions): Promise<Local
   // listener it drops the connection): this API is no proxy.
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     socket.on('error', () => socket.destroy());
-    const problem = new HttpProblem(400, 'malformed_request', 'CONNECT asks for a tunnel; this API is not a proxy.');
+    const problem = new HttpProblem('malformed_request', 'CONNECT asks for a tunnel; this API is not a proxy.');
     socket.end(rawProblemResponse(problem, randomUUID()));
   });
   server.keepAliveTimeout = 5000;
@@ -111,7 +111,7 @@ function refuse(error: ParserError, socket: Duplex): void {
   if (!inFlight) {
     socket.end(rawProblemResponse(problem, requestId));
   } else if (!inFlight.req.complete && !inFlight.headersSent) {
-    gatewayProblem(inFlight, problem.status, problem.code, problem.detail, requestId, { connection: 'close' });
+    gatewayProblem(inFlight, problem, requestId, { connection: 'close' });
   } else if (inFlight.req.complete) {
     inFlight.once('finish', () => {
       if (socket.writable) socket.end(rawProblemResponse(problem, requestId));
@@ -139,25 +139,25 @@ function originForm(target: string): { path: string; query: string } | undefined
 async function serve(req: IncomingMessage, res: ServerResponse, handler: ProxyHandler, requestId: string): Promise<void> {
   if ((req.url ?? '').length > MAX_URL_LENGTH) {
     req.resume();
-    gatewayProblem(res, 414, 'uri_too_long', `The request target is over ${MAX_URL_LENGTH} characters.`, requestId, { connection: 'close' });
+    gatewayProblem(res, new HttpProblem('uri_too_long', `The request target is over ${MAX_URL_LENGTH} characters.`), requestId, { connection: 'close' });
     return;
   }
   const target = originForm(req.url ?? '');
   if (!target) {
     req.resume();
-    gatewayProblem(res, 400, 'malformed_request', 'The request target must be a path such as /v1/jobs.', requestId, { connection: 'close' });
+    gatewayProblem(res, new HttpProblem('malformed_request', 'The request target must be a path such as /v1/jobs.'), requestId, { connection: 'close' });
     return;
   }
   const body = await readBody(req);
   if (body === 'too-large') {
-    gatewayProblem(res, 413, 'payload_too_large', 'The request body is over 10 MB.', requestId);
+    gatewayProblem(res, new HttpProblem('payload_too_large', 'The request body is over 10 MB.'), requestId);
     return;
   }
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i]!;
-    const value = req.rawHeaders[i + 1]!;
+    const name = req.rawHeaders[i];
+    const value = req.rawHeaders[i + 1];
     headers[name] = value;
     (multiValueHeaders[name] ??= []).push(value);
   }
@@ -234,14 +234,7 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
 }
 
 /** What API Gateway's rewritten gateway responses send (problem+json), for errors the gateway itself raises. */
-function gatewayProblem(
-  res: ServerResponse,
-  status: number,
-  code: HttpProblem['code'],
-  detail: string,
-  requestId: string,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, { ...headers, 'content-type': 'application/problem+json; charset=utf-8', 'x-request-id': requestId });
-  res.end(JSON.stringify(problemDocument(new HttpProblem(status, code, detail), requestId)));
+function gatewayProblem(res: ServerResponse, problem: HttpProblem, requestId: string, headers: Record<string, string> = {}): void {
+  res.writeHead(problem.status, { ...headers, 'content-type': 'application/problem+json; charset=utf-8', 'x-request-id': requestId });
+  res.end(JSON.stringify(problemDocument(problem, requestId)));
 }

@@ -12,8 +12,7 @@
  * not HTTP/1.1 we can read is 400 `malformed_request`. The README's "What the
  * front door refuses" lists these beside what API Gateway answers.
  */
-import { STATUS_CODES } from 'node:http';
-import { HttpProblem, problemDocument } from '../lambdas/api/problem';
+import { HttpProblem, problemDocument, problemTitle } from '../lambdas/api/problem';
 
 /** Node's parser error, as `clientError` hands it over. */
 export interface ParserError extends Error {
@@ -41,30 +40,30 @@ export function refusalFor(error: ParserError): HttpProblem | undefined {
   const code = error.code ?? '';
   if (HANG_UPS.has(code)) return undefined;
   if (code === 'ERR_HTTP_REQUEST_TIMEOUT' || code === 'HPE_HEADER_TIMEOUT') {
-    return new HttpProblem(408, 'request_timeout', 'The request did not arrive in time.');
+    return new HttpProblem('request_timeout');
   }
   if (code === 'HPE_HEADER_OVERFLOW') {
     return isRequestLineOverflow(error.rawPacket)
-      ? new HttpProblem(414, 'uri_too_long', 'The request line is too long.')
-      : new HttpProblem(431, 'headers_too_large', 'The request headers are too large.');
+      ? new HttpProblem('uri_too_long')
+      : new HttpProblem('headers_too_large');
   }
   const header = headerAt(error.rawPacket, error.bytesParsed);
   if (header !== undefined && ['HPE_INVALID_HEADER_TOKEN', 'HPE_LF_EXPECTED', 'HPE_CR_EXPECTED', 'HPE_INVALID_CHARACTER'].includes(code)) {
     if (header === 'idempotency-key') {
-      return new HttpProblem(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1..255 visible ASCII characters.');
+      return new HttpProblem('invalid_idempotency_key');
     }
-    if (header === 'x-api-key') return new HttpProblem(403, 'forbidden', 'A valid x-api-key header is required.');
-    return new HttpProblem(400, 'malformed_request', `The ${header.slice(0, 64)} header holds a byte HTTP does not allow in a header.`);
+    if (header === 'x-api-key') return new HttpProblem('forbidden');
+    return new HttpProblem('malformed_request', `The ${header.slice(0, 64)} header holds a byte HTTP does not allow in a header.`);
   }
-  if (code === 'HPE_INVALID_HEADER_TOKEN') return new HttpProblem(400, 'malformed_request', 'A header name holds a character HTTP does not allow.');
-  return new HttpProblem(400, 'malformed_request', FRAMING[code] ?? 'The request is not HTTP/1.1 this API can read.');
+  if (code === 'HPE_INVALID_HEADER_TOKEN') return new HttpProblem('malformed_request', 'A header name holds a character HTTP does not allow.');
+  return new HttpProblem('malformed_request', FRAMING[code]);
 }
 
 /** The whole answer, for a socket that has no response object to write through. */
 export function rawProblemResponse(problem: HttpProblem, requestId: string): string {
   const body = JSON.stringify(problemDocument(problem, requestId));
   return [
-    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}`,
+    `HTTP/1.1 ${problem.status} ${problemTitle(problem.status)}`,
     'Content-Type: application/problem+json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`,
     `x-request-id: ${requestId}`,

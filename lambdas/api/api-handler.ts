@@ -1,14 +1,19 @@
 /**
  * The api Lambda: API Gateway REST proxy event in, JSON or problem+json out.
- * Middy runs it; the one middleware here turns every thrown error into the
- * SPEC's problem document and stamps `x-request-id` on every response.
+ * Routes come from the route table (./routes.ts), handlers from ./job-routes.ts.
+ * Every thrown error becomes the SPEC's problem document, and every response
+ * carries `x-request-id`.
+ *
+ * A plain try/catch does that: middy ran it before, as its only middleware, and
+ * routing here must work on the raw path (below), which middy's http-router
+ * (it matches decoded paths) does not do.
  */
-import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { ServiceContext } from '../service-context';
-import { ROUTES, type Route } from './job-routes';
+import { HANDLERS, type RouteHandler } from './job-routes';
 import { HttpProblem, problemDocument } from './problem';
 import { MAX_BODY_BYTES, toApiRequest, type ApiRequest, type ApiResponse } from './request';
+import { ROUTES, type RouteSpec } from './routes';
 import { TenantResolver } from './tenant-resolver';
 import { errorForLog } from '../observability';
 
@@ -17,6 +22,27 @@ const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
+/** One path of the route table with the operations its methods name. */
+interface PathRoute {
+  /** The template's segments: literal text, or `{param}`. */
+  readonly template: readonly string[];
+  readonly operations: ReadonlyMap<string, { readonly spec: RouteSpec; readonly handler: RouteHandler }>;
+}
+
+const isParam = (part: string) => /^\{\w+\}$/.test(part);
+
+const PATH_ROUTES: readonly PathRoute[] = (() => {
+  const byPath = new Map<string, Map<string, { spec: RouteSpec; handler: RouteHandler }>>();
+  for (const spec of ROUTES) {
+    const operations = byPath.get(spec.path) ?? new Map<string, { spec: RouteSpec; handler: RouteHandler }>();
+    operations.set(spec.method, { spec, handler: HANDLERS[spec.operationId] });
+    byPath.set(spec.path, operations);
+  }
+  // A literal segment wins over a parameter (`/v1/jobs/batch` is not the job `batch`): fewer parameters first.
+  const paramCount = (route: PathRoute) => route.template.filter(isParam).length;
+  return [...byPath].map(([path, operations]) => ({ template: path.split('/').slice(1), operations })).sort((a, b) => paramCount(a) - paramCount(b));
+})();
+
 /**
  * Routing works on the raw path, segment by segment, and decodes each segment
  * only once it has matched: `%2F` inside a segment is data, never a separator
@@ -24,23 +50,23 @@ type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGat
  * with an empty or dot segment (`//`, `.`, `..`, `%2e%2e`) names no resource
  * here: it is refused rather than resolved, so no spelling of a path reaches a
  * resource other than the one it literally names, whatever a proxy in front
- * made of it.
+ * made of it. A literal segment matches only as written (no decoding): the
+ * table's literals are plain ASCII.
  */
-function matchRoute(rawPath: string): { route: Route; params: Record<string, string> } | undefined {
+function matchRoute(rawPath: string): { route: PathRoute; params: Record<string, string> } | undefined {
   const segments = rawPath.split('/');
   if (segments[0] !== '' || segments.length < 2) return undefined;
   const named = segments.slice(1);
   if (named.some((segment) => segment === '' || ['.', '..'].includes(decodeSegment(segment) ?? ''))) return undefined;
-  for (const route of ROUTES) {
-    if (route.pattern.test(rawPath)) {
-      const params: Record<string, string> = {};
-      const template = route.path.split('/').slice(1);
-      template.forEach((part, index) => {
-        // A segment that does not decode (a stray %, bytes that are not UTF-8) can name no job: an empty id.
-        if (/^\{\w+\}$/.test(part)) params[part.slice(1, -1)] = decodeSegment(named[index]!) ?? '';
-      });
-      return { route, params };
-    }
+  for (const route of PATH_ROUTES) {
+    if (route.template.length !== named.length) continue;
+    if (!route.template.every((part, index) => isParam(part) || part === named[index])) continue;
+    const params: Record<string, string> = {};
+    route.template.forEach((part, index) => {
+      // A segment that does not decode (a stray %, bytes that are not UTF-8) can name no job: an empty id.
+      if (isParam(part)) params[part.slice(1, -1)] = decodeSegment(named[index]) ?? '';
+    });
+    return { route, params };
   }
   return undefined;
 }
@@ -73,43 +99,39 @@ function renderProblem(problem: HttpProblem, requestId: string): APIGatewayProxy
   };
 }
 
-/** Any error → problem+json; unexpected ones are logged and answered 500 without internals. */
-function problemResponses(ctx: ServiceContext): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
-  return {
-    onError: async (request) => {
-      const requestId = request.event.requestContext?.requestId ?? 'unknown';
-      const error = request.error;
-      if (error instanceof HttpProblem) {
-        request.response = renderProblem(error, requestId);
-        return;
-      }
-      ctx.logger.error('unhandled error', { requestId, ...errorForLog(error) });
-      request.response = renderProblem(new HttpProblem(500, 'internal_error', 'An internal error occurred.'), requestId);
-    },
-  };
-}
-
 export function createApiHandler(ctx: ServiceContext): Handler {
   const tenants = new TenantResolver(ctx.tenants, ctx.now);
 
   async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
     const base = toApiRequest(event);
     const matched = matchRoute(base.path);
-    if (!matched) throw new HttpProblem(404, 'not_found', `No route for ${base.path.slice(0, 200)}.`);
+    if (!matched) throw new HttpProblem('not_found', `No route for ${base.path.slice(0, 200)}.`);
     const request: ApiRequest = { ...base, params: matched.params };
-    const tenantId = matched.route.isPublic ? '' : await tenants.tenantFor(request.apiKeyId);
-    const handler = matched.route.methods[request.method];
-    if (!handler) {
-      const allow = Object.keys(matched.route.methods).join(', ');
-      throw new HttpProblem(405, 'method_not_allowed', `${request.method} is not allowed here; use ${allow}.`, { headers: { allow } });
+    const operation = matched.route.operations.get(request.method);
+    // The key is checked before the method (SPEC §3's order): a path's methods are all keyed or all public.
+    const keyed = operation?.spec.keyed ?? [...matched.route.operations.values()].some((o) => o.spec.keyed);
+    const tenantId = keyed ? await tenants.tenantFor(request.apiKeyId) : '';
+    if (!operation) {
+      const allow = [...matched.route.operations.keys()].join(', ');
+      throw new HttpProblem('method_not_allowed', `${request.method} is not allowed here; use ${allow}.`, { headers: { allow } });
     }
     if ((request.rawBody?.length ?? 0) > MAX_BODY_BYTES) {
-      throw new HttpProblem(413, 'payload_too_large', `The request body is over ${MAX_BODY_BYTES} bytes.`);
+      throw new HttpProblem('payload_too_large', `The request body is over ${MAX_BODY_BYTES} bytes.`);
     }
     // A logger of this request's own: on the twin one process serves many requests at once.
     const logger = ctx.logger.createChild({ persistentKeys: { requestId: request.requestId, ...(tenantId ? { tenantId } : {}) } });
-    return render(await handler({ ...ctx, logger }, request, tenantId), request.requestId);
+    return render(await operation.handler({ ...ctx, logger }, request, tenantId), request.requestId);
   }
 
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>().use(problemResponses(ctx)).handler(route) as unknown as Handler;
+  return async (event) => {
+    try {
+      return await route(event);
+    } catch (error) {
+      const requestId = event.requestContext?.requestId ?? 'unknown';
+      if (error instanceof HttpProblem) return renderProblem(error, requestId);
+      // Anything unexpected is logged and answered 500 without internals.
+      ctx.logger.error('unhandled error', { requestId, ...errorForLog(error) });
+      return renderProblem(new HttpProblem('internal_error'), requestId);
+    }
+  };
 }

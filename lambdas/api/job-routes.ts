@@ -1,10 +1,12 @@
 /**
- * The routes of API v1 (SPEC §3): each turns a request into a use case call and
- * its result into a response. Matching order: path (404), API key (403), method
- * (405), then the route's own checks.
+ * The handlers of API v1 (SPEC §3), one per operation of the route table
+ * (./routes.ts): each turns a request into a use case call and its result into
+ * a response. The router (./api-handler.ts) has already matched path (404), API
+ * key (403), method (405) and size (413); the handler makes the operation's own checks.
  */
 import { describeJobTypes } from '../job-types/registry';
-import { JOB_STATUSES, toJobView, webhookEventOf, type Job, type JobStatus } from '../jobs/job';
+import type * as z from 'zod';
+import { toJobView, webhookEventOf, type Job } from '../jobs/job';
 import { isJobIdShaped } from '../jobs/job-id';
 import type { PreparedJob } from '../jobs/prepare-job';
 import { BatchSubmissionSchema, fieldProblems, type FieldProblem } from '../jobs/submission';
@@ -15,30 +17,13 @@ import type { Dispatch, JobMessage } from '../queue/job-queue';
 import type { ServiceContext } from '../service-context';
 import { createPreparedJob, dispatchFor, enqueueCreated, prepareSubmission, submitJob } from '../use-cases/submit-job';
 import { countJobs } from '../observability';
-import { openApiDocument } from './openapi';
 import { HttpProblem, jobNotFound, problemDocument, validationFailed, type ProblemCode } from './problem';
 import { readJsonBody, type ApiRequest, type ApiResponse } from './request';
 import { rejectionProblem } from './rejection-problem';
+import type { OperationId } from './routes';
+import { ListJobsQuery } from './schemas';
 
 export type RouteHandler = (ctx: ServiceContext, request: ApiRequest, tenantId: string) => Promise<ApiResponse>;
-
-export interface Route {
-  /** The path template, as API Gateway writes resources: `/v1/jobs/{jobId}`. */
-  readonly path: string;
-  /** The template over a raw (still percent-encoded) path: a `{param}` is one segment, never a `/`. */
-  readonly pattern: RegExp;
-  readonly methods: Readonly<Record<string, RouteHandler>>;
-  /** Needs no API key (`GET /v1/openapi.json`). */
-  readonly isPublic?: boolean;
-}
-
-function route(path: string, methods: Route['methods'], options: { isPublic?: boolean } = {}): Route {
-  const source = path
-    .split('/')
-    .map((segment) => (/^\{\w+\}$/.test(segment) ? `(?<${segment.slice(1, -1)}>[^/]+)` : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-    .join('\\/');
-  return { path, pattern: new RegExp(`^${source}$`), methods, ...options };
-}
 
 const timing = (ctx: ServiceContext) => ({ nowMs: ctx.now(), retentionDays: ctx.config.retentionDays });
 
@@ -65,13 +50,12 @@ const RETRY_AFTER_SECONDS = 2;
 function createProblem(error: unknown): unknown {
   if (error instanceof ItemTooLargeError) {
     return new HttpProblem(
-      413,
       'payload_too_large',
       `The job would take ${error.bytes} bytes of storage, over the ${error.limitBytes} a job may use with room to record its attempts, result and webhook events; send a smaller payload.`,
     );
   }
   if (error instanceof StoreUnavailableError) {
-    return new HttpProblem(503, 'service_unavailable', 'The job could not be stored right now and was not kept; try again.', {
+    return new HttpProblem('service_unavailable', undefined, {
       headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
     });
   }
@@ -99,7 +83,7 @@ const BATCH_CONCURRENCY = 16;
 const postBatch: RouteHandler = async (ctx, request, tenantId) => {
   const body = readJsonBody(request);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new HttpProblem(400, 'invalid_json', 'The body must be a JSON object.');
+    throw new HttpProblem('invalid_json', 'The body must be a JSON object.');
   }
   const batch = BatchSubmissionSchema.safeParse(body);
   if (!batch.success) throw validationFailed(fieldProblems(batch.error));
@@ -116,7 +100,7 @@ const postBatch: RouteHandler = async (ctx, request, tenantId) => {
         // A non-object item goes to prepareSubmission as it is, which answers invalid_json for it.
         const { idempotencyKey, ...submission } = isObject ? (item as Record<string, unknown>) : { idempotencyKey: undefined };
         if (idempotencyKey !== undefined && typeof idempotencyKey !== 'string') {
-          throw new HttpProblem(400, 'invalid_idempotency_key', 'idempotencyKey must be a string of 1..255 visible ASCII characters.');
+          throw new HttpProblem('invalid_idempotency_key', 'idempotencyKey must be a string of 1..255 visible ASCII characters.');
         }
         const prepared = prepareSubmission(ctx, tenantId, isObject ? submission : item, idempotencyKey);
         if (prepared.kind === 'rejected') throw rejectionProblem(prepared);
@@ -129,7 +113,7 @@ const postBatch: RouteHandler = async (ctx, request, tenantId) => {
       } catch (error) {
         // Items are independent: an unexpected failure of one is that item's 500, not the batch's.
         const problem =
-          error instanceof HttpProblem ? error : new HttpProblem(500, 'internal_error', 'An internal error occurred.');
+          error instanceof HttpProblem ? error : new HttpProblem('internal_error');
         if (!(error instanceof HttpProblem)) ctx.logger.error('batch item failed', { requestId: request.requestId, item: index, errorName: (error as Error).name });
         results[index] = { status: problem.status, error: problemDocument(problem, request.requestId) };
       }
@@ -146,35 +130,35 @@ const postBatch: RouteHandler = async (ctx, request, tenantId) => {
   return { status: 200, body: { items: results }, ...(unavailable ? { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } } : {}) };
 };
 
-/** A job type name as a filter: what the registry's names look like (ASCII, short); unknown names simply match nothing. */
-const TYPE_FILTER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
 const listJobs: RouteHandler = async (ctx, request, tenantId) => {
-  const problems: FieldProblem[] = [];
-  // Each parameter once: which of two values a client meant is not ours to guess.
-  const single = (name: string): string | undefined => {
-    const values = request.query[name];
-    if (values && values.length > 1) problems.push({ path: name, message: 'must be given at most once' });
-    return values?.[0];
-  };
-  const status = single('status');
-  const limit = single('limit');
-  const cursor = single('cursor');
-  const type = single('type');
-  if (status === undefined) problems.push({ path: 'status', message: `required; one of ${JOB_STATUSES.join(', ')}` });
-  else if (!(JOB_STATUSES as readonly string[]).includes(status)) problems.push({ path: 'status', message: `must be one of ${JOB_STATUSES.join(', ')}` });
-  const pageSize = limit === undefined ? 25 : /^\d{1,3}$/.test(limit) ? Number(limit) : Number.NaN;
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 100) problems.push({ path: 'limit', message: 'must be an integer from 1 to 100' });
-  if (type !== undefined && !TYPE_FILTER.test(type)) problems.push({ path: 'type', message: 'must be a job type name (1..64 ASCII letters, digits, ".", "_" or "-")' });
-  if (problems.length > 0) throw validationFailed(problems);
+  const query = parseQuery(ListJobsQuery, request);
   try {
-    const page = await ctx.jobs.list({ tenantId, status: status as JobStatus, limit: pageSize, cursor, type });
+    const page = await ctx.jobs.list({ tenantId, status: query.status, limit: query.limit ?? 25, cursor: query.cursor, type: query.type });
     return { status: 200, body: { items: page.items.map((job) => toJobView(job, { withPayload: false })), nextCursor: page.nextCursor } };
   } catch (error) {
-    if (error instanceof InvalidCursorError) throw new HttpProblem(400, 'invalid_cursor', 'This cursor was not issued for this query.');
+    if (error instanceof InvalidCursorError) throw new HttpProblem('invalid_cursor');
     throw error;
   }
 };
+
+/**
+ * A query string by its schema, each parameter at most once (which of two
+ * values a client meant is not ours to guess). Parameters the schema does not
+ * name are ignored.
+ */
+function parseQuery<Schema extends z.ZodObject>(schema: Schema, request: ApiRequest): z.infer<Schema> {
+  const problems: FieldProblem[] = [];
+  const single: Record<string, string> = {};
+  for (const name of Object.keys(schema.shape)) {
+    const values = request.query[name];
+    if (values && values.length > 1) problems.push({ path: name, message: 'must be given at most once' });
+    else if (values?.[0] !== undefined) single[name] = values[0];
+  }
+  const parsed = schema.safeParse(single);
+  if (!parsed.success) problems.push(...fieldProblems(parsed.error));
+  if (problems.length > 0) throw validationFailed(problems);
+  return parsed.data as z.infer<Schema>;
+}
 
 const getJob: RouteHandler = async (ctx, request, tenantId) => ({
   status: 200,
@@ -197,7 +181,7 @@ async function act(
 ): Promise<Job> {
   const result = await ctx.jobs.transition({ tenantId, jobId: jobIdParam(request) }, decide);
   if (!result.job) throw jobNotFound();
-  if (!result.ok) throw new HttpProblem(409, refusal, refusalDetail(result.job));
+  if (!result.ok) throw new HttpProblem(refusal, refusalDetail(result.job));
   return result.job;
 }
 
@@ -234,14 +218,20 @@ const redeliver: RouteHandler = async (ctx, request, tenantId) => {
   return { status: 202, body: toJobView(job, { withPayload: false }) };
 };
 
-export const ROUTES: readonly Route[] = [
-  route('/v1/jobs', { POST: postJob, GET: listJobs }),
-  route('/v1/jobs/batch', { POST: postBatch }),
-  route('/v1/jobs/{jobId}', { GET: getJob, DELETE: deleteJob }),
-  route('/v1/jobs/{jobId}/attempts', { GET: getAttempts }),
-  route('/v1/jobs/{jobId}/cancel', { POST: cancelJob }),
-  route('/v1/jobs/{jobId}/retry', { POST: retryJob }),
-  route('/v1/jobs/{jobId}/webhook/redeliver', { POST: redeliver }),
-  route('/v1/job-types', { GET: async () => ({ status: 200, body: describeJobTypes() }) }),
-  route('/v1/openapi.json', { GET: async () => ({ status: 200, body: openApiDocument() }) }, { isPublic: true }),
-];
+/** The document `npm run openapi` wrote (cli/openapi-document.ts generates it): loaded on first request, not at cold start. */
+const getOpenApiDocument: RouteHandler = async () => ({ status: 200, body: (await import('../../openapi.json')).default });
+
+/** Each operation of the route table, by its operationId: the compiler insists on all of them, and on no others. */
+export const HANDLERS: Readonly<Record<OperationId, RouteHandler>> = {
+  submitJob: postJob,
+  listJobs,
+  submitJobBatch: postBatch,
+  getJob,
+  deleteJob,
+  listJobAttempts: getAttempts,
+  cancelJob,
+  retryJob,
+  redeliverJobWebhook: redeliver,
+  listJobTypes: () => Promise.resolve({ status: 200, body: describeJobTypes() }),
+  getOpenApiDocument,
+};

@@ -74,36 +74,36 @@ const UTF8 = /^"?utf-8"?$/i;
 export function readJsonBody(request: ApiRequest): unknown {
   const body = request.rawBody ?? Buffer.alloc(0);
   if (body.length > MAX_BODY_BYTES) {
-    throw new HttpProblem(413, 'payload_too_large', `The request body is over ${MAX_BODY_BYTES} bytes.`);
+    throw new HttpProblem('payload_too_large', `The request body is over ${MAX_BODY_BYTES} bytes.`);
   }
   const [type = '', ...parameters] = (request.headers['content-type'] ?? '').split(';');
   const mediaType = type.trim().toLowerCase();
   if (mediaType !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(mediaType)) {
-    throw new HttpProblem(415, 'unsupported_media_type', 'Send the body as application/json.');
+    throw new HttpProblem('unsupported_media_type');
   }
   // A content coding the Lambda does not undo (API Gateway decompresses only where compression is enabled,
   // and this API enables none) would be read as the JSON it is not: 415, as RFC 9110 §8.4.1 allows.
   const codings = (request.headers['content-encoding'] ?? '').split(',').map((coding) => coding.trim().toLowerCase()).filter(Boolean);
   if (codings.some((coding) => coding !== 'identity')) {
-    throw new HttpProblem(415, 'unsupported_media_type', 'Send the body without a Content-Encoding (uncompressed).');
+    throw new HttpProblem('unsupported_media_type', 'Send the body without a Content-Encoding (uncompressed).');
   }
   const charsets = parameters
     .map((parameter) => parameter.split('='))
-    .filter(([name]) => name!.trim().toLowerCase() === 'charset')
+    .filter(([name]) => name.trim().toLowerCase() === 'charset')
     .map(([, ...value]) => value.join('=').trim());
-  if (charsets.length > 1 || (charsets.length === 1 && !UTF8.test(charsets[0]!))) {
-    throw new HttpProblem(415, 'unsupported_media_type', 'Send the body as application/json in UTF-8 (charset=utf-8, or no charset).');
+  if (charsets.length > 1 || (charsets.length === 1 && !UTF8.test(charsets[0]))) {
+    throw new HttpProblem('unsupported_media_type', 'Send the body as application/json in UTF-8 (charset=utf-8, or no charset).');
   }
   let text: string;
   try {
     // ignoreBOM keeps a byte-order mark in the text, where JSON.parse refuses it as before.
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body);
   } catch {
-    throw new HttpProblem(400, 'invalid_json', 'The body is not valid UTF-8.');
+    throw new HttpProblem('invalid_json', 'The body is not valid UTF-8.');
   }
   try {
     return JSON.parse(text);
   } catch {
-    throw new HttpProblem(400, 'invalid_json', 'The body is not valid JSON.');
+    throw new HttpProblem('invalid_json');
   }
 }

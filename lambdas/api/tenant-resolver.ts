@@ -32,5 +32,5 @@ export class TenantResolver {
 }
 
 function forbidden(): HttpProblem {
-  return new HttpProblem(403, 'forbidden', 'A valid x-api-key header is required.');
+  return new HttpProblem('forbidden');
 }

@@ -15,7 +15,7 @@ beforeAll(() => {
   fixture = synthStack({ settings: { emailFrom: 'jobs@example.org' } });
 });
 
-const stageOf = (template: Template) => Object.values(template.findResources('AWS::ApiGateway::Stage'))[0]!;
+const stageOf = (template: Template) => Object.values(template.findResources('AWS::ApiGateway::Stage'))[0];
 const rolesWithThePolicy = (template: Template) =>
   Object.keys(template.findResources('AWS::IAM::Role')).filter((id) =>
     JSON.stringify(template.toJSON().Resources[id].Properties.ManagedPolicyArns ?? []).includes(PUSH_TO_CLOUDWATCH_LOGS_POLICY),

@@ -5,8 +5,9 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { Match } from 'aws-cdk-lib/assertions';
-import { ROUTES } from '../../lambdas/api/job-routes';
-import { GATEWAY_PROBLEMS, PUBLIC_PATHS, ROUTE_PATHS } from '../../lib/jobs-api';
+import { PROBLEMS } from '../../lambdas/api/problem';
+import { ROUTES } from '../../lambdas/api/routes';
+import { GATEWAY_PROBLEMS, ROUTE_RESOURCES } from '../../lib/jobs-api';
 import { arnOf, ref, synthStack, type Fixture } from './stack-fixture';
 
 let fixture: Fixture;
@@ -17,25 +18,34 @@ beforeAll(() => {
 const apiId = () => fixture.idOf(fixture.stack.api.api);
 const apiFunctionId = () => fixture.idOf(fixture.stack.functions.api.function);
 
-/** A concrete path for a resource path: `{jobId}` → a job id. */
-const sample = (path: string) => path.replace('{jobId}', '0b7d3b8e-2f0c-4d5e-9a41-6f1f0c1d2e3f');
-
 describe('routes', () => {
-  test('the API Gateway resources are exactly the api Lambda routes, with the same public ones', () => {
-    // The Lambda takes the first matching route, as API Gateway prefers `/batch` over `{jobId}`.
-    const routeOf = (path: string) => ROUTES.find((route) => route.pattern.test(sample(path)));
-    const served = ROUTE_PATHS.map((path) => ({ path, route: routeOf(path)?.pattern.source, isPublic: Boolean(routeOf(path)?.isPublic) }));
-    expect(served.map((s) => s.route).sort()).toEqual(ROUTES.map((route) => route.pattern.source).sort());
-    for (const { path, isPublic } of served) expect({ path, isPublic }).toEqual({ path, isPublic: PUBLIC_PATHS.includes(path) });
+  const resourcePaths = () => {
+    const resources = fixture.template.findResources('AWS::ApiGateway::Resource');
+    const pathOf = (id: string): string => {
+      const resource = resources[id].Properties;
+      const parent = resource.ParentId.Ref as string | undefined;
+      return `${parent ? pathOf(parent) : ''}/${resource.PathPart}`;
+    };
+    return Object.values(fixture.template.findResources('AWS::ApiGateway::Method')).map((method) => ({
+      path: pathOf(method.Properties.ResourceId.Ref),
+      keyed: method.Properties.ApiKeyRequired,
+    }));
+  };
+
+  test('the API Gateway resources with methods are exactly the route table\'s paths, keyed as the table says', () => {
+    const fromTable = [...new Set(ROUTES.map((route) => route.path))].map((path) => ({ path, keyed: ROUTES.find((r) => r.path === path)!.keyed }));
+    expect(resourcePaths().sort((a, b) => a.path.localeCompare(b.path))).toEqual(fromTable.sort((a, b) => a.path.localeCompare(b.path)));
   });
 
-  test('the resource paths are the routes\' own templates, written once in job-routes.ts', () => {
-    expect(ROUTES.map((route) => route.path).sort()).toEqual([...ROUTE_PATHS].sort());
+  test('a path is keyed or public as a whole (API Gateway has one ANY method per resource)', () => {
+    for (const { path } of ROUTE_RESOURCES) {
+      expect({ path, kinds: new Set(ROUTES.filter((route) => route.path === path).map((route) => route.keyed)).size }).toEqual({ path, kinds: 1 });
+    }
   });
 
   test('each route resource has one ANY method, proxied to the api Lambda', () => {
     const methods = Object.values(fixture.template.findResources('AWS::ApiGateway::Method'));
-    expect(methods).toHaveLength(ROUTE_PATHS.length);
+    expect(methods).toHaveLength(ROUTE_RESOURCES.length);
     for (const method of methods) {
       expect(method.Properties).toMatchObject({
         HttpMethod: 'ANY',
@@ -53,10 +63,10 @@ describe('routes', () => {
     const resources = fixture.template.findResources('AWS::ApiGateway::Resource');
     const methods = Object.values(fixture.template.findResources('AWS::ApiGateway::Method'));
     const keyRequired = Object.fromEntries(
-      methods.map((method) => [resources[method.Properties.ResourceId.Ref]!.Properties.PathPart, method.Properties.ApiKeyRequired]),
+      methods.map((method) => [resources[method.Properties.ResourceId.Ref].Properties.PathPart, method.Properties.ApiKeyRequired]),
     );
     expect(keyRequired['openapi.json']).toBe(false);
-    expect(methods.filter((m) => m.Properties.ApiKeyRequired === true)).toHaveLength(ROUTE_PATHS.length - 1);
+    expect(methods.filter((m) => m.Properties.ApiKeyRequired === true)).toHaveLength(ROUTE_RESOURCES.length - 1);
   });
 
   test('no method on "/" or "/v1": an unmatched path is API Gateway\'s MISSING_AUTHENTICATION_TOKEN', () => {
@@ -116,6 +126,7 @@ describe('gateway responses are the SPEC problem documents', () => {
   const responseFor = (type: string) => responses().find((r) => r.ResponseType === type);
 
   test.each(GATEWAY_PROBLEMS.map(([type, problem]) => [type.responseType, problem] as const))('%s', (type, problem) => {
+    expect(problem.status).toBe(PROBLEMS[problem.code].status);
     const response = responseFor(type);
     expect(response).toMatchObject({
       RestApiId: ref(apiId()),
@@ -128,7 +139,7 @@ describe('gateway responses are the SPEC problem documents', () => {
       title: STATUS_CODES[problem.status],
       status: problem.status,
       code: problem.code,
-      detail: expect.any(String),
+      detail: problem.detail,
       requestId: '$context.requestId',
     });
   });
@@ -172,7 +183,7 @@ describe('gateway responses are the SPEC problem documents', () => {
 
 describe('access logs', () => {
   test('JSON lines per request to a log group with a retention, naming the key id and never the key', () => {
-    const stage = Object.values(fixture.template.findResources('AWS::ApiGateway::Stage'))[0]!.Properties;
+    const stage = Object.values(fixture.template.findResources('AWS::ApiGateway::Stage'))[0].Properties;
     expect(stage.AccessLogSetting.DestinationArn).toEqual(arnOf(fixture.idOf(fixture.stack.api.accessLogs)));
     const format = JSON.parse(stage.AccessLogSetting.Format);
     expect(format).toMatchObject({

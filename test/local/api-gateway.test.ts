@@ -88,7 +88,7 @@ describe('the REST proxy event', () => {
   });
 
   it('reads an absolute-form target by its path and query, leaving the path raw', async () => {
-    const result = await sendRaw(gateway.url, 'GET http://example.com/v1/jobs/x%2Fy?status=queued HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    const result = await sendRaw(gateway.url, 'GET http://example.com/v1/jobs/x%2Fy?status=queued HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n', { notTheApi: true });
     expect(result.status).toBe(200);
     expect(lastEvent()).toMatchObject({ path: '/v1/jobs/x%2Fy', queryStringParameters: { status: 'queued' } });
   });
@@ -116,7 +116,7 @@ describe('the REST proxy event', () => {
   });
 
   it('passes dot segments and // through untouched, for the api Lambda to refuse', async () => {
-    await sendRaw(gateway.url, 'GET //evil.example/v1/../jobs/%2e%2e HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+    await sendRaw(gateway.url, 'GET //evil.example/v1/../jobs/%2e%2e HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n', { notTheApi: true });
     expect(lastEvent().path).toBe('//evil.example/v1/../jobs/%2e%2e');
   });
 });

@@ -21,6 +21,7 @@ import { TenantStore } from '../../lambdas/store/tenant-store';
 import type { FaultCounts } from '../../local/faults';
 import { checkInvariants, type AcceptedJob, type InvariantReport, type RejectedSubmission, type RunTenant, type Violation } from './invariants';
 import { mapConcurrently } from './map-concurrently';
+import { contractViolations, headersOf } from './openapi-contract';
 import { flaky, scriptedByPath, startReceiver } from './receiver';
 import { FAST_TWIN_ENV, startTestTwin } from './twin';
 import { waitFor } from './wait-for';
@@ -287,6 +288,9 @@ class RetryingClient {
         signal: AbortSignal.timeout(30_000),
       });
       const text = await response.text();
+      for (const detail of contractViolations({ method: 'POST', target: path, status: response.status, headers: headersOf(response.headers), body: text })) {
+        this.violations.push({ invariant: 'every response matches the OpenAPI document', detail });
+      }
       return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
     } catch {
       return undefined;

@@ -15,6 +15,7 @@ import { jobIdFor } from '../../lambdas/jobs/job-id';
 import { jobItemKey, type JobStore } from '../../lambdas/store/job-store';
 import type { JobWriteLog } from '../../local/faults';
 import { mapConcurrently } from './map-concurrently';
+import { contractViolations, headersOf } from './openapi-contract';
 import type { ReceivedRequest } from './receiver';
 
 export interface RunTenant {
@@ -274,6 +275,10 @@ async function checkTenantIsolation(run: RunRecord, target: CheckTarget, violati
       do {
         const query = `status=${status}&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
         const response = await fetch(`${target.apiUrl}/v1/jobs?${query}`, { headers: { 'x-api-key': tenant.apiKey } });
+        const text = await response.clone().text();
+        contractViolations({ method: 'GET', target: `/v1/jobs?${query}`, status: response.status, headers: headersOf(response.headers), body: text }).forEach((detail) =>
+          violation('every response matches the OpenAPI document', detail),
+        );
         if (response.status !== 200) {
           violation('each tenant can list its jobs', `GET /v1/jobs?status=${status} answered ${response.status}`);
           break;
@@ -293,6 +298,10 @@ async function checkTenantIsolation(run: RunRecord, target: CheckTarget, violati
     const others = [...run.accepted.values()].filter((j) => j.tenantId !== tenant.tenantId).slice(0, 20);
     for (const other of others) {
       const response = await fetch(`${target.apiUrl}/v1/jobs/${other.jobId}`, { headers: { 'x-api-key': tenant.apiKey } });
+      const text = await response.text();
+      contractViolations({ method: 'GET', target: `/v1/jobs/${other.jobId}`, status: response.status, headers: headersOf(response.headers), body: text }).forEach((detail) =>
+        violation('every response matches the OpenAPI document', detail),
+      );
       if (response.status !== 404) violation('no job of one tenant visible to another', `GET as ${tenant.tenantId} answered ${response.status}`, other);
     }
   }

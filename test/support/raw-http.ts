@@ -6,6 +6,7 @@
  * where the stream ends.
  */
 import { connect } from 'node:net';
+import { assertRawExchangeMatchesContract } from './openapi-contract';
 
 export interface RawResponse {
   readonly status: number;
@@ -63,7 +64,9 @@ export function sendRaw(baseUrl: string, bytes: Buffer, timeoutMs = 15_000): Pro
       clearTimeout(timer);
       const received = Buffer.concat(chunks);
       try {
-        resolve(parseResponse(received));
+        const response = parseResponse(received);
+        assertRawExchangeMatchesContract(bytes, { status: response.status, headers: response.headers, body: response.text });
+        resolve(response);
       } catch (parseError) {
         reject(new Error(`${(parseError as Error).message}${error ? ` (${error.message})` : ''}; got ${received.length} bytes: ${JSON.stringify(received.subarray(0, 200).toString('latin1'))}`));
       }

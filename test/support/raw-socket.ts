@@ -5,6 +5,7 @@
  * response when it keeps it open), then split into status, headers and body.
  */
 import { connect } from 'node:net';
+import { assertRawExchangeMatchesContract } from './openapi-contract';
 
 export interface RawResponse {
   status: number;
@@ -16,7 +17,11 @@ export interface RawResponse {
 }
 
 /** Sends `request` (string: latin1 bytes) to `url`'s host and port; resolves with the parsed answer. */
-export function sendRaw(url: string, request: string | Buffer, options: { timeoutMs?: number } = {}): Promise<RawResponse> {
+/**
+ * Every answer is held to the OpenAPI document (./openapi-contract.ts) unless
+ * `notTheApi` says the server behind `url` is not the API (a gateway test with a stub handler).
+ */
+export function sendRaw(url: string, request: string | Buffer, options: { timeoutMs?: number; notTheApi?: true } = {}): Promise<RawResponse> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), hostname);
@@ -28,7 +33,9 @@ export function sendRaw(url: string, request: string | Buffer, options: { timeou
     const finish = () => {
       clearTimeout(timer);
       try {
-        resolve(parseResponse(Buffer.concat(chunks)));
+        const response = parseResponse(Buffer.concat(chunks));
+        if (!options.notTheApi) assertRawExchangeMatchesContract(request, { status: response.status, headers: response.headers, body: response.body });
+        resolve(response);
       } catch (error) {
         reject(error instanceof Error ? error : new Error('unparsable answer', { cause: error }));
       }

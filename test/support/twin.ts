@@ -6,6 +6,7 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Attempt, JobStatus } from '../../lambdas/jobs/job';
 import { startTwin, type Twin, type TwinOptions } from '../../local/twin';
+import { assertMatchesContract, headersOf } from './openapi-contract';
 import { waitFor } from './wait-for';
 
 /**
@@ -82,6 +83,7 @@ export class ApiClient {
     }
     const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body });
     const text = await response.text();
+    assertMatchesContract({ method, target: path, status: response.status, headers: headersOf(response.headers), body: text });
     let parsed: unknown = text;
     try {
       parsed = text === '' ? undefined : JSON.parse(text);
