@@ -73,7 +73,7 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
         await probe.send(new ListTablesCommand({}));
         return 'up' as const;
       },
-      { timeoutMs: 30_000, intervalMs: 100, description: 'DynamoDB Local answering' },
+      { timeoutMs: 90_000, intervalMs: 100, description: 'DynamoDB Local answering' },
     );
     if (outcome === 'died') {
       throw new Error(spawnError ? `cannot run java: ${spawnError.message}` : `DynamoDB Local exited (${child.exitCode}): ${stderr}`);
