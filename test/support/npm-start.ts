@@ -18,7 +18,7 @@ export interface NpmStart {
   output(): string;
   /** SIGKILL to every process of the group; returns without waiting for any of them to be reaped. */
   killGroup(): void;
-  /** SIGTERM to the group, as Ctrl-C or a supervisor's stop; resolves with npm's exit code once it exited. */
+  /** SIGTERM to the group, as a supervisor stops it; resolves once npm exited (its code; null when the signal ended it). */
   stop(): Promise<number | null>;
 }
 
