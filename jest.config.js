@@ -10,7 +10,9 @@ module.exports = {
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   // Fetches AWS's DynamoDB Local (test/support/dynamodb-local.ts) once, before any test file needs it.
   globalSetup: '<rootDir>/test/global-setup.ts',
-  setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
+  // The e2e suite's second pass on AWS's DynamoDB Local (JOBS_E2E_DYNAMODB=local, .ci/run): a table per test file.
+  setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean', '<rootDir>/test/e2e-backend-table.ts'],
   testTimeout: 30000,
   maxWorkers: 2,
 };

@@ -14,7 +14,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { TABLE_INDEXES, TABLE_KEYS } from '../lambdas/resources';
 import { listenOnLoopback, type LoopbackServer } from './loopback-server';
 
@@ -109,8 +109,12 @@ export async function rebuildSecondaryIndexes(dataDir: string): Promise<void> {
   }
 }
 
-/** Creates the jobs table (keys and GSIs from lambdas/resources.ts) unless it exists. */
-export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+/**
+ * Creates the jobs table (keys and GSIs from lambdas/resources.ts) unless it
+ * exists, and waits until it is ACTIVE (a real region takes seconds). A table
+ * that exists without the service's indexes (someone else's) stops start.
+ */
+export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<'created' | 'existing'> {
   const attributes = new Map<string, 'S' | 'N'>();
   const define = (key: { name: string; type: 'S' | 'N' }) => attributes.set(key.name, key.type);
   define(TABLE_KEYS.partitionKey);
@@ -119,6 +123,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     define(index.partitionKey);
     define(index.sortKey);
   }
+  let created = true;
   try {
     await client.send(
       new CreateTableCommand({
@@ -141,6 +146,14 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
+    created = false;
   }
-  await client.send(new DescribeTableCommand({ TableName: tableName }));
+  await waitUntilTableExists({ client, maxWaitTime: 300, minDelay: 1, maxDelay: 5 }, { TableName: tableName });
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const indexes = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const missing = TABLE_INDEXES.map((index) => index.indexName).filter((name) => !indexes.has(name));
+  if (missing.length > 0) {
+    throw new Error(`table ${tableName} exists without the indexes ${missing.join(', ')}: not a jobs table (set JOBS_TABLE_NAME to another name)`);
+  }
+  return created ? 'created' : 'existing';
 }

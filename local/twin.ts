@@ -1,6 +1,7 @@
 /**
  * The local twin (SPEC §9): the whole service in one Node process, on embedded
- * DynamoDB (dynalite) and SQS endpoints, with an HTTP front playing API Gateway.
+ * DynamoDB (dynalite) and SQS endpoints — or on ones the user brings
+ * (local/backends.ts) — with an HTTP front playing API Gateway.
  * The handlers are the Lambda handlers, unchanged: the twin only sets the SDK's
  * standard endpoint variables and calls them as AWS would.
  *
@@ -20,7 +21,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { createApiHandler } from '../lambdas/api/api-handler';
-import { loadConfig, type Config } from '../lambdas/config';
+import { ConfigError, loadConfig, type Config } from '../lambdas/config';
 import { DLQ_RETENTION_SECONDS, JOBS_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from '../lambdas/resources';
 import { createServiceContext, type ServiceContext } from '../lambdas/service-context';
 import { startSqsEndpoint } from './sqs';
@@ -31,6 +32,7 @@ import { ensureDevTenant, type DevTenant } from './dev-tenant';
 import { lockDirectory, type DirectoryLock } from './directory-lock';
 import { outboxSenders } from './outbox';
 import { loadTwinConfig, type TwinConfig } from './twin-config';
+import { credentialVariables, loadBackends, regionOfAwsEndpoint, type Backends } from './backends';
 import { ensureTable, startDynamoDb } from './dynamodb';
 import { FAULT_VARIABLES, FaultInjection, type FaultReport } from './faults';
 
@@ -44,6 +46,8 @@ export interface TwinOptions {
 
 export interface Twin {
   readonly url: string;
+  /** Which backends are the user's own (`JOBS_DYNAMODB_ENDPOINT` / `JOBS_SQS_ENDPOINT`); the others are embedded. */
+  readonly backends: Backends;
   readonly dynamodbUrl: string;
   readonly sqsUrl: string;
   readonly jobsQueueUrl: string;
@@ -81,6 +85,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   for (const variable of FAULT_VARIABLES) delete env[variable];
   const twinConfig = loadTwinConfig(env);
   const bootConfig = loadConfig(env);
+  const backends = loadBackends(env);
   const dataDir = twinConfig.inMemory ? undefined : resolve(twinConfig.dataDir);
   const outboxDir = dataDir ? join(dataDir, 'outbox') : mkdtempSync(join(tmpdir(), 'jobs-outbox-'));
   const closers: Array<() => Promise<void>> = [];
@@ -98,10 +103,15 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       // Left by a twin that was killed: it names ports nobody listens on any more.
       rmSync(join(dataDir, TWIN_FILE), { force: true });
     }
-    const dynamodb = await startDynamoDb({ port: twinConfig.dynamodbPort, dataDir: dataDir && join(dataDir, 'dynamodb') });
-    closers.push(() => dynamodb.close());
-    const sqs = await startSqsEndpoint({ port: twinConfig.sqsPort, dataDir: dataDir && join(dataDir, 'sqs') });
-    closers.push(() => sqs.close());
+    // An external backend is only used: nothing here stops, empties or deletes it.
+    const dynamodb = backends.dynamodbEndpoint
+      ? { url: backends.dynamodbEndpoint }
+      : await startDynamoDb({ port: twinConfig.dynamodbPort, dataDir: dataDir && join(dataDir, 'dynamodb') });
+    if ('close' in dynamodb) closers.push(() => dynamodb.close());
+    const sqs = backends.sqsEndpoint
+      ? { url: backends.sqsEndpoint }
+      : await startSqsEndpoint({ port: twinConfig.sqsPort, dataDir: dataDir && join(dataDir, 'sqs') });
+    if ('close' in sqs) closers.push(() => sqs.close());
     const sqsFront = faults && (await faults.startSqsFront(sqs.url));
     if (sqsFront) closers.push(() => sqsFront.close());
 
@@ -109,9 +119,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     const sdkEnvironment = {
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
       AWS_ENDPOINT_URL_SQS: sqsFront?.url ?? sqs.url,
-      AWS_REGION: env.AWS_REGION ?? 'us-east-1',
-      AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID ?? 'local',
-      AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY ?? 'local',
+      AWS_REGION: env.AWS_REGION ?? regionOf(backends) ?? 'us-east-1',
+      ...credentialVariables(env, backends),
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       // EMF metric lines are for CloudWatch; the twin prints only the logs unless asked.
       POWERTOOLS_METRICS_DISABLED: env.POWERTOOLS_METRICS_DISABLED ?? 'true',
@@ -120,29 +129,43 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     Object.assign(process.env, sdkEnvironment);
 
     const setupDb = new DynamoDBClient({});
-    await ensureTable(setupDb, bootConfig.tableName);
-    setupDb.destroy();
+    try {
+      await ensureTable(setupDb, bootConfig.tableName);
+    } catch (error) {
+      throw backends.dynamodbEndpoint ? unreachable('JOBS_DYNAMODB_ENDPOINT', backends.dynamodbEndpoint, error) : error;
+    } finally {
+      setupDb.destroy();
+    }
     const setupSqs = new SQSClient({});
     const queueSettings = (definition: QueueDefinition) => ({
       // On the twin a stuck message comes back sooner than on AWS: a few job timeouts.
       visibilityTimeoutSeconds: Math.min(definition.visibilityTimeoutSeconds, Math.max(30, Math.ceil(6 * bootConfig.jobTimeoutSeconds))),
     });
-    const jobs = await createQueuePair(setupSqs, JOBS_QUEUE, queueSettings(JOBS_QUEUE).visibilityTimeoutSeconds);
-    const webhooks = await createQueuePair(setupSqs, WEBHOOKS_QUEUE, queueSettings(WEBHOOKS_QUEUE).visibilityTimeoutSeconds);
-    setupSqs.destroy();
+    // A queue found on an external SQS may be someone else's: used as it is, never reconfigured.
+    const updateExisting = !backends.sqsEndpoint;
+    const createQueues = async () => ({
+      jobs: await createQueuePair(setupSqs, JOBS_QUEUE, queueSettings(JOBS_QUEUE).visibilityTimeoutSeconds, updateExisting),
+      webhooks: await createQueuePair(setupSqs, WEBHOOKS_QUEUE, queueSettings(WEBHOOKS_QUEUE).visibilityTimeoutSeconds, updateExisting),
+    });
+    const { jobs, webhooks } = await createQueues()
+      .catch((error: unknown) => {
+        throw backends.sqsEndpoint ? unreachable('JOBS_SQS_ENDPOINT', backends.sqsEndpoint, error) : error;
+      })
+      .finally(() => setupSqs.destroy());
     process.env.JOBS_QUEUE_URL = env.JOBS_QUEUE_URL = jobs.url;
     process.env.WEBHOOKS_QUEUE_URL = env.WEBHOOKS_QUEUE_URL = webhooks.url;
 
     const config = loadConfig(env);
     const context = createServiceContext({ config, now: options.now, logger: options.logger, senders: outboxSenders(outboxDir) });
-    closers.push(async () => {
+    closers.push(() => {
       context.db.destroy();
       context.sqs.destroy();
+      return Promise.resolve();
     });
     if (faults) {
       faults.instrument(context);
       // Pushed before the pollers' and the gateway's closers, so it runs after them: the final counts.
-      closers.push(async () => context.logger.warn('fault injection: faults injected', { faults: faults.counts(), sdkRetries: faults.sdkRetries(), seed: faults.seed }));
+      closers.push(() => Promise.resolve(context.logger.warn('fault injection: faults injected', { faults: faults.counts(), sdkRetries: faults.sdkRetries(), seed: faults.seed })));
     }
     const dev = await ensureDevTenant(context.tenants, twinConfig, dataDir);
     const background = startBackground(context, {
@@ -164,7 +187,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       const twinInfo = { apiUrl: gateway.url, dynamodbUrl: dynamodb.url, sqsUrl: sqs.url, tableName: config.tableName, lockAddress: lock?.address };
       const twinFile = join(dataDir, TWIN_FILE);
       writeFileAtomically(twinFile, `${JSON.stringify(twinInfo, null, 2)}\n`);
-      closers.push(async () => rmSync(twinFile, { force: true }));
+      closers.push(() => Promise.resolve(rmSync(twinFile, { force: true })));
     }
 
     if (faults) {
@@ -174,6 +197,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
 
     return {
       url: gateway.url,
+      backends,
       dynamodbUrl: dynamodb.url,
       sqsUrl: sqs.url,
       jobsQueueUrl: jobs.url,
@@ -196,24 +220,36 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
   }
 }
 
-async function createQueuePair(sqs: SQSClient, definition: QueueDefinition, visibilityTimeoutSeconds: number) {
-  const dlq = await sqs.send(
-    new CreateQueueCommand({ QueueName: definition.deadLetterName, Attributes: { MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS) } }),
-  );
-  const dlqArn = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }));
+function regionOf(backends: Backends): string | undefined {
+  return [backends.dynamodbEndpoint, backends.sqsEndpoint].map((url) => url && regionOfAwsEndpoint(url)).find(Boolean);
+}
+
+/** A backend the user named that does not answer: a mistake of the person starting it, said plainly. */
+function unreachable(variable: string, url: string, error: unknown): ConfigError {
+  const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new ConfigError(`${variable}=${url}: the twin could not set up its table or queues there (${reason})`);
+}
+
+async function createQueuePair(sqs: SQSClient, definition: QueueDefinition, visibilityTimeoutSeconds: number, updateExisting: boolean) {
+  const dlqUrl = await createOrFindQueue(sqs, definition.deadLetterName, { MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS) }, updateExisting);
+  const dlqArn = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
   const attributes = {
     VisibilityTimeout: String(visibilityTimeoutSeconds),
     MessageRetentionPeriod: String(definition.retentionSeconds),
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn.Attributes!.QueueArn, maxReceiveCount: definition.maxReceiveCount }),
   };
+  return { url: await createOrFindQueue(sqs, definition.name, attributes, updateExisting), dlqUrl };
+}
+
+/** CreateQueue, or the URL of the queue of that name that exists with other attributes. */
+async function createOrFindQueue(sqs: SQSClient, name: string, attributes: Record<string, string>, updateExisting: boolean): Promise<string> {
   try {
-    const queue = await sqs.send(new CreateQueueCommand({ QueueName: definition.name, Attributes: attributes }));
-    return { url: queue.QueueUrl!, dlqUrl: dlq.QueueUrl! };
+    return (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl!;
   } catch (error) {
     if (!(error instanceof QueueNameExists)) throw error;
     // Kept from an earlier run with other settings (e.g. another JOB_TIMEOUT_SECONDS): keep its messages, update it.
-    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: definition.name }));
-    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));
-    return { url: QueueUrl!, dlqUrl: dlq.QueueUrl! };
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+    if (updateExisting) await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));
+    return QueueUrl!;
   }
 }

@@ -1,9 +1,16 @@
 /**
- * Jest globalSetup: fetches AWS's DynamoDB Local once per machine (into
- * node_modules/.cache), so the store tests that run on it never find it missing.
+ * Jest globalSetup: fetches the tools some tests run, once per machine (into
+ * node_modules/.cache), so no test file finds them missing: AWS's DynamoDB
+ * Local (store tests, and the e2e pass on it) and a Node 24 binary (the shipped
+ * bundles on Lambda's runtime). With JOBS_E2E_DYNAMODB=local it also starts the
+ * run's DynamoDB Local (test/global-teardown.ts stops it).
  */
 import { ensureDynamoDbLocal } from './support/dynamodb-local';
+import { startE2eBackend } from './support/e2e-backend';
+import { ensureNode24 } from './support/node24';
 
-export default function globalSetup(): void {
+export default async function globalSetup(): Promise<void> {
   ensureDynamoDbLocal();
+  ensureNode24();
+  (globalThis as { e2eBackend?: unknown }).e2eBackend = await startE2eBackend();
 }

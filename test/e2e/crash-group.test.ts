@@ -193,8 +193,10 @@ it('loses and doubles nothing when the npm start process group is killed with SI
   // … and the general checker of the fault runs agrees (signatures, Idempotency-Key, one
   // success per attempt, one webhook-id per event, no item beyond the accepted jobs, tenants apart).
   const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: twin.dynamodbUrl }));
+  // The twin's table: its own per test file on the e2e pass on DynamoDB Local (test/support/e2e-backend.ts).
+  const tableName = process.env.JOBS_TABLE_NAME || TABLE_NAME;
   try {
-    const store = new JobStore(db, { tableName: TABLE_NAME, now: Date.now, sweep: { lookaheadMs: 300_000, staleAfterMs: 2_000 } });
+    const store = new JobStore(db, { tableName, now: Date.now, sweep: { lookaheadMs: 300_000, staleAfterMs: 2_000 } });
     const tenantId = listed[0].tenantId;
     const acceptedJobs = new Map<string, AcceptedJob>(listed.map((job) => [job.jobId, { tenantId, jobId: job.jobId, type: job.type }]));
     const report = await checkInvariants(
@@ -205,7 +207,7 @@ it('loses and doubles nothing when the npm start process group is killed with SI
         targetRequests: receiver.requests.filter((r) => !r.path.startsWith('/hooks/')),
         webhookRequests: receiver.requests.filter((r) => r.path.startsWith('/hooks/')),
       },
-      { store, db, tableName: TABLE_NAME, apiUrl: twin.url },
+      { store, db, tableName, apiUrl: twin.url },
     );
     expect(report.violations).toEqual([]);
     expect({ jobs: report.figures.jobs, itemsInTable: report.figures.itemsInTable }).toEqual({ jobs: JOBS, itemsInTable: JOBS });

@@ -2,56 +2,33 @@
  * AWS's own DynamoDB Local, for store tests that must see what real DynamoDB
  * does where dynalite differs (a Map's key order, ReturnValuesOnConditionCheckFailure).
  *
- * The jar ships in the npm package `amplify-dynamodb-simulator`; it is fetched
- * with `npm pack` (nothing installed, no install scripts) into a git-ignored
- * cache under node_modules, once per machine, by jest's globalSetup
- * (test/global-setup.ts). A missing Java or a failed download fails the run
- * loudly: these tests are never skipped.
+ * The jar ships in the npm package `amplify-dynamodb-simulator`, fetched with
+ * `npm pack` into node_modules/.cache (./packed-package.ts) by jest's
+ * globalSetup. A missing Java or a failed download fails the run loudly: these
+ * tests are never skipped.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { ensurePackedPackage, packedPackageDir } from './packed-package';
 import { waitFor } from './wait-for';
 
-export const DYNAMODB_LOCAL_PACKAGE = 'amplify-dynamodb-simulator@2.9.30';
-/** The registry's integrity of that tarball (npm pack checks it too; this pins it). */
-const PACKAGE_INTEGRITY = 'sha512-xTeeRLvzEfqyd5lh3bH4c0kHvSHHmmhD5ZDsHFKAQ5g2Zl6JqlFdutaQhCLHzxEp6Ry1o7TB6niIoXuQAnSewQ==';
+const DYNAMODB_LOCAL = {
+  spec: 'amplify-dynamodb-simulator@2.9.30',
+  integrity: 'sha512-xTeeRLvzEfqyd5lh3bH4c0kHvSHHmmhD5ZDsHFKAQ5g2Zl6JqlFdutaQhCLHzxEp6Ry1o7TB6niIoXuQAnSewQ==',
+  extract: 'package/emulator',
+  marker: 'emulator/DynamoDBLocal.jar',
+};
+export const DYNAMODB_LOCAL_PACKAGE = DYNAMODB_LOCAL.spec;
 
-const CACHE_DIR = resolve(__dirname, '../../node_modules/.cache/dynamodb-local', DYNAMODB_LOCAL_PACKAGE.replace('@', '-'));
 /** Where DynamoDBLocal.jar and its DynamoDBLocal_lib/ live once fetched. */
-export const EMULATOR_DIR = join(CACHE_DIR, 'emulator');
+export const EMULATOR_DIR = join(packedPackageDir(DYNAMODB_LOCAL.spec), 'emulator');
 const JAR = join(EMULATOR_DIR, 'DynamoDBLocal.jar');
 
 /** Fetches and unpacks the jar unless it is already there. Safe to call from several processes. */
 export function ensureDynamoDbLocal(): string {
-  if (existsSync(JAR)) return EMULATOR_DIR;
-  mkdirSync(resolve(CACHE_DIR, '..'), { recursive: true });
-  const work = mkdtempSync(`${CACHE_DIR}.download-`);
-  try {
-    const [packed] = JSON.parse(
-      execFileSync('npm', ['pack', DYNAMODB_LOCAL_PACKAGE, '--json', '--ignore-scripts', '--pack-destination', work], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'inherit'],
-      }),
-    ) as Array<{ filename: string }>;
-    const tarball = join(work, packed.filename);
-    const integrity = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
-    if (integrity !== PACKAGE_INTEGRITY) throw new Error(`${DYNAMODB_LOCAL_PACKAGE}: unexpected tarball integrity ${integrity}`);
-    execFileSync('tar', ['-xzf', tarball, '-C', work, 'package/emulator'], { stdio: 'inherit' });
-    rmSync(tarball);
-    // One rename publishes the whole directory; a concurrent fetch that lost the race just drops its copy.
-    try {
-      renameSync(join(work, 'package'), CACHE_DIR);
-    } catch (error) {
-      if (!existsSync(JAR)) throw error;
-    }
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
-  if (!existsSync(JAR)) throw new Error(`${DYNAMODB_LOCAL_PACKAGE} has no emulator/DynamoDBLocal.jar`);
+  ensurePackedPackage(DYNAMODB_LOCAL);
   return EMULATOR_DIR;
 }
 
@@ -96,7 +73,7 @@ export async function startDynamoDbLocal(): Promise<DynamoDbLocal> {
         await probe.send(new ListTablesCommand({}));
         return 'up' as const;
       },
-      { timeoutMs: 30_000, intervalMs: 100, description: 'DynamoDB Local answering' },
+      { timeoutMs: 90_000, intervalMs: 100, description: 'DynamoDB Local answering' },
     );
     if (outcome === 'died') {
       throw new Error(spawnError ? `cannot run java: ${spawnError.message}` : `DynamoDB Local exited (${child.exitCode}): ${stderr}`);

@@ -18,6 +18,8 @@ export interface NpmStart {
   output(): string;
   /** SIGKILL to every process of the group; returns without waiting for any of them to be reaped. */
   killGroup(): void;
+  /** SIGTERM to the group, as a supervisor stops it; resolves once npm exited (its code; null when the signal ended it). */
+  stop(): Promise<number | null>;
 }
 
 const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -62,5 +64,17 @@ export async function startNpmStart(env: Record<string, string>, startTimeoutMs 
       reject(new Error(`npm start exited (${code ?? signal}) before it was ready:\n${output}`));
     });
   });
-  return { ...banner, child, output: () => output, killGroup };
+  const exited = new Promise<number | null>((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) done(child.exitCode);
+    else child.once('exit', (code) => done(code));
+  });
+  const stop = async () => {
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+    return exited;
+  };
+  return { ...banner, child, output: () => output, killGroup, stop };
 }

