@@ -205,7 +205,7 @@ export class JobsApi extends Construct {
       },
       {
         id: 'AwsSolutions-APIG6',
-        reason: 'Access logs record every request; execution logging needs an account-wide API Gateway CloudWatch role that this stack does not own (and would log request details at volume).',
+        reason: 'Access logs record every request; execution logging would log request details at volume (and every stage in the account shares the API Gateway CloudWatch role, see lib/api-gateway-account.ts).',
       },
     );
   }
