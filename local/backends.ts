@@ -6,14 +6,7 @@
  * `AWS_ENDPOINT_URL_*` variables, set by the twin).
  */
 import * as z from 'zod';
-import { ConfigError } from '../lambdas/config';
-
-export interface Backends {
-  /** An external DynamoDB endpoint; undefined: the embedded dynalite. */
-  readonly dynamodbEndpoint?: string;
-  /** An external SQS endpoint; undefined: the embedded SQS endpoint. */
-  readonly sqsEndpoint?: string;
-}
+import { readSettings, variable } from '../lambdas/config';
 
 const endpoint = z
   .url({ protocol: /^https?$/, error: 'an http:// or https:// URL, e.g. http://127.0.0.1:8000' })
@@ -21,17 +14,18 @@ const endpoint = z
   .transform((url) => url.replace(/\/+$/, ''))
   .optional();
 
-const BackendsSchema = z.object({ JOBS_DYNAMODB_ENDPOINT: endpoint, JOBS_SQS_ENDPOINT: endpoint });
+const BackendsSchema = z.object({
+  /** An external DynamoDB endpoint; undefined: the embedded dynalite. */
+  dynamodbEndpoint: variable('JOBS_DYNAMODB_ENDPOINT', endpoint),
+  /** An external SQS endpoint; undefined: the embedded SQS endpoint. */
+  sqsEndpoint: variable('JOBS_SQS_ENDPOINT', endpoint),
+});
 
-/** Reads the two variables (unset or empty: embedded); a bad URL stops start with a message naming it. */
+export type Backends = Readonly<z.infer<typeof BackendsSchema>>;
+
+/** Reads the two variables (unset or empty: embedded) like every other setting; a bad URL stops start with a message naming it. */
 export function loadBackends(env: NodeJS.ProcessEnv): Backends {
-  const present = (name: 'JOBS_DYNAMODB_ENDPOINT' | 'JOBS_SQS_ENDPOINT') => (env[name] === '' ? undefined : env[name]);
-  const parsed = BackendsSchema.safeParse({ JOBS_DYNAMODB_ENDPOINT: present('JOBS_DYNAMODB_ENDPOINT'), JOBS_SQS_ENDPOINT: present('JOBS_SQS_ENDPOINT') });
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigError(`invalid configuration: ${problems}`);
-  }
-  return { dynamodbEndpoint: parsed.data.JOBS_DYNAMODB_ENDPOINT, sqsEndpoint: parsed.data.JOBS_SQS_ENDPOINT };
+  return readSettings(BackendsSchema, env);
 }
 
 /** `https://dynamodb.eu-west-1.amazonaws.com` → `eu-west-1`: SigV4 signs for the endpoint's region. */
