@@ -6,6 +6,7 @@
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
+import { largePayload, smallPayload } from './payloads';
 
 export interface TimedResponse<T> {
   readonly status: number;
@@ -34,6 +35,7 @@ export interface JobSubmission {
   readonly type: string;
   readonly payload: Record<string, unknown>;
   readonly delaySeconds?: number;
+  readonly webhookUrl?: string;
 }
 
 export interface BatchAnswer {
@@ -135,11 +137,25 @@ export function runPool<T>(count: number, concurrency: number, task: (index: num
   return pLimit(concurrency).map(Array.from({ length: count }, (_, index) => index), (index) => task(index));
 }
 
-/** The bench's job: an `echo` with a small, realistic payload (the item size drives DynamoDB's bill). */
+/** The bench's job: an `echo` with a realistic payload of about 200 B (the item size drives DynamoDB's bill). */
 export function echoJob(index: number, delaySeconds?: number): JobSubmission {
   return {
     type: 'echo',
-    payload: { orderId: `order-${String(index).padStart(8, '0')}`, action: 'send-receipt', locale: 'en-US' },
+    payload: smallPayload(index),
     ...(delaySeconds === undefined ? {} : { delaySeconds }),
+  };
+}
+
+/** What an end-to-end run submits: the payload's size, and a webhook or not. */
+export interface JobShape {
+  readonly payload: 'small' | 'large';
+  readonly webhookUrl?: string;
+}
+
+export function benchJob(index: number, shape: JobShape): JobSubmission {
+  return {
+    type: 'echo',
+    payload: shape.payload === 'large' ? largePayload(index) : smallPayload(index),
+    ...(shape.webhookUrl === undefined ? {} : { webhookUrl: shape.webhookUrl }),
   };
 }

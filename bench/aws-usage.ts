@@ -26,14 +26,8 @@ import {
   LAMBDA_PLATFORM_LOG_BYTES_PER_INVOCATION,
   type PerJobUsage,
 } from './cost-model';
-import {
-  failedConditionalWriteUnits,
-  indexEntryOf,
-  indexWriteUnits,
-  itemSize,
-  type DocumentItem,
-  type IndexEntry,
-} from './dynamodb-capacity';
+import { failedConditionalWriteUnits, itemSize, keyText, type DocumentItem } from './dynamodb-capacity';
+import { analyzeWrite, WriteTrace } from './write-ledger';
 
 export interface DynamoDbUsage {
   calls: number;
@@ -86,11 +80,6 @@ const CAPACITY_OPERATIONS = new Set([
 const WRITE_OPERATIONS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
 const SQS_CHUNK_BYTES = 64 * 1024;
 
-/** The index entries of one item as last written, and its size (for failed conditional writes). */
-interface ShadowItem {
-  readonly bytes: number;
-  readonly entries: ReadonlyMap<string, IndexEntry | undefined>;
-}
 
 // The SDK's middleware types live in @smithy/types (not a direct dependency): the shapes used here, loosely.
 type Args = { input: Record<string, unknown> };
@@ -103,7 +92,10 @@ interface Instrumentable {
 
 export class UsageMeter {
   private readonly counters: UsageCounters = emptyCounters();
-  private readonly shadow = new Map<string, ShadowItem>();
+  /** Each item as last written (by table key): what the next write changes, and its size for a failed condition. */
+  private readonly shadow = new Map<string, DocumentItem>();
+  /** Write traces being recorded (startTrace → stopTrace). */
+  private readonly traces = new Set<WriteTrace>();
   /** Receipt handle of a received batch's first message → when the handler got it. */
   private readonly openBatches = new Map<string, { fn: 'worker' | 'webhook'; at: number }>();
 
@@ -121,6 +113,18 @@ export class UsageMeter {
       name: 'benchSqsUsage',
       priority: 'high',
     });
+  }
+
+  /** Starts recording every write (items before and after) into a new trace, until `stopTrace`. */
+  startTrace(): WriteTrace {
+    const trace = new WriteTrace(TABLE_INDEXES);
+    this.traces.add(trace);
+    return trace;
+  }
+
+  stopTrace(trace: WriteTrace): WriteTrace {
+    this.traces.delete(trace);
+    return trace;
   }
 
   snapshot(): UsageCounters {
@@ -147,7 +151,7 @@ export class UsageMeter {
         if (WRITE_OPERATIONS.has(operation)) usage.writeUnits += consumed;
         // dynalite reports 0 for a Query or Scan that reads nothing; DynamoDB bills every read request at least its minimum.
         else usage.readUnits += Math.max(consumed, input.ConsistentRead === true ? 1 : 0.5);
-        if (key !== undefined) usage.indexWriteUnits += this.recordWrite(operation, key, input, output);
+        if (WRITE_OPERATIONS.has(operation)) usage.indexWriteUnits += this.recordWrite(operation, key, input, output, consumed);
         delete output.ConsumedCapacity;
         if (borrowAttributes) delete output.Attributes;
         return result;
@@ -155,7 +159,11 @@ export class UsageMeter {
         usage.calls++;
         if ((error as Error).name === 'ConditionalCheckFailedException') {
           usage.conditionalFailures++;
-          usage.failedWriteUnits += failedConditionalWriteUnits(key === undefined ? undefined : this.shadow.get(key)?.bytes);
+          const existing = key === undefined ? undefined : this.shadow.get(key);
+          const units = failedConditionalWriteUnits(existing && itemSize(existing));
+          usage.failedWriteUnits += units;
+          const pk = itemKeyPartOf(operation, input);
+          for (const trace of this.traces) trace.recordFailedCondition(operation, pk, units);
         }
         throw error;
       } finally {
@@ -164,21 +172,35 @@ export class UsageMeter {
     };
   }
 
-  /** Updates the shadow of the written item; returns the GSI write units the write cost. */
-  private recordWrite(operation: string, key: string, input: Record<string, unknown>, output: Record<string, unknown>): number {
-    const after: DocumentItem | undefined =
-      operation === 'PutItem' ? (input.Item as DocumentItem) : operation === 'UpdateItem' ? (output.Attributes as DocumentItem) : undefined;
-    const before = this.shadow.get(key);
-    let units = 0;
-    const entries = new Map<string, IndexEntry | undefined>();
-    for (const index of TABLE_INDEXES) {
-      const entry = indexEntryOf(after, index);
-      units += indexWriteUnits(before?.entries.get(index.indexName), entry);
-      entries.set(index.indexName, entry);
+  /**
+   * Updates the shadow of the written item and the traces; returns the GSI write
+   * units the write cost. The item after the write: the put's item, the update's
+   * returned attributes (asked for when the caller did not), none for a delete.
+   */
+  private recordWrite(operation: string, key: string | undefined, input: Record<string, unknown>, output: Record<string, unknown>, tableUnits: number): number {
+    const returnValues = input.ReturnValues ?? 'NONE';
+    const knowable = key !== undefined && (operation !== 'UpdateItem' || returnValues === 'NONE' || returnValues === 'ALL_NEW' || returnValues === 'UPDATED_NEW');
+    if (!knowable) {
+      // BatchWriteItem, TransactWriteItems, an update returning old values: table units only (the store uses none today).
+      if (key !== undefined) this.shadow.delete(key);
+      for (const trace of this.traces) trace.recordUntracked(operation, tableUnits);
+      return 0;
     }
-    if (after) this.shadow.set(key, { bytes: itemSize(after), entries });
+    const before = this.shadow.get(key);
+    const returned = output.Attributes as DocumentItem | undefined;
+    const after: DocumentItem | undefined =
+      operation === 'PutItem'
+        ? (input.Item as DocumentItem)
+        : operation === 'UpdateItem'
+          ? returnValues === 'UPDATED_NEW'
+            ? { ...before, ...returned }
+            : returned
+          : undefined;
+    if (after) this.shadow.set(key, after);
     else this.shadow.delete(key);
-    return units;
+    const analysis = analyzeWrite(before, after, tableUnits, TABLE_INDEXES);
+    for (const trace of this.traces) trace.recordWrite(before, after, tableUnits, analysis);
+    return Object.values(analysis.indexUnits).reduce((sum, n) => sum + n, 0);
   }
 
   private sqsMiddleware(queues: { jobs: string; webhooks: string }): Middleware {
@@ -363,6 +385,13 @@ function itemKeyOf(operation: string, input: Record<string, unknown>): string | 
   if (!source || typeof source !== 'object') return undefined;
   const item = source as Record<string, unknown>;
   return JSON.stringify([item[TABLE_KEYS.partitionKey.name], item[TABLE_KEYS.sortKey.name]]);
+}
+
+/** The written item's partition key value (the job a failed condition was about). */
+function itemKeyPartOf(operation: string, input: Record<string, unknown>): string | undefined {
+  const source = operation === 'PutItem' ? input.Item : input.Key;
+  const value = source && typeof source === 'object' ? (source as Record<string, unknown>)[TABLE_KEYS.partitionKey.name] : undefined;
+  return value === undefined ? undefined : keyText(value);
 }
 
 function sumCapacity(consumed: unknown): number {

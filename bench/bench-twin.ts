@@ -6,6 +6,7 @@
 import { hashApiKey, localApiKeyId } from '../lambdas/store/tenant-store';
 import { generateWebhookSecret } from '../lambdas/outbound/signer';
 import { generateApiKey } from '../lambdas/store/tenant-store';
+import type { ServiceContext } from '../lambdas/service-context';
 import { startTwin, type Twin } from '../local/twin';
 import { ApiClient, echoJob, runPool } from './api-client';
 import { UsageMeter, type LogTap } from './aws-usage';
@@ -34,6 +35,8 @@ export interface BenchTwin {
   readonly meter: UsageMeter;
   /** A new active tenant with its own API key, and a client for it. */
   tenant(tenantId: string): Promise<ApiClient>;
+  /** The webhook signing secret of a tenant made by `tenant`. */
+  webhookSecretOf(tenantId: string): string;
   /**
    * Runs a few hundred jobs through before measuring: JIT, connections, the API's
    * tenant cache; and the pollers' long polls, begun before the meter was in
@@ -52,18 +55,10 @@ export async function startBenchTwin(logs: LogTap): Promise<BenchTwin> {
   const meter = new UsageMeter(logs);
   meter.attach(twin.context, { jobs: twin.jobsQueueUrl, webhooks: twin.webhooksQueueUrl });
   const clients: ApiClient[] = [];
+  const secrets = new Map<string, string>();
   const tenant = async (tenantId: string): Promise<ApiClient> => {
-    const apiKey = generateApiKey();
-    const createdAt = new Date().toISOString();
-    const created = await twin.context.tenants.createTenant({
-      tenantId,
-      name: `bench ${tenantId}`,
-      status: 'active',
-      webhookSecrets: [generateWebhookSecret()],
-      createdAt,
-    });
-    if (!created) throw new Error(`tenant ${tenantId} exists already`);
-    await twin.context.tenants.putApiKey({ apiKeyId: localApiKeyId(apiKey), tenantId, keyHash: hashApiKey(apiKey), status: 'active', createdAt });
+    const { apiKey, webhookSecret } = await createBenchTenant(twin.context, tenantId);
+    secrets.set(tenantId, webhookSecret);
     const client = new ApiClient(twin.url, apiKey);
     clients.push(client);
     return client;
@@ -72,6 +67,11 @@ export async function startBenchTwin(logs: LogTap): Promise<BenchTwin> {
     twin,
     meter,
     tenant,
+    webhookSecretOf(tenantId) {
+      const secret = secrets.get(tenantId);
+      if (!secret) throw new Error(`no bench tenant ${tenantId}`);
+      return secret;
+    },
     async warmUp() {
       const client = await tenant('bench-warmup');
       await runPool(200, 32, (i) => client.submitJob(echoJob(i, PARKED_DELAY_SECONDS)));
@@ -84,4 +84,15 @@ export async function startBenchTwin(logs: LogTap): Promise<BenchTwin> {
       await twin.close();
     },
   };
+}
+
+/** A new active tenant with one webhook secret and one API key, straight in the store (as `npm run tenants` would). */
+export async function createBenchTenant(context: ServiceContext, tenantId: string): Promise<{ apiKey: string; webhookSecret: string }> {
+  const apiKey = generateApiKey();
+  const webhookSecret = generateWebhookSecret();
+  const createdAt = new Date().toISOString();
+  const created = await context.tenants.createTenant({ tenantId, name: `bench ${tenantId}`, status: 'active', webhookSecrets: [webhookSecret], createdAt });
+  if (!created) throw new Error(`tenant ${tenantId} exists already`);
+  await context.tenants.putApiKey({ apiKeyId: localApiKeyId(apiKey), tenantId, keyHash: hashApiKey(apiKey), status: 'active', createdAt });
+  return { apiKey, webhookSecret };
 }

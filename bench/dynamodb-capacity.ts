@@ -64,6 +64,8 @@ export function writeUnits(bytes: number): number {
 
 /** An item's entry in one index, as far as billing cares. */
 export interface IndexEntry {
+  /** The index partition key's value as text: where the entry's writes land. */
+  readonly partition: string;
   /** The index key values; a change means delete + put. */
   readonly key: string;
   /** The projected attributes in canonical form; a change means an update. */
@@ -80,7 +82,15 @@ export function indexEntryOf(item: DocumentItem | undefined, index: IndexDefinit
   const names = [TABLE_KEYS.partitionKey.name, TABLE_KEYS.sortKey.name, index.partitionKey.name, index.sortKey.name, ...index.nonKeyAttributes];
   const projected: Record<string, unknown> = {};
   for (const name of names) if (item[name] !== undefined) projected[name] = item[name];
-  return { key: canonicalize([partition, sort]) ?? '', projection: canonicalize(projected) ?? '', bytes: itemSize(projected) };
+  return { partition: keyText(partition), key: canonicalize([partition, sort]) ?? '', projection: canonicalize(projected) ?? '', bytes: itemSize(projected) };
+}
+
+/** A key attribute's value as text (keys are strings, numbers or binary). */
+export function keyText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  return JSON.stringify(value) ?? '';
 }
 
 /** Write request units one index is billed when its entry goes from `before` to `after`. */

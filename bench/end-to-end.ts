@@ -8,11 +8,14 @@
  * counters from the first submit to the last message deleted, per job.
  */
 import { performance } from 'node:perf_hooks';
-import { echoJob, runPool, type ApiClient, type JobView } from './api-client';
+import { benchJob, echoJob, runPool, type ApiClient, type JobShape, type JobView } from './api-client';
 import { messagesDeleted, perJobUsage, usageBetween, type UsageCounters, type UsageMeter } from './aws-usage';
 import { costPerMillionJobs, type CostBreakdown, type PerJobUsage } from './cost-model';
 import { BATCH_SIZE } from './enqueue';
+import { largePayload, payloadFacts, smallPayload } from './payloads';
 import { perSecond, summarize, type Summary } from './stats';
+import type { WebhookReceiver } from './webhook-receiver';
+import { hottestPartitions, ledgerPerJob, type HottestPartition, type WriteLedger } from './write-ledger';
 
 export type Submission = 'single' | 'batch';
 
@@ -34,6 +37,14 @@ export interface EndToEndResult {
   readonly costPerMillion: CostBreakdown;
   /** The api Lambda duration the cost assumes (ms, one call alone). */
   readonly apiDurationMs: number;
+  /** The payload of job 0 (every job's is alike): JSON bytes, and deflated by node:zlib (how compressible it is). */
+  readonly payload: { readonly kind: JobShape['payload']; readonly bytes: number; readonly deflatedBytes: number };
+  /** Write units per job by transition, table and each index apart (from the write trace of the run). */
+  readonly ledger: WriteLedger;
+  /** The partition keys that took the most writes, scaled to this tenant submitting 5,000 jobs/s. */
+  readonly partitions: { readonly hottest: readonly HottestPartition[] };
+  /** The webhook run only: what the receiver saw. */
+  readonly webhooks?: { readonly delivered: number; readonly refused: number; readonly requests: number };
 }
 
 export interface EndToEndOptions {
@@ -43,18 +54,35 @@ export interface EndToEndOptions {
   /** Duration of one api call with nothing else running (ms): priced as the api Lambda's duration. */
   readonly apiDurationMs: number;
   readonly timeoutMs: number;
+  /** @default { payload: 'small' } */
+  readonly shape?: JobShape;
+  /** The receiver `shape.webhookUrl` points at: the run also waits for every job's webhook. */
+  readonly receiver?: WebhookReceiver;
 }
 
 export async function measureEndToEnd(client: ApiClient, meter: UsageMeter, options: EndToEndOptions): Promise<EndToEndResult> {
+  const shape = options.shape ?? { payload: 'small' };
   const before = meter.snapshot();
+  const trace = meter.startTrace();
   const requestsBefore = client.requests;
   const submitStarted = performance.now();
-  await submit(client, options);
+  await submit(client, options, shape);
   const submitMs = performance.now() - submitStarted;
   const apiRequests = client.requests - requestsBefore;
 
   // The window ends when the worker has deleted every job's message: each job ran once and finished.
-  const complete = await waitFor(() => messagesDeleted(usageBetween(before, meter.snapshot()), 'jobs') >= options.jobs, options.timeoutMs);
+  // With webhooks, also when every event arrived and its delivery was written (the webhook message deleted after it,
+  // or, should delivery not go through the webhooks queue, the delivered writes seen).
+  const { receiver } = options;
+  const finishedAll = () => {
+    const usage = usageBetween(before, meter.snapshot());
+    if (messagesDeleted(usage, 'jobs') < options.jobs) return false;
+    if (!receiver) return true;
+    const deliveredWrites = trace.ledger.transitions.webhookDelivered.writes;
+    return receiver.delivered() >= options.jobs && (messagesDeleted(usage, 'webhooks') >= options.jobs || deliveredWrites >= options.jobs);
+  };
+  const complete = await waitFor(finishedAll, options.timeoutMs);
+  meter.stopTrace(trace);
   const usage = usageBetween(before, meter.snapshot());
 
   const finished = await finishedJobs(client, options.jobs, complete ? 10_000 : 0);
@@ -75,6 +103,10 @@ export async function measureEndToEnd(client: ApiClient, meter: UsageMeter, opti
     perJob,
     costPerMillion: costPerMillionJobs(perJob),
     apiDurationMs: options.apiDurationMs,
+    payload: { kind: shape.payload, ...payloadFacts(shape.payload === 'large' ? largePayload(0) : smallPayload(0)) },
+    ledger: ledgerPerJob(trace.ledger, options.jobs),
+    partitions: { hottest: hottestPartitions(trace.partitions, options.jobs) },
+    ...(receiver ? { webhooks: { delivered: receiver.delivered(), refused: receiver.refused(), requests: receiver.requests() } } : {}),
   };
 }
 
@@ -109,9 +141,9 @@ export async function measureIdleLatency(client: ApiClient, options: { jobs: num
   return { jobs: options.jobs, succeeded: latencies.length, latencyMs: summarize(latencies) };
 }
 
-async function submit(client: ApiClient, options: EndToEndOptions): Promise<void> {
+async function submit(client: ApiClient, options: EndToEndOptions, shape: JobShape): Promise<void> {
   if (options.submission === 'single') {
-    const responses = await runPool(options.jobs, options.concurrency, (i) => client.submitJob(echoJob(i)));
+    const responses = await runPool(options.jobs, options.concurrency, (i) => client.submitJob(benchJob(i, shape)));
     const refused = responses.filter((r) => r.status !== 202);
     if (refused.length > 0) throw new Error(`${refused.length} submissions refused, e.g. HTTP ${refused[0].status}`);
     return;
@@ -119,7 +151,7 @@ async function submit(client: ApiClient, options: EndToEndOptions): Promise<void
   const calls = Math.ceil(options.jobs / BATCH_SIZE);
   await runPool(calls, options.concurrency, async (call) => {
     const size = Math.min(BATCH_SIZE, options.jobs - call * BATCH_SIZE);
-    const response = await client.submitBatch(Array.from({ length: size }, (_, i) => echoJob(call * BATCH_SIZE + i)));
+    const response = await client.submitBatch(Array.from({ length: size }, (_, i) => benchJob(call * BATCH_SIZE + i, shape)));
     const refused = response.body.items?.filter((item) => item.status !== 202) ?? [];
     if (response.status !== 200 || refused.length > 0) throw new Error(`batch refused: HTTP ${response.status}, ${refused.length} items refused`);
   });

@@ -12,6 +12,10 @@ import {
 import type { EndToEndResult, IdleLatencyResult } from './end-to-end';
 import type { ApiDuration, EnqueueResult } from './enqueue';
 import type { FairnessResult } from './fairness';
+import type { HandlerCpuResult } from './handler-cpu';
+import { TABLE_INDEXES } from '../lambdas/resources';
+import type { TargetCheck } from './targets';
+import { ledgerTotal, TENANT_JOBS_PER_SECOND, TRANSITION_LABELS, TRANSITIONS, type HottestPartition, type WriteLedger } from './write-ledger';
 
 export interface BenchResults {
   readonly startedAt: string;
@@ -25,7 +29,26 @@ export interface BenchResults {
     readonly twin: Readonly<Record<string, string>>;
   };
   readonly enqueue: { readonly single: EnqueueResult; readonly batch: EnqueueResult; readonly apiDuration: ApiDuration };
-  readonly endToEnd: { readonly idle: IdleLatencyResult; readonly single: EndToEndResult; readonly batch: EndToEndResult };
+  readonly endToEnd: {
+    readonly idle: IdleLatencyResult;
+    /** 200 B echo jobs, one per POST /v1/jobs; with the handlers' CPU from a run of its own (handler-cpu.ts). */
+    readonly single: EndToEndResult & { readonly handlerCpuMsPerJob: number; readonly handlerCpu: HandlerCpuResult };
+    /** The same with an 8 KiB payload (payloads.ts). */
+    readonly single8KiB: EndToEndResult;
+    /** The same (200 B) with a webhook to a local receiver; ends when every webhook is delivered. */
+    readonly singleWebhook: EndToEndResult;
+    readonly batch: EndToEndResult;
+  };
+  /** The hottest partition key (table or index) at 5,000 jobs/s from one tenant, from the batch run's write trace. */
+  readonly partitions: {
+    readonly hottestWritesPerSecondAt5kJobs: number;
+    readonly hottestKey: HottestPartition | null;
+    readonly run: 'batch';
+    readonly jobsPerSecond: number;
+    readonly method: string;
+  };
+  /** Issue 11's targets beside the measured figures. */
+  readonly targets: readonly TargetCheck[];
   readonly scheduler: { readonly runs: number; readonly readUnitsPerRun: number; readonly msPerRun: number; readonly dollarsPerMonth: number };
   readonly twinTtlSweep: { readonly scans: number; readonly ms: number };
   readonly fairness: FairnessResult;
@@ -68,15 +91,23 @@ export function renderReport(r: BenchResults): string {
     '',
   );
 
-  const { idle, single: s, batch: b } = r.endToEnd;
+  const { idle, single: s, single8KiB: l, singleWebhook: w, batch: b } = r.endToEnd;
+  const runs: ReadonlyArray<readonly [string, EndToEndResult]> = [
+    ['single', s],
+    ['single 8 KiB', l],
+    ['single webhook', w],
+    ['batch', b],
+  ];
+  const runName = (e: EndToEndResult) =>
+    e === l ? 'POST /v1/jobs, 8 KiB payload, burst' : e === w ? 'POST /v1/jobs, with webhook, burst' : e.submission === 'single' ? 'POST /v1/jobs, burst' : 'POST /v1/jobs/batch, burst';
   out.push('END TO END — echo jobs, submit → succeeded, each job timed by its own createdAt → finishedAt');
   out.push(
     table(
       ['submission', 'jobs', 'succeeded', 'submit in flight', 'submit s', 'jobs/s', 'p50 ms', 'p99 ms', 'max ms'],
       [
         ['POST /v1/jobs, one job at a time', int(idle.jobs), int(idle.succeeded), '1', '-', '-', fixed(idle.latencyMs.p50, 0), fixed(idle.latencyMs.p99, 0), fixed(idle.latencyMs.max, 0)],
-        ...[s, b].map((e) => [
-          e.submission === 'single' ? 'POST /v1/jobs, burst' : 'POST /v1/jobs/batch, burst',
+        ...runs.map(([, e]) => [
+          runName(e),
           int(e.jobs),
           int(e.succeeded),
           int(e.submitConcurrency),
@@ -89,25 +120,32 @@ export function renderReport(r: BenchResults): string {
       ],
     ),
     'burst: every job submitted as fast as the API takes them; their latency is mostly the wait behind the backlog, jobs/s is the worker\'s pace.',
+    `payloads: ${payloadLine(s)}; 8 KiB: ${payloadLine(l)} — JSON order lines (records with the same keys, varied SKUs, names, prices, dates), ` +
+      'not one repeated character, so a service that compresses payloads gets no free ride.',
+    w.webhooks
+      ? `webhook run: ${int(w.webhooks.delivered)} events delivered to a local HTTP receiver (Standard Webhooks signature checked), ` +
+          `${int(w.webhooks.requests)} POSTs, ${int(w.webhooks.refused)} refused; the run ends when every event arrived and its delivery was written.`
+      : '',
     '',
   );
 
   out.push('AWS REQUESTS PER JOB — measured over each end-to-end run (first submit → last message deleted)');
-  const usageRow = (label: string, pick: (e: EndToEndResult) => string) => [label, pick(s), pick(b)];
+  const usageRow = (label: string, pick: (e: EndToEndResult) => string) => [label, ...runs.map(([, e]) => pick(e))];
   const dynamo = (e: EndToEndResult, field: 'readUnits' | 'writeUnits' | 'indexWriteUnits' | 'failedWriteUnits' | 'calls') =>
     fixed(sumDynamo(e.usage, field) / e.jobs, 2);
+  const all = runs.map(([, e]) => e);
   out.push(
     table(
-      ['per job', 'single', 'batch'],
+      ['per job', ...runs.map(([name]) => name)],
       [
         usageRow('DynamoDB calls', (e) => dynamo(e, 'calls')),
-        ...dynamoOperations([s, b]).map((label) => usageRow(`  ${label}`, (e) => fixed((e.usage.dynamodb[label]?.calls ?? 0) / e.jobs, 3))),
+        ...dynamoOperations(all).map((label) => usageRow(`  ${label}`, (e) => fixed((e.usage.dynamodb[label]?.calls ?? 0) / e.jobs, 3))),
         usageRow('DynamoDB RRU (ReturnConsumedCapacity)', (e) => dynamo(e, 'readUnits')),
         usageRow('DynamoDB WRU, table (ReturnConsumedCapacity)', (e) => dynamo(e, 'writeUnits')),
         usageRow('DynamoDB WRU, GSIs (modelled: dynalite omits)', (e) => dynamo(e, 'indexWriteUnits')),
         usageRow('DynamoDB WRU, failed conditions (modelled)', (e) => dynamo(e, 'failedWriteUnits')),
         usageRow('SQS requests (billed, 64 KiB chunks)', (e) => fixed(e.perJob.sqsRequests, 2)),
-        ...sqsOperations([s, b]).map((label) => usageRow(`  ${label}`, (e) => fixed((e.usage.sqs[label]?.requests ?? 0) / e.jobs, 3))),
+        ...sqsOperations(all).map((label) => usageRow(`  ${label}`, (e) => fixed((e.usage.sqs[label]?.requests ?? 0) / e.jobs, 3))),
         usageRow('Lambda invocations: api', (e) => fixed(e.perJob.invocations.api, 3)),
         usageRow('Lambda invocations: worker (batches)', (e) => fixed(e.perJob.invocations.worker, 3)),
         usageRow('Lambda invocations: webhook', (e) => fixed(e.perJob.invocations.webhook, 3)),
@@ -118,14 +156,54 @@ export function renderReport(r: BenchResults): string {
         usageRow('log bytes: + Lambda platform + API access (est.)', (e) => fixed(e.perJob.logBytes, 0)),
       ],
     ),
+    `the 8 KiB and webhook runs price the api call as the 200 B single one (${fixed(s.apiDurationMs, 1)} ms).`,
+    '',
+  );
+
+  out.push('WRITE-UNIT LEDGER PER JOB — every write of the run classified by what it changed (item before → after), table and each index apart');
+  for (const [name, e] of runs) out.push(`${name}:`, ledgerTable(e.ledger), '');
+  out.push(
+    'create: no item before; claim: status queued|retry → running; finish: running → succeeded|fatal|canceled; ' +
+      'webhook delivered: webhook state pending → delivered; other: anything else (detail: item kind and status change). ' +
+      'Table units as dynalite reports them (the larger of the item before and after, per KB); index units modelled from the ' +
+      'index definitions in lambdas/resources.ts (put, delete, key change = delete + put, projected change = update).',
+    '',
+  );
+
+  const p = r.partitions;
+  out.push(
+    `PARTITIONS — write units per partition key (table pk, each index's partition key) in the batch run's write trace, scaled to one tenant submitting ${int(TENANT_JOBS_PER_SECOND)} jobs/s`,
+  );
+  const partitionRows = (e: EndToEndResult, name: string) =>
+    e.partitions.hottest.map((h) => [name, h.key, int(h.unitsInRun), int(h.jobsInRun), fixed(h.writesPerSecondAt5kJobs, 0)]);
+  out.push(
+    table(['run', 'partition key', 'WRU in run', 'jobs on it', `writes/s at ${int(TENANT_JOBS_PER_SECOND)} jobs/s`], [...partitionRows(b, 'batch'), ...partitionRows(s, 'single')]),
+    p.method,
+    '',
+  );
+
+  const cpu = s.handlerCpu;
+  out.push("HANDLERS' OWN CPU — a run of its own: the twin in a child process on DynamoDB and SQS endpoints in the bench's process");
+  out.push(
+    table(
+      ['', 'ms', 'ms per job'],
+      [
+        [`twin process CPU over the run (${int(cpu.jobs)} jobs, ${int(cpu.succeeded)} succeeded, ${fixed(cpu.runMs / 1000, 1)} s)`, fixed(cpu.processMs, 0), fixed(cpu.processCpuMsPerJob, 2)],
+        ['− background (idle rate × run time: scheduler, TTL sweep, empty polls)', fixed(cpu.glueMs.background, 0), fixed(cpu.glueMs.background / cpu.jobs, 2)],
+        ['− twin API gateway (canned answer, per call)', fixed(cpu.glueMs.gateway, 0), fixed(cpu.glueMs.gateway / cpu.jobs, 2)],
+        [`− twin SQS poller (no-op handler, per batch × ${int(cpu.workerBatches)} worker batches)`, fixed(cpu.glueMs.poller, 0), fixed(cpu.glueMs.poller / cpu.jobs, 2)],
+        ['= handlers (api, worker, scheduler) with their SDK client side and log lines', fixed(cpu.handlerCpuMsPerJob * cpu.jobs, 0), fixed(cpu.handlerCpuMsPerJob, 2)],
+      ],
+    ),
+    `method: ${cpu.method}.`,
     '',
   );
 
   out.push(`COST PER MILLION JOBS (USD) — us-east-1 list prices ${PRICES_AS_OF}`);
-  const costRow = (label: string, pick: (c: CostBreakdown) => number) => [label, money(pick(s.costPerMillion)), money(pick(b.costPerMillion))];
+  const costRow = (label: string, pick: (c: CostBreakdown) => number) => [label, ...runs.map(([, e]) => money(pick(e.costPerMillion)))];
   out.push(
     table(
-      ['service', 'single', 'batch'],
+      ['service', ...runs.map(([name]) => name)],
       [
         costRow(`DynamoDB ($${PRICES.dynamodbPerMillionWriteUnits}/M WRU, $${PRICES.dynamodbPerMillionReadUnits}/M RRU)`, (c) => c.dynamodb),
         costRow(`SQS ($${PRICES.sqsPerMillionRequests}/M requests)`, (c) => c.sqs),
@@ -172,8 +250,44 @@ export function renderReport(r: BenchResults): string {
       }),
     ),
     `import times on Node ${r.environment.node} here, with NODE_OPTIONS=--enable-source-maps as on Lambda (which runs nodejs24.x).`,
+    '',
+  );
+
+  const passed = r.targets.filter((t) => t.pass).length;
+  out.push(`ISSUE 11 TARGETS — ${passed} of ${r.targets.length} met (figures on this machine, load average above)`);
+  out.push(
+    table(
+      ['figure', 'target', 'measured', '', 'read from'],
+      r.targets.map((t) => [t.figure, `${t.target} ${t.unit}`, fixed(t.measured, t.unit === '×' || t.unit === 'WRU' || t.unit === 'RRU' || t.unit === 'ms' || t.unit === '$' ? 2 : 0), t.pass ? 'pass' : 'FAIL', t.source]),
+    ),
   );
   return `${out.join('\n')}\n`;
+}
+
+function payloadLine(e: EndToEndResult): string {
+  return `${int(e.payload.bytes)} B JSON (node:zlib deflate ${int(e.payload.deflatedBytes)} B, ${fixed(e.payload.bytes / Math.max(1, e.payload.deflatedBytes), 1)}× smaller)`;
+}
+
+/** One run's ledger: a row per transition, then failed conditions and untracked writes; per job. */
+function ledgerTable(ledger: WriteLedger): string {
+  const indexes = TABLE_INDEXES.map((i) => i.indexName);
+  const rows: string[][] = [];
+  for (const t of TRANSITIONS) {
+    const row = ledger.transitions[t];
+    const indexUnits = indexes.map((name) => row.indexUnits[name] ?? 0);
+    const total = row.tableUnits + indexUnits.reduce((sum, n) => sum + n, 0);
+    rows.push([TRANSITION_LABELS[t], fixed(row.writes, 2), fixed(row.tableUnits, 2), ...indexUnits.map((n) => fixed(n, 2)), fixed(total, 2)]);
+    const kinds = Object.entries(row.kinds).filter(([, n]) => n >= 0.005).sort((a, b) => b[1] - a[1]);
+    for (const [kind, n] of kinds.slice(0, 6)) rows.push([`    ${kind}`, fixed(n, 2), '', ...indexes.map(() => ''), '']);
+  }
+  const f = ledger.failedConditions;
+  rows.push([`failed conditions (${Object.keys(f.byOperation).join(', ') || 'none'})`, fixed(f.writes, 2), fixed(f.units, 2), ...indexes.map(() => '0.00'), fixed(f.units, 2)]);
+  if (ledger.untracked.writes > 0) {
+    const u = ledger.untracked;
+    rows.push([`untracked (${Object.keys(u.byOperation).join(', ')}: indexes unknown)`, fixed(u.writes, 2), fixed(u.tableUnits, 2), ...indexes.map(() => '?'), fixed(u.tableUnits, 2)]);
+  }
+  rows.push(['total', '', '', ...indexes.map(() => ''), fixed(ledgerTotal(ledger), 2)]);
+  return table(['transition', 'writes', 'table WRU', ...indexes.map((name) => `${name} WRU`), 'WRU'], rows);
 }
 
 function sumDynamo(usage: UsageCounters, field: 'readUnits' | 'writeUnits' | 'indexWriteUnits' | 'failedWriteUnits' | 'calls'): number {

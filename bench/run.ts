@@ -17,7 +17,17 @@ import { idleSchedulerDollarsPerMonth, PRICES, PRICES_AS_OF } from './cost-model
 import { measureEndToEnd, measureIdleLatency } from './end-to-end';
 import { BATCH_SIZE, measureApiDuration, measureBatchEnqueue, measureSingleEnqueue } from './enqueue';
 import { measureFairness } from './fairness';
+import { measureHandlerCpu } from './handler-cpu';
 import { renderReport, type BenchResults } from './report';
+import { checkTargets } from './targets';
+import { startWebhookReceiver } from './webhook-receiver';
+import { TENANT_JOBS_PER_SECOND } from './write-ledger';
+
+/** How the partition figure is scaled (printed under the table and kept in results.json). */
+const PARTITION_METHOD =
+  'a key many jobs wrote (an index partition, a shard) takes the same share of the jobs at any rate: WRU in run ÷ jobs in run × 5,000; ' +
+  "a key one job wrote (the job's own item partition) is capped at that job's WRU, all within one second. " +
+  'Index keys from each write\'s item before and after (an entry that moves: delete on the old key, put on the new); failed conditions on the table key.';
 
 const CONCURRENCY = 32;
 /**
@@ -50,7 +60,8 @@ async function main(): Promise<void> {
   try {
     step(`starting the twin (scale ${scale})`);
     const bench = await startBenchTwin(logs);
-    let results: Omit<BenchResults, 'bundles' | 'durationSeconds'>;
+    let results: Omit<BenchResults, 'bundles' | 'durationSeconds' | 'targets' | 'endToEnd' | 'partitions'>;
+    let endToEnd: Omit<BenchResults['endToEnd'], 'single'> & { single: Omit<BenchResults['endToEnd']['single'], 'handlerCpu' | 'handlerCpuMsPerJob'> };
     try {
       await bench.warmUp();
 
@@ -63,17 +74,29 @@ async function main(): Promise<void> {
       const apiDuration = await measureApiDuration(enqueueClient, { singles: jobs(200, 50), batches: jobs(10, 5) });
 
       const e2eJobs = jobs(2000, 200);
+      const variantJobs = jobs(1000, 200);
       const timeoutMs = 120_000;
+      const singleRun = { submission: 'single', concurrency: CONCURRENCY, apiDurationMs: apiDuration.singleMs.mean, timeoutMs } as const;
       step('end to end: 20 echo jobs, one at a time');
       const e2eIdle = await measureIdleLatency(await bench.tenant('bench-e2e-idle'), { jobs: 20, timeoutMs: 10_000 });
       step(`end to end: ${e2eJobs} echo jobs, one per call`);
-      const e2eSingle = await measureEndToEnd(await bench.tenant('bench-e2e-single'), bench.meter, {
-        jobs: e2eJobs,
-        submission: 'single',
-        concurrency: CONCURRENCY,
-        apiDurationMs: apiDuration.singleMs.mean,
-        timeoutMs,
-      });
+      const e2eSingle = await measureEndToEnd(await bench.tenant('bench-e2e-single'), bench.meter, { ...singleRun, jobs: e2eJobs });
+      step(`end to end: ${variantJobs} echo jobs with an 8 KiB payload, one per call`);
+      const e2eLarge = await measureEndToEnd(await bench.tenant('bench-e2e-8kib'), bench.meter, { ...singleRun, jobs: variantJobs, shape: { payload: 'large' } });
+      step(`end to end: ${variantJobs} echo jobs with a webhook each, one per call`);
+      const webhookClient = await bench.tenant('bench-e2e-webhook');
+      const receiver = await startWebhookReceiver([bench.webhookSecretOf('bench-e2e-webhook')]);
+      let e2eWebhook;
+      try {
+        e2eWebhook = await measureEndToEnd(webhookClient, bench.meter, {
+          ...singleRun,
+          jobs: variantJobs,
+          shape: { payload: 'small', webhookUrl: receiver.url },
+          receiver,
+        });
+      } finally {
+        await receiver.close();
+      }
       step(`end to end: ${e2eJobs} echo jobs, ${BATCH_SIZE} per call`);
       const e2eBatch = await measureEndToEnd(await bench.tenant('bench-e2e-batch'), bench.meter, {
         jobs: e2eJobs,
@@ -96,6 +119,7 @@ async function main(): Promise<void> {
       const totals = bench.meter.snapshot();
       const runs = Math.max(1, schedulerRuns(totals));
       const idleRun = { readUnits: (totals.dynamodb[SWEEP_QUERY]?.readUnits ?? 0) / runs, ms: (totals.dynamodb[SWEEP_QUERY]?.ms ?? 0) / runs };
+      endToEnd = { idle: e2eIdle, single: e2eSingle, single8KiB: e2eLarge, singleWebhook: e2eWebhook, batch: e2eBatch };
       results = {
         startedAt,
         scale,
@@ -107,7 +131,6 @@ async function main(): Promise<void> {
           twin: BENCH_TWIN_ENV,
         },
         enqueue: { single, batch, apiDuration },
-        endToEnd: { idle: e2eIdle, single: e2eSingle, batch: e2eBatch },
         scheduler: { runs, readUnitsPerRun: idleRun.readUnits, msPerRun: idleRun.ms, dollarsPerMonth: idleSchedulerDollarsPerMonth(idleRun) },
         twinTtlSweep: { scans: totals.dynamodb[TTL_SCAN]?.calls ?? 0, ms: totals.dynamodb[TTL_SCAN]?.ms ?? 0 },
         fairness,
@@ -118,11 +141,34 @@ async function main(): Promise<void> {
     } finally {
       await bench.close();
     }
+    const cpuJobs = jobs(1000, 200);
+    step(`handlers' CPU: ${cpuJobs} echo jobs on a twin in a child process (DynamoDB and SQS endpoints here)`);
+    const handlerCpu = await measureHandlerCpu({ jobs: cpuJobs, warmUpJobs: 300, timeoutMs: 120_000 });
     step(`bundles: esbuild each Lambda entry twice, ${IMPORT_RUNS} cold imports each`);
     const bundles = await measureBundles({ runs: IMPORT_RUNS });
+    const single = { ...endToEnd.single, handlerCpuMsPerJob: handlerCpu.handlerCpuMsPerJob, handlerCpu };
+    const hottestKey = endToEnd.batch.partitions.hottest[0] ?? null;
+    const partitions = {
+      hottestWritesPerSecondAt5kJobs: hottestKey?.writesPerSecondAt5kJobs ?? 0,
+      hottestKey,
+      run: 'batch',
+      jobsPerSecond: TENANT_JOBS_PER_SECOND,
+      method: PARTITION_METHOD,
+    } as const;
+    const targets = checkTargets({
+      single,
+      batch: endToEnd.batch,
+      single8KiB: endToEnd.single8KiB,
+      singleWebhook: endToEnd.singleWebhook,
+      hottestWritesPerSecondAt5kJobs: partitions.hottestWritesPerSecondAt5kJobs,
+      bundles,
+    });
     const complete: BenchResults = {
       ...results,
       environment: { ...results.environment, loadAverage: { start: loadAtStart, end: loadavg()[0] } },
+      endToEnd: { ...endToEnd, single },
+      partitions,
+      targets,
       bundles,
       durationSeconds: (performance.now() - clock) / 1000,
     };
