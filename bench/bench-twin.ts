@@ -6,6 +6,7 @@
 import { hashApiKey, localApiKeyId } from '../lambdas/store/tenant-store';
 import { generateWebhookSecret } from '../lambdas/outbound/signer';
 import { generateApiKey } from '../lambdas/store/tenant-store';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { ServiceContext } from '../lambdas/service-context';
 import { startTwin, type Twin } from '../local/twin';
 import { ApiClient, echoJob, runPool } from './api-client';
@@ -35,6 +36,8 @@ export interface BenchTwin {
   readonly meter: UsageMeter;
   /** A new active tenant with its own API key, and a client for it. */
   tenant(tenantId: string): Promise<ApiClient>;
+  /** No visible or in-flight message on the queue (delayed ones, like the parked jobs', aside); asked past the meter. */
+  queueIdle(queue: 'jobs' | 'webhooks'): Promise<boolean>;
   /** The webhook signing secret of a tenant made by `tenant`. */
   webhookSecretOf(tenantId: string): string;
   /**
@@ -54,6 +57,8 @@ export async function startBenchTwin(logs: LogTap): Promise<BenchTwin> {
   const twin = await startTwin({ env: BENCH_TWIN_ENV });
   const meter = new UsageMeter(logs);
   meter.attach(twin.context, { jobs: twin.jobsQueueUrl, webhooks: twin.webhooksQueueUrl });
+  // Its own client, not the service's: the meter counts only what the handlers do.
+  const observer = new SQSClient({ endpoint: twin.sqsUrl });
   const clients: ApiClient[] = [];
   const secrets = new Map<string, string>();
   const tenant = async (tenantId: string): Promise<ApiClient> => {
@@ -67,6 +72,15 @@ export async function startBenchTwin(logs: LogTap): Promise<BenchTwin> {
     twin,
     meter,
     tenant,
+    async queueIdle(queue) {
+      const { Attributes = {} } = await observer.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queue === 'jobs' ? twin.jobsQueueUrl : twin.webhooksQueueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return Attributes.ApproximateNumberOfMessages === '0' && Attributes.ApproximateNumberOfMessagesNotVisible === '0';
+    },
     webhookSecretOf(tenantId) {
       const secret = secrets.get(tenantId);
       if (!secret) throw new Error(`no bench tenant ${tenantId}`);
@@ -81,6 +95,7 @@ export async function startBenchTwin(logs: LogTap): Promise<BenchTwin> {
     },
     async close() {
       for (const client of clients) client.close();
+      observer.destroy();
       await twin.close();
     },
   };

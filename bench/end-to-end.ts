@@ -58,6 +58,8 @@ export interface EndToEndOptions {
   readonly shape?: JobShape;
   /** The receiver `shape.webhookUrl` points at: the run also waits for every job's webhook. */
   readonly receiver?: WebhookReceiver;
+  /** True when the queue holds no visible or in-flight message (parked, delayed ones aside): asked without the meter. */
+  readonly queueIdle: (queue: 'jobs' | 'webhooks') => Promise<boolean>;
 }
 
 export async function measureEndToEnd(client: ApiClient, meter: UsageMeter, options: EndToEndOptions): Promise<EndToEndResult> {
@@ -70,18 +72,23 @@ export async function measureEndToEnd(client: ApiClient, meter: UsageMeter, opti
   const submitMs = performance.now() - submitStarted;
   const apiRequests = client.requests - requestsBefore;
 
-  // The window ends when the worker has deleted every job's message: each job ran once and finished.
-  // With webhooks, also when every event arrived and its delivery was written (the webhook message deleted after it,
-  // or, should delivery not go through the webhooks queue, the delivered writes seen).
+  // The window ends when every job's finish is written, every message of the jobs queue handled and deleted (a
+  // message the worker sent again, e.g. one that came before its job's put, included), and nothing is in flight.
+  // With webhooks, also when every event arrived and its delivery was written (seen as the delivered write, or as
+  // the webhook message deleted after it) and the webhooks queue is idle too.
   const { receiver } = options;
-  const finishedAll = () => {
+  const finishedAll = async () => {
     const usage = usageBetween(before, meter.snapshot());
-    if (messagesDeleted(usage, 'jobs') < options.jobs) return false;
-    if (!receiver) return true;
-    const deliveredWrites = trace.ledger.transitions.webhookDelivered.writes;
-    return receiver.delivered() >= options.jobs && (messagesDeleted(usage, 'webhooks') >= options.jobs || deliveredWrites >= options.jobs);
+    if (trace.ledger.transitions.finish.writes < options.jobs || messagesDeleted(usage, 'jobs') < options.jobs) return false;
+    if (receiver) {
+      if (receiver.delivered() < options.jobs) return false;
+      const deliveredWrites = trace.ledger.transitions.webhookDelivered.writes;
+      if (deliveredWrites < options.jobs && messagesDeleted(usage, 'webhooks') < options.jobs) return false;
+      if (!(await options.queueIdle('webhooks'))) return false;
+    }
+    return options.queueIdle('jobs');
   };
-  const complete = await waitFor(finishedAll, options.timeoutMs);
+  const complete = await waitForAsync(finishedAll, options.timeoutMs);
   meter.stopTrace(trace);
   const usage = usageBetween(before, meter.snapshot());
 
@@ -169,6 +176,16 @@ export async function finishedJobs(client: ApiClient, expected: number, timeoutM
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `condition` every 50 ms until it holds (true) or `timeoutMs` passes (false). */
+export async function waitForAsync(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
+  return true;
 }
 
 /** Polls `condition` every 50 ms until it holds (true) or `timeoutMs` passes (false). */

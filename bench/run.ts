@@ -76,7 +76,8 @@ async function main(): Promise<void> {
       const e2eJobs = jobs(2000, 200);
       const variantJobs = jobs(1000, 200);
       const timeoutMs = 120_000;
-      const singleRun = { submission: 'single', concurrency: CONCURRENCY, apiDurationMs: apiDuration.singleMs.mean, timeoutMs } as const;
+      const queueIdle = bench.queueIdle.bind(bench);
+      const singleRun = { submission: 'single', concurrency: CONCURRENCY, apiDurationMs: apiDuration.singleMs.mean, timeoutMs, queueIdle } as const;
       step('end to end: 20 echo jobs, one at a time');
       const e2eIdle = await measureIdleLatency(await bench.tenant('bench-e2e-idle'), { jobs: 20, timeoutMs: 10_000 });
       step(`end to end: ${e2eJobs} echo jobs, one per call`);
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
         concurrency: BATCH_SUBMIT_CONCURRENCY,
         apiDurationMs: apiDuration.batchMs.mean,
         timeoutMs,
+        queueIdle,
       });
 
       const noisyJobs = jobs(5000, 500);
