@@ -7,7 +7,7 @@
  * runs them while the bench lasts, so the worker does not compete here.
  */
 import { performance } from 'node:perf_hooks';
-import { echoJob, runPool, type ApiClient, type TimedResponse } from './api-client';
+import { benchJob, echoJob, runPool, type ApiClient, type JobShape, type TimedResponse } from './api-client';
 import { PARKED_DELAY_SECONDS } from './bench-twin';
 import { perSecond, summarize, type Summary } from './stats';
 
@@ -84,6 +84,12 @@ export async function measureApiDuration(client: ApiClient, options: { singles: 
     client.submitBatch(Array.from({ length: BATCH_SIZE }, (_, i) => echoJob(call * BATCH_SIZE + i, PARKED_DELAY_SECONDS))),
   );
   return { singleMs: summarize(singles.map((r) => r.ms)), batchMs: summarize(batches.map((r) => r.ms)) };
+}
+
+/** As `measureApiDuration`'s singles, for jobs of another shape (an 8 KiB payload, a webhook): parked as well. */
+export async function measureSingleApiDuration(client: ApiClient, options: { calls: number; shape: JobShape }): Promise<Summary> {
+  const calls = await runPool(options.calls, 1, (i) => client.submitJob({ ...benchJob(i, options.shape), delaySeconds: PARKED_DELAY_SECONDS }));
+  return summarize(calls.map((r) => r.ms));
 }
 
 function countStatuses(responses: readonly TimedResponse<unknown>[]): Record<string, number> {

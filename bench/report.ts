@@ -156,7 +156,7 @@ export function renderReport(r: BenchResults): string {
         usageRow('log bytes: + Lambda platform + API access (est.)', (e) => fixed(e.perJob.logBytes, 0)),
       ],
     ),
-    `the 8 KiB and webhook runs price the api call as the 200 B single one (${fixed(s.apiDurationMs, 1)} ms).`,
+    'api call duration: one POST /v1/jobs alone with that run\'s job shape (parked), the api Lambda\'s duration in the cost.',
     '',
   );
 

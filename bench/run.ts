@@ -15,7 +15,7 @@ import { BENCH_TWIN_ENV, startBenchTwin } from './bench-twin';
 import { measureBundles } from './bundles';
 import { idleSchedulerDollarsPerMonth, PRICES, PRICES_AS_OF } from './cost-model';
 import { measureEndToEnd, measureIdleLatency } from './end-to-end';
-import { BATCH_SIZE, measureApiDuration, measureBatchEnqueue, measureSingleEnqueue } from './enqueue';
+import { BATCH_SIZE, measureApiDuration, measureBatchEnqueue, measureSingleApiDuration, measureSingleEnqueue } from './enqueue';
 import { measureFairness } from './fairness';
 import { measureHandlerCpu } from './handler-cpu';
 import { renderReport, type BenchResults } from './report';
@@ -70,8 +70,12 @@ async function main(): Promise<void> {
       const single = await measureSingleEnqueue(enqueueClient, { jobs: jobs(3000, 100), concurrency: CONCURRENCY });
       step(`enqueue: ${jobs(3000, 100)} jobs through POST /v1/jobs/batch, ${BATCH_SUBMIT_CONCURRENCY} calls in flight`);
       const batch = await measureBatchEnqueue(enqueueClient, { jobs: jobs(3000, 100), concurrency: BATCH_SUBMIT_CONCURRENCY });
-      step('enqueue: one call at a time (the api Lambda duration the cost model uses)');
+      step('enqueue: one call at a time (the api Lambda duration the cost model uses), 200 B, 8 KiB, with a webhook');
       const apiDuration = await measureApiDuration(enqueueClient, { singles: jobs(200, 50), batches: jobs(10, 5) });
+
+      // The 8 KiB and webhook runs price their own api calls: a larger body and item take longer than the 200 B one.
+      const largeApiMs = await measureSingleApiDuration(enqueueClient, { calls: jobs(200, 50), shape: { payload: 'large' } });
+      const webhookApiMs = await measureSingleApiDuration(enqueueClient, { calls: jobs(200, 50), shape: { payload: 'small', webhookUrl: 'http://127.0.0.1:9/hooks/parked' } });
 
       const e2eJobs = jobs(2000, 200);
       const variantJobs = jobs(1000, 200);
@@ -83,7 +87,12 @@ async function main(): Promise<void> {
       step(`end to end: ${e2eJobs} echo jobs, one per call`);
       const e2eSingle = await measureEndToEnd(await bench.tenant('bench-e2e-single'), bench.meter, { ...singleRun, jobs: e2eJobs });
       step(`end to end: ${variantJobs} echo jobs with an 8 KiB payload, one per call`);
-      const e2eLarge = await measureEndToEnd(await bench.tenant('bench-e2e-8kib'), bench.meter, { ...singleRun, jobs: variantJobs, shape: { payload: 'large' } });
+      const e2eLarge = await measureEndToEnd(await bench.tenant('bench-e2e-8kib'), bench.meter, {
+        ...singleRun,
+        jobs: variantJobs,
+        shape: { payload: 'large' },
+        apiDurationMs: largeApiMs.mean,
+      });
       step(`end to end: ${variantJobs} echo jobs with a webhook each, one per call`);
       const webhookClient = await bench.tenant('bench-e2e-webhook');
       const receiver = await startWebhookReceiver([bench.webhookSecretOf('bench-e2e-webhook')]);
@@ -93,6 +102,7 @@ async function main(): Promise<void> {
           ...singleRun,
           jobs: variantJobs,
           shape: { payload: 'small', webhookUrl: receiver.url },
+          apiDurationMs: webhookApiMs.mean,
           receiver,
         });
       } finally {
