@@ -13,6 +13,9 @@
  *   their duration (receive → DeleteMessageBatch).
  * - Logs: what the process writes to stdout/stderr (the Powertools logger's JSON
  *   lines), swallowed while the bench runs.
+ * - Writes, one by one, for a run that asks (`startTrace`): the item before (the
+ *   meter's shadow of what was last written) and after, for the ledger by
+ *   transition and the partition keys (write-ledger.ts).
  *
  * Counters only grow; a phase takes a snapshot before and after and subtracts.
  */
@@ -79,7 +82,6 @@ const CAPACITY_OPERATIONS = new Set([
 ]);
 const WRITE_OPERATIONS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
 const SQS_CHUNK_BYTES = 64 * 1024;
-
 
 // The SDK's middleware types live in @smithy/types (not a direct dependency): the shapes used here, loosely.
 type Args = { input: Record<string, unknown> };

@@ -5,7 +5,10 @@
  * over first `createdAt` → last `finishedAt`.
  *
  * The same run is the usage window for "AWS requests per job": the meter's
- * counters from the first submit to the last message deleted, per job.
+ * counters from the first submit until every job's finish is written and its
+ * messages are deleted (and, with webhooks, every event delivered), per job;
+ * and the window of its write trace: the ledger by transition, the partitions.
+ * Shapes: a 200 B payload, an 8 KiB one, a webhook each (payloads.ts).
  */
 import { performance } from 'node:perf_hooks';
 import { benchJob, echoJob, runPool, type ApiClient, type JobShape, type JobView } from './api-client';

@@ -1,7 +1,10 @@
 /**
  * `npm run bench` (SPEC §14): starts the local twin in memory, measures enqueue,
- * end to end, AWS usage and cost per job, fairness between tenants, then the
- * Lambda bundles; prints a table and writes bench/results.json.
+ * end to end (200 B, 8 KiB, with a webhook; one per call and by batch), AWS usage,
+ * the write-unit ledger, the hottest partition key and cost per job, fairness
+ * between tenants; then the handlers' own CPU (a twin in a child process) and
+ * the Lambda bundles; prints a table with issue 11's targets and writes
+ * bench/results.json.
  *
  * BENCH_SCALE (default 1) scales the job counts: 0.1 is a quick smoke run.
  * Not part of `npm test`: numbers depend on the machine.
