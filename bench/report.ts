@@ -129,7 +129,7 @@ export function renderReport(r: BenchResults): string {
     '',
   );
 
-  out.push('AWS REQUESTS PER JOB — measured over each end-to-end run (first submit → last message deleted)');
+  out.push('AWS REQUESTS PER JOB — measured over each end-to-end run (first submit → every finish written, every message deleted, queues idle)');
   const usageRow = (label: string, pick: (e: EndToEndResult) => string) => [label, ...runs.map(([, e]) => pick(e))];
   const dynamo = (e: EndToEndResult, field: 'readUnits' | 'writeUnits' | 'indexWriteUnits' | 'failedWriteUnits' | 'calls') =>
     fixed(sumDynamo(e.usage, field) / e.jobs, 2);
