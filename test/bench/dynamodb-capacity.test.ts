@@ -11,21 +11,7 @@ import {
   itemSize,
   writeUnits,
 } from '../../bench/dynamodb-capacity';
-import type { IndexDefinition } from '../../lambdas/resources';
-
-// Indexes of their own, so the figures do not move when the service's projections change (lambdas/resources.ts).
-const STATUS_INDEX: IndexDefinition = {
-  indexName: 'byTenantStatus',
-  partitionKey: { name: 'gsi1pk', type: 'S' },
-  sortKey: { name: 'gsi1sk', type: 'S' },
-  nonKeyAttributes: ['jobId', 'tenantId', 'status', 'attempts', 'lastError'],
-};
-const SWEEP_INDEX: IndexDefinition = {
-  indexName: 'bySweepAt',
-  partitionKey: { name: 'sweepShard', type: 'N' },
-  sortKey: { name: 'sweepAt', type: 'N' },
-  nonKeyAttributes: ['tenantId', 'jobId', 'status'],
-};
+import { STATUS_INDEX, SWEEP_INDEX } from '../../lambdas/resources';
 
 // dynalite's own size function, as a second opinion on ASCII items.
 const dynaliteItemSize = createRequire(__filename)('dynalite/db').itemSize as (item: Record<string, unknown>) => number;
