@@ -13,7 +13,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -33,8 +33,12 @@ const RESULT_MARKER = '@@invoke-bundle-result ';
 type FunctionName = 'Api' | 'Worker' | 'Webhook' | 'Scheduler';
 
 interface ShippedFunction {
-  /** The bundle as synthesized: `<asset dir>/index.mjs`. */
+  /** The asset directory as synthesized: what a deploy zips and uploads. */
+  readonly assetDir: string;
+  /** The module the function's Handler names, found in the asset as the Node runtime finds it. */
   readonly bundle: string;
+  /** The export the Handler names (`index.handler` → `handler`). */
+  readonly exportName: string;
   /** The function's Environment.Variables from the template (references left as they are). */
   readonly environment: Record<string, unknown>;
 }
@@ -61,8 +65,12 @@ beforeAll(async () => {
         const name = /^(Api|Worker|Webhook|Scheduler)Function/.exec(logicalId)?.[1];
         if (!name) throw new Error(`unexpected function ${logicalId}`);
         const assetHash = String(resource.Properties.Code.S3Key).replace(/\.zip$/, '');
+        const assetDir = join(outdir, assets.files[assetHash].source.path);
+        const [moduleName, exportName] = String(resource.Properties.Handler).split('.') as [string, string];
         const shipped: ShippedFunction = {
-          bundle: join(outdir, assets.files[assetHash].source.path, 'index.mjs'),
+          assetDir,
+          bundle: handlerModule(assetDir, moduleName),
+          exportName,
           environment: resource.Properties.Environment.Variables,
         };
         return [name, shipped];
@@ -75,6 +83,13 @@ beforeAll(async () => {
   await t.twin.background.stop();
   receiver = await startReceiver();
 }, 180_000);
+
+/** The file the Node.js runtime loads for a Handler's module: `<module>.js`, else `.mjs`, else `.cjs`. */
+function handlerModule(assetDir: string, moduleName: string): string {
+  const file = ['.js', '.mjs', '.cjs'].map((extension) => join(assetDir, `${moduleName}${extension}`)).find((f) => existsSync(f));
+  if (!file) throw new Error(`no ${moduleName}.js/.mjs/.cjs in ${assetDir}`);
+  return file;
+}
 
 afterAll(async () => {
   await receiver?.close();
@@ -115,7 +130,7 @@ function lambdaEnvironment(name: FunctionName): Record<string, string> {
 }
 
 async function invoke(node: string, name: FunctionName, event: unknown): Promise<{ node: string; result: any }> {
-  const child = run(node, [INVOKE_BUNDLE, functions[name].bundle, name], { env: lambdaEnvironment(name), timeout: 60_000, maxBuffer: 16 << 20 });
+  const child = run(node, [INVOKE_BUNDLE, functions[name].bundle, functions[name].exportName, name], { env: lambdaEnvironment(name), timeout: 60_000, maxBuffer: 16 << 20 });
   child.child.stdin!.end(JSON.stringify(event));
   const { stdout } = await child.catch((error: Error & { stdout?: string; stderr?: string }) => {
     throw new Error(`${name} bundle failed on ${node}: ${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}`);
