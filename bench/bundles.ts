@@ -63,8 +63,8 @@ export interface BundleResult extends ColdImports {
   readonly bytes: number;
   /** What a cold start loads: `index.mjs` and the chunks it imports statically, transitively. */
   readonly entryBytes: number;
-  /** The chunks a cold start does not load (behind a dynamic `import()`), largest first. */
-  readonly lazyChunks: ReadonlyArray<{ readonly file: string; readonly bytes: number }>;
+  /** The chunks a cold start does not load (behind a dynamic `import()`), largest first; `holds`: the package (or project file) most of its bytes come from. */
+  readonly lazyChunks: ReadonlyArray<{ readonly file: string; readonly bytes: number; readonly holds: string }>;
   readonly sourceMapBytes: number;
   readonly warnings: number;
   /** The same imports on Node 24 (Lambda's nodejs24.x). */
@@ -162,10 +162,20 @@ function sizesOf(metafile: Metafile, outdir: string): Omit<BuiltBundle['sizes'],
     entryBytes: bytesOf([...loaded]),
     lazyChunks: code
       .filter((f) => !loaded.has(f))
-      .map((f) => ({ file: basename(f), bytes: outputs[f].bytes }))
+      .map((f) => ({ file: basename(f), bytes: outputs[f].bytes, holds: mainInput(outputs[f]) }))
       .sort((a, b) => b.bytes - a.bytes),
     sourceMapBytes: bytesOf(files.filter((f) => f.endsWith('.map'))),
   };
+}
+
+/** The package (or project file) that contributes most bytes to an output file. */
+function mainInput(output: Metafile['outputs'][string]): string {
+  const bytes = new Map<string, number>();
+  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+    const name = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? input;
+    bytes.set(name, (bytes.get(name) ?? 0) + bytesInOutput);
+  }
+  return [...bytes].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '';
 }
 
 interface ColdImport {

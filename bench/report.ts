@@ -186,6 +186,9 @@ export function renderReport(r: BenchResults): string {
     ),
     'entry KB: what a cold start loads (index.mjs and the chunks it imports statically); all KB: every chunk shipped. ' +
       'No NODE_OPTIONS, as the stack sets none; "+source maps": the same with --enable-source-maps.',
+    ...r.bundles
+      .filter((x) => x.sdk === 'bundled')
+      .map((x) => `lazy chunks of ${x.entry}: ${x.lazyChunks.map((c) => `${c.holds} ${fixed(c.bytes / 1024, 0)} KB`).join(', ')}`),
   );
   return `${out.join('\n')}\n`;
 }
