@@ -46,7 +46,7 @@ export interface HandlerFunctionProps {
   /**
    * Set `NODE_OPTIONS=--enable-source-maps`: stack traces in the logs name the
    * TypeScript sources, and every cold start parses the source maps first
-   * (15–25 ms here). Off, the maps still ship beside the code to decode traces with.
+   * (10–25 ms of CPU here). Off, the maps still ship beside the code to decode traces with.
    * @default false
    */
   readonly sourceMapsInStackTraces?: boolean;

@@ -22,7 +22,7 @@ export const BUNDLE_HANDLER = 'index.handler';
  * What `NODE_OPTIONS` holds when a function asks for source-mapped stack
  * traces (HandlerFunction's `sourceMapsInStackTraces`, off by default): with
  * it, Node reads and parses the source map of every file it loads, at start
- * (≈ 1 MB of JSON per function, 15–25 ms of a cold start here). Off, the maps
+ * (≈ 1.2 MB of JSON per function, 10–25 ms of CPU per cold start here). Off, the maps
  * still ship beside the code: traces name minified positions
  * (`index.mjs:1:2345`) that the `.map` files decode, and setting this one
  * variable on a function turns mapped traces on without a new build.
