@@ -14,7 +14,8 @@
  * The bundles are split (lib/lambda-bundle.ts): `index.mjs` and chunks beside
  * it. What a cold start loads (the entry and its static imports) is checked to
  * hold none of the code that only some requests need; the api serves its
- * OpenAPI document from the chunk it loads on first use.
+ * OpenAPI document from the chunk it loads on first use. The scheduler and the
+ * webhook, which run no job, load neither classic zod nor the job types.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -237,6 +238,20 @@ describe('what a cold start loads', () => {
       const holders = shipped.filter((f) => readFileSync(f, 'utf8').includes(marker));
       expect({ what, shipped: holders.length > 0 }).toEqual({ what, shipped: true });
       expect({ what, loadedAtStart: holders.filter((f) => loaded.includes(f)).map((f) => basename(f)) }).toEqual({ what, loadedAtStart: [] });
+    }
+  });
+
+  /** Classic zod (a method only it defines; config.ts is on zod/mini) and the job types' payload schemas (the sms one's message). */
+  const JOB_TYPES_CODE = { 'classic zod': 'safeExtend', 'the job types’ payload schemas': 'E.164 form' };
+  const loadedAtStart = (name: FunctionName, marker: string) =>
+    staticClosure(functions[name].bundle)
+      .filter((f) => readFileSync(f, 'utf8').includes(marker))
+      .map((f) => basename(f));
+
+  test.each(['Webhook', 'Scheduler'] as const)('%s: no classic zod and no job type, which only the api and worker run', (name) => {
+    for (const [what, marker] of Object.entries(JOB_TYPES_CODE)) {
+      expect({ what, loadedAtStart: loadedAtStart(name, marker) }).toEqual({ what, loadedAtStart: [] });
+      expect({ what, inApiAtStart: loadedAtStart('Api', marker).length > 0, inWorkerAtStart: loadedAtStart('Worker', marker).length > 0 }).toEqual({ what, inApiAtStart: true, inWorkerAtStart: true });
     }
   });
 });
