@@ -12,10 +12,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { loadConfig, type Config } from './config';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './resources';
-import { createJobTypes, type JobTypes } from './job-types/registry';
+import type { JobTypes } from './job-types/registry';
 import type { Senders } from './job-types/senders';
-import { SesMailer } from './senders/ses-mailer';
-import { SnsTexter } from './senders/sns-texter';
 import { createDocumentClient } from './store/dynamodb-client';
 import { JobStore } from './store/job-store';
 import { TenantStore } from './store/tenant-store';
@@ -41,8 +39,15 @@ export interface ServiceContextOverrides {
   readonly config?: Config;
   readonly now?: () => number;
   readonly logger?: Logger;
-  /** Where `email` and `sms` send. @default Amazon SES and SNS ({@link awsSenders}) */
+  /** Where `email` and `sms` send. @default Amazon SES and SNS (job-types/deployment.ts's awsSenders) */
   readonly senders?: Senders;
+  /**
+   * Builds the job types (job-types/deployment.ts's `jobTypesFor`). Passed by what runs
+   * jobs (the api and worker entry points, the twin), so the scheduler's and the
+   * webhook's cold starts load none of the types' payload schemas (zod). Without it
+   * `jobTypes` throws.
+   */
+  readonly jobTypes?: (config: Config, senders?: Senders) => JobTypes;
 }
 
 export function createServiceContext(overrides: ServiceContextOverrides = {}): ServiceContext {
@@ -66,18 +71,12 @@ export function createServiceContext(overrides: ServiceContextOverrides = {}): S
     tenants: new TenantStore(db, config.tableName),
     jobsQueue: new MessageQueue<JobMessage>(sqs, config.jobsQueueUrl ?? missing('JOBS_QUEUE_URL')),
     webhooksQueue: new MessageQueue<WebhookMessage>(sqs, config.webhooksQueueUrl ?? missing('WEBHOOKS_QUEUE_URL')),
-    jobTypes: jobTypesFor(config, overrides.senders),
+    jobTypes: overrides.jobTypes?.(config, overrides.senders) ?? runsNoJobs,
   };
 }
 
-/** The senders of a Lambda: SES for `email`, SNS for `sms`. */
-export function awsSenders(): Senders {
-  return { mailer: new SesMailer(), texter: new SnsTexter() };
-}
-
-/** The job types, built with `senders` and the deployment's defaults from `config`. */
-export function jobTypesFor(config: Config, senders: Senders = awsSenders()): JobTypes {
-  return createJobTypes({ ...senders, emailFrom: config.emailFrom, smsSenderId: config.smsSenderId });
+function runsNoJobs(type: string): never {
+  throw new Error(`this function runs no jobs (asked for job type ${type}): pass jobTypes to createServiceContext`);
 }
 
 function missing(variable: string): string {

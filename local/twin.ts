@@ -22,6 +22,7 @@ import {
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { createApiHandler } from '../lambdas/api/api-handler';
 import { ConfigError, loadConfig, type Config } from '../lambdas/config';
+import { jobTypesFor } from '../lambdas/job-types/deployment';
 import { DLQ_RETENTION_SECONDS, JOBS_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from '../lambdas/resources';
 import { createServiceContext, type ServiceContext } from '../lambdas/service-context';
 import { startSqsEndpoint } from './sqs';
@@ -156,7 +157,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     process.env.WEBHOOKS_QUEUE_URL = env.WEBHOOKS_QUEUE_URL = webhooks.url;
 
     const config = loadConfig(env);
-    const context = createServiceContext({ config, now: options.now, logger: options.logger, senders: outboxSenders(outboxDir) });
+    const context = createServiceContext({ config, now: options.now, logger: options.logger, senders: outboxSenders(outboxDir), jobTypes: jobTypesFor });
     closers.push(() => {
       context.db.destroy();
       context.sqs.destroy();

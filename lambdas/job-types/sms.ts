@@ -4,12 +4,11 @@
  */
 import * as z from 'zod';
 import type { JobType, JobTypeDefinition } from './job-type';
+import { SENDER_ID, SENDER_ID_MESSAGE } from './sender-id';
 import type { TextMessage, Texter } from './senders';
 
 /** An alphanumeric sender id, as SNS takes it: the payload's `senderId` and `SMS_SENDER_ID`. */
-export const SenderIdSchema = z
-  .string()
-  .regex(/^(?=.*[A-Za-z])[A-Za-z0-9]{1,11}$/, 'must be 1..11 letters and digits, at least one letter');
+export const SenderIdSchema = z.string().regex(SENDER_ID, SENDER_ID_MESSAGE);
 
 export const SmsPayloadSchema = z.strictObject({
   to: z

@@ -62,76 +62,87 @@ interface EmbeddedIpv4 {
 
 const cidr = (text: string): Cidr => ipaddr.parseCIDR(text);
 
-/**
- * Non-public IPv4 space (IANA special-purpose registry). First match wins, so
- * the single metadata addresses come before the blocks that contain them.
- */
-const IPV4_RANGES: ReadonlyArray<[Cidr, AddressClass]> = [
-  [cidr('169.254.169.254/32'), 'metadata'], // AWS, Azure, GCP, OCI instance metadata
-  [cidr('169.254.170.2/32'), 'metadata'], // ECS task metadata and credentials
-  [cidr('169.254.170.23/32'), 'metadata'], // EKS Pod Identity agent
-  [cidr('100.100.100.200/32'), 'metadata'], // Alibaba Cloud
-  [cidr('192.0.0.192/32'), 'metadata'], // Oracle Cloud (classic)
-  [cidr('0.0.0.0/8'), 'unspecified'], // "this network"; Linux connects 0.0.0.0 to loopback
-  [cidr('10.0.0.0/8'), 'private'],
-  [cidr('100.64.0.0/10'), 'cgnat'],
-  [cidr('127.0.0.0/8'), 'loopback'],
-  [cidr('169.254.0.0/16'), 'link-local'],
-  [cidr('172.16.0.0/12'), 'private'],
-  [cidr('192.0.0.0/24'), 'reserved'], // IETF protocol assignments
-  [cidr('192.0.2.0/24'), 'reserved'], // TEST-NET-1
-  [cidr('192.88.99.0/24'), 'reserved'], // 6to4 relay anycast (deprecated)
-  [cidr('192.168.0.0/16'), 'private'],
-  [cidr('198.18.0.0/15'), 'reserved'], // benchmarking
-  [cidr('198.51.100.0/24'), 'reserved'], // TEST-NET-2
-  [cidr('203.0.113.0/24'), 'reserved'], // TEST-NET-3
-  [cidr('224.0.0.0/4'), 'multicast'],
-  [cidr('240.0.0.0/4'), 'reserved'], // future use, and 255.255.255.255 broadcast
-];
+interface PolicyTables {
+  /**
+   * Non-public IPv4 space (IANA special-purpose registry). First match wins, so
+   * the single metadata addresses come before the blocks that contain them.
+   */
+  readonly ipv4Ranges: ReadonlyArray<[Cidr, AddressClass]>;
+  /** Checked before the embedded forms: `::` and `::1` also sit in the IPv4-compatible block. */
+  readonly ipv6SingleAddresses: ReadonlyArray<[Cidr, AddressClass]>;
+  /** Forms that carry an IPv4 address: the kernel or a translator reaches that IPv4 address, so it decides the class. */
+  readonly ipv6EmbeddingIpv4: readonly EmbeddedIpv4[];
+  /** Only 2000::/3 is allocated global unicast; anything else is not a real target. */
+  readonly ipv6Ranges: ReadonlyArray<[Cidr, AddressClass]>;
+}
 
-/** Checked before the embedded forms: `::` and `::1` also sit in the IPv4-compatible block. */
-const IPV6_SINGLE_ADDRESSES: ReadonlyArray<[Cidr, AddressClass]> = [
-  [cidr('fd00:ec2::254/128'), 'metadata'], // AWS Nitro instance metadata
-  [cidr('fd00:ec2::23/128'), 'metadata'], // AWS Nitro instance services
-  [cidr('::/128'), 'unspecified'],
-  [cidr('::1/128'), 'loopback'],
-];
+let tables: PolicyTables | undefined;
 
-/** Forms that carry an IPv4 address: the kernel or a translator reaches that IPv4 address, so it decides the class. */
-const IPV6_EMBEDDING_IPV4: readonly EmbeddedIpv4[] = [
-  { prefix: cidr('::ffff:0:0/96'), firstByte: 12 }, // IPv4-mapped
-  { prefix: cidr('::/96'), firstByte: 12 }, // IPv4-compatible (deprecated)
-  { prefix: cidr('::ffff:0:0:0/96'), firstByte: 12 }, // SIIT
-  { prefix: cidr('64:ff9b::/96'), firstByte: 12 }, // NAT64
-  { prefix: cidr('2002::/16'), firstByte: 2 }, // 6to4
-];
-
-const IPV6_RANGES: ReadonlyArray<[Cidr, AddressClass]> = [
-  [cidr('64:ff9b:1::/48'), 'private'], // local-use NAT64
-  [cidr('2001::/23'), 'reserved'], // IETF protocol assignments, incl. Teredo 2001::/32
-  [cidr('2001:db8::/32'), 'reserved'], // documentation
-  [cidr('3fff::/20'), 'reserved'], // documentation
-  [cidr('fe80::/10'), 'link-local'],
-  [cidr('fec0::/10'), 'private'], // site-local (deprecated)
-  [cidr('fc00::/7'), 'private'], // unique local
-  [cidr('ff00::/8'), 'multicast'],
-  // Only 2000::/3 is allocated global unicast; anything else is not a real target.
-  [cidr('2000::/3'), 'public'],
-];
+/** The tables, parsed on first use rather than at import: most cold starts classify no address (≈ 2 ms saved). */
+function policy(): PolicyTables {
+  return (tables ??= {
+    ipv4Ranges: [
+      [cidr('169.254.169.254/32'), 'metadata'], // AWS, Azure, GCP, OCI instance metadata
+      [cidr('169.254.170.2/32'), 'metadata'], // ECS task metadata and credentials
+      [cidr('169.254.170.23/32'), 'metadata'], // EKS Pod Identity agent
+      [cidr('100.100.100.200/32'), 'metadata'], // Alibaba Cloud
+      [cidr('192.0.0.192/32'), 'metadata'], // Oracle Cloud (classic)
+      [cidr('0.0.0.0/8'), 'unspecified'], // "this network"; Linux connects 0.0.0.0 to loopback
+      [cidr('10.0.0.0/8'), 'private'],
+      [cidr('100.64.0.0/10'), 'cgnat'],
+      [cidr('127.0.0.0/8'), 'loopback'],
+      [cidr('169.254.0.0/16'), 'link-local'],
+      [cidr('172.16.0.0/12'), 'private'],
+      [cidr('192.0.0.0/24'), 'reserved'], // IETF protocol assignments
+      [cidr('192.0.2.0/24'), 'reserved'], // TEST-NET-1
+      [cidr('192.88.99.0/24'), 'reserved'], // 6to4 relay anycast (deprecated)
+      [cidr('192.168.0.0/16'), 'private'],
+      [cidr('198.18.0.0/15'), 'reserved'], // benchmarking
+      [cidr('198.51.100.0/24'), 'reserved'], // TEST-NET-2
+      [cidr('203.0.113.0/24'), 'reserved'], // TEST-NET-3
+      [cidr('224.0.0.0/4'), 'multicast'],
+      [cidr('240.0.0.0/4'), 'reserved'], // future use, and 255.255.255.255 broadcast
+    ],
+    ipv6SingleAddresses: [
+      [cidr('fd00:ec2::254/128'), 'metadata'], // AWS Nitro instance metadata
+      [cidr('fd00:ec2::23/128'), 'metadata'], // AWS Nitro instance services
+      [cidr('::/128'), 'unspecified'],
+      [cidr('::1/128'), 'loopback'],
+    ],
+    ipv6EmbeddingIpv4: [
+      { prefix: cidr('::ffff:0:0/96'), firstByte: 12 }, // IPv4-mapped
+      { prefix: cidr('::/96'), firstByte: 12 }, // IPv4-compatible (deprecated)
+      { prefix: cidr('::ffff:0:0:0/96'), firstByte: 12 }, // SIIT
+      { prefix: cidr('64:ff9b::/96'), firstByte: 12 }, // NAT64
+      { prefix: cidr('2002::/16'), firstByte: 2 }, // 6to4
+    ],
+    ipv6Ranges: [
+      [cidr('64:ff9b:1::/48'), 'private'], // local-use NAT64
+      [cidr('2001::/23'), 'reserved'], // IETF protocol assignments, incl. Teredo 2001::/32
+      [cidr('2001:db8::/32'), 'reserved'], // documentation
+      [cidr('3fff::/20'), 'reserved'], // documentation
+      [cidr('fe80::/10'), 'link-local'],
+      [cidr('fec0::/10'), 'private'], // site-local (deprecated)
+      [cidr('fc00::/7'), 'private'], // unique local
+      [cidr('ff00::/8'), 'multicast'],
+      [cidr('2000::/3'), 'public'],
+    ],
+  });
+}
 
 function firstMatch(address: ipaddr.IPv4 | ipaddr.IPv6, ranges: ReadonlyArray<[Cidr, AddressClass]>): AddressClass | undefined {
   return ranges.find(([range]) => range[0].kind() === address.kind() && address.match(range))?.[1];
 }
 
 function classifyIpv6(address: ipaddr.IPv6): AddressClass {
-  const single = firstMatch(address, IPV6_SINGLE_ADDRESSES);
+  const single = firstMatch(address, policy().ipv6SingleAddresses);
   if (single !== undefined) return single;
-  const embedding = IPV6_EMBEDDING_IPV4.find(({ prefix }) => address.match(prefix));
+  const embedding = policy().ipv6EmbeddingIpv4.find(({ prefix }) => address.match(prefix));
   if (embedding !== undefined) {
     const bytes = address.toByteArray().slice(embedding.firstByte, embedding.firstByte + 4);
-    return firstMatch(new ipaddr.IPv4(bytes), IPV4_RANGES) ?? 'public';
+    return firstMatch(new ipaddr.IPv4(bytes), policy().ipv4Ranges) ?? 'public';
   }
-  return firstMatch(address, IPV6_RANGES) ?? 'reserved';
+  return firstMatch(address, policy().ipv6Ranges) ?? 'reserved';
 }
 
 /**
@@ -142,7 +153,7 @@ function classifyIpv6(address: ipaddr.IPv6): AddressClass {
 export function classifyAddress(ip: string): AddressClass {
   switch (isIP(ip)) {
     case 4:
-      return firstMatch(ipaddr.IPv4.parse(ip), IPV4_RANGES) ?? 'public';
+      return firstMatch(ipaddr.IPv4.parse(ip), policy().ipv4Ranges) ?? 'public';
     case 6: {
       // ipaddr.js reads the deprecated `::a.b.c.d` as `::ffff:a.b.c.d` (so `::0.0.0.1`
       // would not be `::1`); WHATWG URL writes every IPv6 address in plain hex.

@@ -2,7 +2,7 @@
  * The {@link Mailer} of a Lambda: Amazon SES v2 `SendEmail`. Addresses and
  * bodies are never logged (SPEC §11), and are blanked out of SES's error texts.
  */
-import { SESv2Client, SendEmailCommand, type SendEmailCommandInput } from '@aws-sdk/client-sesv2';
+import type { SESv2Client, SendEmailCommandInput } from '@aws-sdk/client-sesv2';
 import type { EmailMessage, Mailer, SendContext, SendReceipt } from '../job-types/senders';
 import { jobErrorFromAws } from './aws-failure';
 
@@ -28,8 +28,10 @@ export class SesMailer implements Mailer {
   }
 
   async send(message: EmailMessage, ctx: SendContext): Promise<SendReceipt> {
-    this.client ??= new SESv2Client({});
     try {
+      // Imported on first send (a chunk of its own in the bundle): a cold start that sends no email loads no SES code.
+      const { SESv2Client, SendEmailCommand } = await import('@aws-sdk/client-sesv2');
+      this.client ??= new SESv2Client({});
       const output = await this.client.send(new SendEmailCommand(sendEmailInput(message)), { abortSignal: ctx.signal });
       ctx.logger.info('email sent through SES', { messageId: output.MessageId, recipients: message.to.length });
       return { messageId: output.MessageId };

@@ -3,7 +3,7 @@
  * Phone numbers and messages are never logged (SPEC §11), and are blanked out
  * of SNS's error texts.
  */
-import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/client-sns';
+import type { PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import type { SendContext, SendReceipt, TextMessage, Texter } from '../job-types/senders';
 import { jobErrorFromAws } from './aws-failure';
 
@@ -32,8 +32,10 @@ export class SnsTexter implements Texter {
   }
 
   async send(message: TextMessage, ctx: SendContext): Promise<SendReceipt> {
-    this.client ??= new SNSClient({});
     try {
+      // Imported on first send (a chunk of its own in the bundle): a cold start that sends no SMS loads no SNS code.
+      const { PublishCommand, SNSClient } = await import('@aws-sdk/client-sns');
+      this.client ??= new SNSClient({});
       const output = await this.client.send(new PublishCommand(publishInput(message)), { abortSignal: ctx.signal });
       ctx.logger.info('sms sent through SNS', { messageId: output.MessageId });
       return { messageId: output.MessageId };

@@ -11,7 +11,6 @@
  * the start key is rebuilt from the caller's own tenant and status.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import * as z from 'zod';
 import { isJobIdShaped } from '../jobs/job-id';
 
 export class InvalidCursorError extends Error {
@@ -38,11 +37,12 @@ const CHECKSUM_LENGTH = 22;
 const MAX_CURSOR_LENGTH = 256;
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-/** Exactly the fields this service writes; anything else is not one of its cursors. */
-const CursorBody = z.strictObject({
-  p: z.string().max(64),
-  h: z.string().regex(/^[A-Za-z0-9_-]+$/).length(CHECKSUM_LENGTH),
-});
+/** Exactly the fields this service writes; anything else is not one of its cursors. (Plain checks, not zod: the scheduler and webhook bundles load this file and no zod.) */
+function isCursorBody(value: unknown): value is { readonly p: string; readonly h: string } {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.keys(value).length !== 2) return false;
+  const { p, h } = value as Record<string, unknown>;
+  return typeof p === 'string' && p.length <= 64 && typeof h === 'string' && h.length === CHECKSUM_LENGTH && /^[A-Za-z0-9_-]+$/.test(h);
+}
 
 export function encodeListCursor(scope: CursorScope, position: string): string {
   return Buffer.from(JSON.stringify({ p: position, h: cursorChecksum(scope, position) })).toString('base64url');
@@ -60,9 +60,8 @@ export function decodeListCursor(scope: CursorScope, cursor: string): CursorPosi
   } catch {
     throw new InvalidCursorError('cursor is not one this service issued');
   }
-  const body = CursorBody.safeParse(parsed);
-  if (!body.success) throw new InvalidCursorError('cursor is not one this service issued');
-  const { p, h } = body.data;
+  if (!isCursorBody(parsed)) throw new InvalidCursorError('cursor is not one this service issued');
+  const { p, h } = parsed;
   const expected = Buffer.from(cursorChecksum(scope, p));
   if (!timingSafeEqual(Buffer.from(h), expected)) throw new InvalidCursorError('cursor does not belong to this query');
   const position = parsePosition(p);

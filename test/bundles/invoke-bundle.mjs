@@ -3,15 +3,16 @@
 // a Lambda context, and prints the result on a last line of its own (the
 // bundle's logs go to stdout too). Plain JavaScript: it runs on whichever Node
 // binary is under test, with nothing of the repository loaded.
-//   node invoke-bundle.mjs <bundle index.mjs> <function name> < event.json
+//   node invoke-bundle.mjs <bundle index.mjs> <export name> <function name> < event.json
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 const RESULT_MARKER = '@@invoke-bundle-result ';
 
-const [bundle, functionName] = process.argv.slice(2);
+const [bundle, exportName, functionName] = process.argv.slice(2);
 const event = JSON.parse(readFileSync(0, 'utf8'));
-const { handler } = await import(pathToFileURL(bundle).href);
+const handler = (await import(pathToFileURL(bundle).href))[exportName];
+if (typeof handler !== 'function') throw new Error(`${bundle} exports no function ${exportName}`);
 const deadline = Date.now() + 30_000;
 const context = {
   functionName,

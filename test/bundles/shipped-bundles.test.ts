@@ -10,12 +10,18 @@
  * from the message the api put on the queue, the webhook bundle delivers its
  * event to a real receiver that verifies the signature, and the scheduler
  * bundle sweeps an overdue job back onto the queue.
+ *
+ * The bundles are split (lib/lambda-bundle.ts): `index.mjs` and chunks beside
+ * it. What a cold start loads (the entry and its static imports) is checked to
+ * hold none of the code that only some requests need; the api serves its
+ * OpenAPI document from the chunk it loads on first use. The scheduler and the
+ * webhook, which run no job, load neither classic zod nor the job types.
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
@@ -33,8 +39,12 @@ const RESULT_MARKER = '@@invoke-bundle-result ';
 type FunctionName = 'Api' | 'Worker' | 'Webhook' | 'Scheduler';
 
 interface ShippedFunction {
-  /** The bundle as synthesized: `<asset dir>/index.mjs`. */
+  /** The asset directory as synthesized: what a deploy zips and uploads. */
+  readonly assetDir: string;
+  /** The module the function's Handler names, found in the asset as the Node runtime finds it. */
   readonly bundle: string;
+  /** The export the Handler names (`index.handler` → `handler`). */
+  readonly exportName: string;
   /** The function's Environment.Variables from the template (references left as they are). */
   readonly environment: Record<string, unknown>;
 }
@@ -61,8 +71,12 @@ beforeAll(async () => {
         const name = /^(Api|Worker|Webhook|Scheduler)Function/.exec(logicalId)?.[1];
         if (!name) throw new Error(`unexpected function ${logicalId}`);
         const assetHash = String(resource.Properties.Code.S3Key).replace(/\.zip$/, '');
+        const assetDir = join(outdir, assets.files[assetHash].source.path);
+        const [moduleName, exportName] = String(resource.Properties.Handler).split('.') as [string, string];
         const shipped: ShippedFunction = {
-          bundle: join(outdir, assets.files[assetHash].source.path, 'index.mjs'),
+          assetDir,
+          bundle: handlerModule(assetDir, moduleName),
+          exportName,
           environment: resource.Properties.Environment.Variables,
         };
         return [name, shipped];
@@ -75,6 +89,13 @@ beforeAll(async () => {
   await t.twin.background.stop();
   receiver = await startReceiver();
 }, 180_000);
+
+/** The file the Node.js runtime loads for a Handler's module: `<module>.js`, else `.mjs`, else `.cjs`. */
+function handlerModule(assetDir: string, moduleName: string): string {
+  const file = ['.js', '.mjs', '.cjs'].map((extension) => join(assetDir, `${moduleName}${extension}`)).find((f) => existsSync(f));
+  if (!file) throw new Error(`no ${moduleName}.js/.mjs/.cjs in ${assetDir}`);
+  return file;
+}
 
 afterAll(async () => {
   await receiver?.close();
@@ -115,7 +136,7 @@ function lambdaEnvironment(name: FunctionName): Record<string, string> {
 }
 
 async function invoke(node: string, name: FunctionName, event: unknown): Promise<{ node: string; result: any }> {
-  const child = run(node, [INVOKE_BUNDLE, functions[name].bundle, name], { env: lambdaEnvironment(name), timeout: 60_000, maxBuffer: 16 << 20 });
+  const child = run(node, [INVOKE_BUNDLE, functions[name].bundle, functions[name].exportName, name], { env: lambdaEnvironment(name), timeout: 60_000, maxBuffer: 16 << 20 });
   child.child.stdin!.end(JSON.stringify(event));
   const { stdout } = await child.catch((error: Error & { stdout?: string; stderr?: string }) => {
     throw new Error(`${name} bundle failed on ${node}: ${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}`);
@@ -177,12 +198,79 @@ function sqsEvent(queueName: string, messages: Message[]) {
   );
 }
 
+/** The files a cold start of `file` loads: it and what it imports statically, transitively (esbuild's `import…from"./x.mjs"` / `import"./x.mjs"`; `import("./x.mjs")` is lazy). */
+function staticClosure(file: string): string[] {
+  const loaded = new Set<string>();
+  const pending = [file];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (loaded.has(next)) continue;
+    loaded.add(next);
+    for (const [, specifier] of readFileSync(next, 'utf8').matchAll(/\bimport\s*(?:[\w$*{][^"'()]*?from\s*)?["'](\.\/[^"']+)["']/g)) {
+      pending.push(join(dirname(next), specifier));
+    }
+  }
+  return [...loaded];
+}
+
+/** Strings only the named code contains (SES v2's and SNS's schema namespaces, the OpenAPI document's title). */
+const LAZY_CODE = { 'the SES client': 'com.amazonaws.sesv2', 'the SNS client': 'com.amazonaws.sns', 'the OpenAPI document': '"Jobs Service API"' };
+
+describe('what a cold start loads', () => {
+  test.each(['Api', 'Worker', 'Webhook', 'Scheduler'] as const)('%s: index.mjs and the chunks it imports, with the lazily loaded ones beside them', (name) => {
+    const { assetDir, bundle } = functions[name];
+    const code = readdirSync(assetDir).filter((f) => f.endsWith('.mjs'));
+    const loaded = staticClosure(bundle).map((f) => basename(f));
+    expect(loaded[0]).toBe('index.mjs');
+    expect(loaded.length).toBeGreaterThan(1);
+    expect(loaded.every((f) => code.includes(f))).toBe(true);
+    expect(code.length).toBeGreaterThan(loaded.length);
+  });
+
+  test.each([
+    ['Api', ['the SES client', 'the SNS client', 'the OpenAPI document']],
+    ['Worker', ['the SES client', 'the SNS client']],
+  ] as const)('%s: none of %j until first used', (name, lazy) => {
+    const { assetDir, bundle } = functions[name];
+    const loaded = staticClosure(bundle);
+    const shipped = readdirSync(assetDir).filter((f) => f.endsWith('.mjs')).map((f) => join(assetDir, f));
+    for (const what of lazy) {
+      const marker = LAZY_CODE[what];
+      const holders = shipped.filter((f) => readFileSync(f, 'utf8').includes(marker));
+      expect({ what, shipped: holders.length > 0 }).toEqual({ what, shipped: true });
+      expect({ what, loadedAtStart: holders.filter((f) => loaded.includes(f)).map((f) => basename(f)) }).toEqual({ what, loadedAtStart: [] });
+    }
+  });
+
+  /** Classic zod (a method only it defines; config.ts is on zod/mini) and the job types' payload schemas (the sms one's message). */
+  const JOB_TYPES_CODE = { 'classic zod': 'safeExtend', 'the job types’ payload schemas': 'E.164 form' };
+  const loadedAtStart = (name: FunctionName, marker: string) =>
+    staticClosure(functions[name].bundle)
+      .filter((f) => readFileSync(f, 'utf8').includes(marker))
+      .map((f) => basename(f));
+
+  test.each(['Webhook', 'Scheduler'] as const)('%s: no classic zod and no job type, which only the api and worker run', (name) => {
+    for (const [what, marker] of Object.entries(JOB_TYPES_CODE)) {
+      expect({ what, loadedAtStart: loadedAtStart(name, marker) }).toEqual({ what, loadedAtStart: [] });
+      expect({ what, inApiAtStart: loadedAtStart('Api', marker).length > 0, inWorkerAtStart: loadedAtStart('Worker', marker).length > 0 }).toEqual({ what, inApiAtStart: true, inWorkerAtStart: true });
+    }
+  });
+});
+
 const runtimes: Array<[string, () => string, RegExp]> = [
   ['Node 24 (Lambda nodejs24.x)', ensureNode24, /^v24\./],
   [`the tests' Node (${process.version})`, () => process.execPath, new RegExp(`^${process.version.replace(/\./g, '\\.')}$`)],
 ];
 
 describe.each(runtimes)('the shipped bundles on %s', (_label, nodeBinary, version) => {
+  it('serve the OpenAPI document from the api chunk loaded on first request', async () => {
+    const event = submitEvent(t.twin.dev.apiKey, {});
+    const get = { ...event, httpMethod: 'GET', path: '/v1/openapi.json', pathParameters: { proxy: 'v1/openapi.json' }, body: null };
+    const served = await invoke(nodeBinary(), 'Api', { ...get, requestContext: { ...event.requestContext, httpMethod: 'GET', path: '/prod/v1/openapi.json' } });
+    expect(served.node).toMatch(version);
+    expect(served.result.statusCode).toBe(200);
+    expect(JSON.parse(served.result.body)).toEqual(JSON.parse(readFileSync(join(__dirname, '../../openapi.json'), 'utf8')));
+  }, 60_000);
+
   it('accept, run, report and sweep one job', async () => {
     const node = nodeBinary();
     const { apiKey, webhookSecret } = t.twin.dev;

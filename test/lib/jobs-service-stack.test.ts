@@ -147,12 +147,13 @@ describe('functions', () => {
           EMAIL_FROM: 'jobs@example.org',
           POWERTOOLS_SERVICE_NAME: 'jobs-service',
           POWERTOOLS_METRICS_NAMESPACE: 'JobsService',
-          NODE_OPTIONS: '--enable-source-maps',
         },
       },
     });
     // AWS never allows private targets by default (SPEC §6).
     expect(resource.Properties.Environment.Variables).not.toHaveProperty('ALLOW_PRIVATE_TARGETS');
+    // No --enable-source-maps: it parses every source map at each cold start (lib/lambda-bundle.ts).
+    expect(resource.Properties.Environment.Variables).not.toHaveProperty('NODE_OPTIONS');
     expect(template.toJSON().Resources[fixture.idOf(stack.functions[name].logGroup)].Properties.RetentionInDays).toBe(30);
   });
 

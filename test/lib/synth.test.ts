@@ -2,13 +2,13 @@
  * `npx cdk synth` as a fresh clone runs it (issue 6, done-when 1): the real CLI
  * and app command from cdk.json, offline, with bundling and the built-in
  * CloudFormation schema validation on (see cloudformation-schema.test.ts). esbuild bundles
- * every Lambda (minified ESM with source maps, AWS SDK left to the runtime),
+ * every Lambda (minified ESM split into index.mjs and chunks, source maps, the AWS SDK inside),
  * cdk-nag passes, and each bundle loads and exports `handler`.
  *
  * The only CDK test that bundles; the others skip it (see stack-fixture.ts).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, copyFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -72,14 +72,14 @@ test('each function is an esbuild bundle: minified ESM with a source map, the AW
 });
 
 test('each bundle loads in Node and exports its handler', async () => {
-  // No node_modules beside the bundles: each one must stand alone, as in Lambda.
+  // No node_modules beside the bundles: each asset (index.mjs and its chunks) must stand alone, as in Lambda.
   const sandbox = mkdtempSync(join(tmpdir(), 'jobs-bundle-'));
   try {
     for (const { functionId, dir } of bundles) {
-      copyFileSync(join(dir, 'index.mjs'), join(sandbox, `${functionId}.mjs`));
+      cpSync(dir, join(sandbox, functionId), { recursive: true });
       const { stdout } = await run(
         process.execPath,
-        ['--input-type=module', '-e', `const m = await import(${JSON.stringify(join(sandbox, `${functionId}.mjs`))}); console.log(typeof m.handler);`],
+        ['--input-type=module', '-e', `const m = await import(${JSON.stringify(join(sandbox, functionId, 'index.mjs'))}); console.log(typeof m.handler);`],
         {
           env: {
             ...OFFLINE_ENV,

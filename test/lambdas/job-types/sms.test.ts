@@ -1,6 +1,6 @@
 import { loadConfig } from '../../../lambdas/config';
 import { createSmsJobType } from '../../../lambdas/job-types/sms';
-import { jobTypesFor } from '../../../lambdas/service-context';
+import { jobTypesFor } from '../../../lambdas/job-types/deployment';
 import { jobContextFactory, recordingSenders } from './job-context';
 
 const PHONE = '+14155550100';
