@@ -101,9 +101,10 @@ export class JobsWaitTimeoutError extends JobsClientError {
 }
 
 function describeCause(cause: unknown): string {
-  if (!(cause instanceof Error)) return String(cause);
-  // Node's fetch says "fetch failed" and puts the socket error in `cause`.
-  const inner = (cause as { cause?: unknown }).cause;
-  const code = inner && typeof inner === 'object' && 'code' in inner ? String((inner as { code: unknown }).code) : undefined;
-  return code ?? (inner instanceof Error ? inner.message : cause.message);
+  // Node's fetch says "fetch failed" and puts the socket error in `cause` (duck-typed: errors may come from another realm).
+  const inner = (cause as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (typeof inner?.code === 'string') return inner.code;
+  if (typeof inner?.message === 'string') return inner.message;
+  const message = (cause as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' ? message : String(cause);
 }

@@ -340,7 +340,7 @@ export interface components {
              * @default POST
              * @enum {string}
              */
-            method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+            method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
             /** @description Extra request headers (no hop-by-hop, host or service headers). */
             headers?: {
                 [key: string]: string;
@@ -348,7 +348,7 @@ export interface components {
             /** @description A string is sent as is; any other JSON value is sent as JSON. null means no body. Not allowed with GET. */
             body?: unknown;
             /** @default 10 */
-            timeoutSeconds: number;
+            timeoutSeconds?: number;
         };
         /** @description A `email` job: Sends an email through Amazon SES (written to the local outbox on the local twin). */
         EmailJobSubmission: {

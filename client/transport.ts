@@ -136,9 +136,10 @@ function problemOf(text: string): Problem | null {
   return null;
 }
 
+/** The socket error's code under Node's "fetch failed" (duck-typed: the error may come from another realm). */
 function socketErrorCode(error: unknown): string | undefined {
-  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
-  return typeof cause?.code === 'string' ? cause.code : undefined;
+  const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
