@@ -206,9 +206,8 @@ export class JobsResource {
     const deadline = Date.now() + timeoutMs;
     const maxIntervalMs = options.maxIntervalMs ?? 5000;
     let intervalMs = options.intervalMs ?? 250;
-    let last: Job | null = null;
     for (;;) {
-      last = await this.get(jobId, { signal: options.signal, timeoutMs: options.requestTimeoutMs });
+      const last = await this.get(jobId, { signal: options.signal, timeoutMs: options.requestTimeoutMs });
       options.onPoll?.(last);
       if (accept(last)) return last;
       const left = deadline - Date.now();

@@ -24,8 +24,8 @@ export class Painter {
     return this.enabled ? styleText(style, text, { validateStream: false }) : text;
   }
 
-  status(status: JobStatus | string, text: string = status): string {
-    return this.paint(STATUS_STYLES[status as JobStatus] ?? 'reset', text);
+  status(status: JobStatus, text: string = status): string {
+    return this.paint(STATUS_STYLES[status], text);
   }
 }
 
@@ -48,18 +48,18 @@ export interface Column<T> {
 /** Rows under a header, each column as wide as its widest cell, two spaces apart; the last column is not padded. */
 export function table<T>(rows: readonly T[], columns: readonly Column<T>[], painter: Painter): string {
   const cells = rows.map((row) => columns.map((column) => oneLine(column.value(row))));
-  const widths = columns.map((column, i) => Math.max(column.header.length, ...cells.map((row) => row[i]!.length)));
+  const widths = columns.map((column, i) => Math.max(column.header.length, ...cells.map((row) => row[i].length)));
   const last = columns.length - 1;
   const line = (values: readonly string[], style: (i: number, padded: string) => string) =>
     values
-      .map((value, i) => style(i, i === last ? value : value.padEnd(widths[i]!)))
+      .map((value, i) => style(i, i === last ? value : value.padEnd(widths[i])))
       .join('  ')
       .trimEnd();
   const header = line(
     columns.map((column) => column.header),
     (_i, padded) => painter.paint('bold', padded),
   );
-  const body = cells.map((values, r) => line(values, (i, padded) => columns[i]!.style?.(rows[r]!, padded) ?? padded));
+  const body = cells.map((values, r) => line(values, (i, padded) => columns[i].style?.(rows[r], padded) ?? padded));
   return `${[header, ...body].join('\n')}\n`;
 }
 
@@ -109,6 +109,6 @@ export class StatusLine {
 
   private draw(): void {
     this.frame = (this.frame + 1) % FRAMES.length;
-    this.stream.write(`\r\x1b[2K${this.painter.paint('cyan', FRAMES[this.frame]!)} ${this.text}`);
+    this.stream.write(`\r\x1b[2K${this.painter.paint('cyan', FRAMES[this.frame])} ${this.text}`);
   }
 }

@@ -43,7 +43,7 @@ interface Run {
 function jobs(args: readonly string[], env: Record<string, string> = {}, command: readonly string[] = [process.execPath, BIN]): Promise<Run> {
   const { JOBS_API_URL: _url, JOBS_API_KEY: _key, NO_COLOR: _noColor, ...inherited } = process.env;
   return new Promise((resolve) => {
-    execFile(command[0]!, [...command.slice(1), ...args], { cwd: ROOT, env: { ...inherited, JOBS_DATA_DIR: dataDir, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(command[0], [...command.slice(1), ...args], { cwd: ROOT, env: { ...inherited, JOBS_DATA_DIR: dataDir, ...env }, timeout: 60_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -51,7 +51,7 @@ function jobs(args: readonly string[], env: Record<string, string> = {}, command
 }
 
 const json = (run: Run) => JSON.parse(run.stdout);
-const jobIdIn = (text: string) => /job ([0-9a-f-]{36})/.exec(text)![1]!;
+const jobIdIn = (text: string) => /job ([0-9a-f-]{36})/.exec(text)![1];
 
 async function closedPort(): Promise<number> {
   return new Promise((resolve) => {
@@ -97,10 +97,10 @@ describe('submit', () => {
   it('with --idempotency-key: submitted, then replayed (same job); a different body is 422 idempotency_key_reused, exit 3', async () => {
     const first = await jobs(['submit', '--type', 'echo', '--payload', '{"order":1}', '--idempotency-key', 'cli-order-1']);
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(/^submitted job [0-9a-f-]{36}  echo  queued\n$/);
+    expect(first.stdout).toMatch(/^submitted job [0-9a-f-]{36} {2}echo {2}queued\n$/);
     const again = await jobs(['submit', '--type', 'echo', '--payload', '{"order":1}', '--idempotency-key', 'cli-order-1']);
     expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/^replayed job [0-9a-f-]{36}  echo  \w+  \(idempotency key cli-order-1\)\n$/);
+    expect(again.stdout).toMatch(/^replayed job [0-9a-f-]{36} {2}echo {2}\w+ {2}\(idempotency key cli-order-1\)\n$/);
     expect(jobIdIn(again.stdout)).toBe(jobIdIn(first.stdout));
     const reused = await jobs(['submit', '--type', 'echo', '--payload', '{"order":2}', '--idempotency-key', 'cli-order-1']);
     expect(reused.code).toBe(3);
@@ -155,7 +155,7 @@ describe('submit', () => {
   it('a validation problem from the API: exit 3 with code, detail, each field and the request id', async () => {
     const run = await jobs(['submit', '--type', 'echo', '--payload', '{}', '--delay', '9999999']);
     expect(run.code).toBe(3);
-    expect(run.stderr).toMatch(/^error: 400 validation_failed: .+\n  delaySeconds: .+\nrequest id: \S+\n$/);
+    expect(run.stderr).toMatch(/^error: 400 validation_failed: .+\n {2}delaySeconds: .+\nrequest id: \S+\n$/);
   });
 });
 
@@ -175,10 +175,10 @@ describe('list, get, attempts, types', () => {
     expect(page.code).toBe(0);
     const lines = page.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^JOB {35}TYPE  STATUS     ATTEMPTS  CREATED {19}LAST ERROR$/);
+    expect(lines[0]).toMatch(/^JOB {35}TYPE {2}STATUS {5}ATTEMPTS {2}CREATED {19}LAST ERROR$/);
     for (const line of lines.slice(1)) {
-      expect(line.indexOf('succeeded')).toBe(lines[0]!.indexOf('STATUS'));
-      expect(line.indexOf('1 of 5')).toBe(lines[0]!.indexOf('ATTEMPTS'));
+      expect(line.indexOf('succeeded')).toBe(lines[0].indexOf('STATUS'));
+      expect(line.indexOf('1 of 5')).toBe(lines[0].indexOf('ATTEMPTS'));
     }
     expect(page.stderr).toMatch(/^more: --all for every page, or --cursor \S+\n$/);
   });
@@ -192,7 +192,7 @@ describe('list, get, attempts, types', () => {
     expect(got.stdout).toMatch(/^status: +succeeded$/m);
     expect(got.stdout).toMatch(/^payload: +\{"shown":true\}$/m);
     const attempts = await jobs(['attempts', job.jobId]);
-    expect(attempts.stdout).toMatch(/^ATTEMPT  STATUS +STARTED +DURATION +ERROR\n1 +succeeded +\S+Z +\d+ ms\n$/);
+    expect(attempts.stdout).toMatch(/^ATTEMPT {2}STATUS +STARTED +DURATION +ERROR\n1 +succeeded +\S+Z +\d+ ms\n$/);
     expect(json(await jobs(['attempts', job.jobId, '--json']))).toEqual({ items: await t.api.attempts(job.jobId) });
   });
 

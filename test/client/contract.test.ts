@@ -24,7 +24,7 @@ describe('client/ and openapi.json', () => {
 
   it('client/openapi-types.ts is what openapi-typescript generates from openapi.json (run `npm run openapi`)', async () => {
     const script = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.openapi as string;
-    const generator = script.split('&&')[1]!.trim().split(/\s+/);
+    const generator = script.split('&&')[1].trim().split(/\s+/);
     expect(generator.slice(0, 2)).toEqual(['openapi-typescript', 'openapi.json']);
     const output = join(dir, 'openapi-types.ts');
     const args = generator.slice(2).map((arg) => (arg === 'client/openapi-types.ts' ? output : arg));

@@ -120,7 +120,7 @@ function scripted(...steps: Array<Response | Error | Script>) {
   const fetch = (async (url: string, init: RequestInit) => {
     const request = { method: String(init.method), url, headers: init.headers as Record<string, string>, body: init.body as string | undefined, signal: init.signal! };
     requests.push(request);
-    const step = steps[Math.min(requests.length - 1, steps.length - 1)]!;
+    const step = steps[Math.min(requests.length - 1, steps.length - 1)];
     if (step instanceof Error) throw step;
     if (typeof step === 'function') return step(request);
     return step.clone();
@@ -142,7 +142,7 @@ describe('the transport: what is repeated', () => {
     const { client, requests, sleeps } = scripted(reset(), problem(500, 'internal_error'), ok(JOB));
     await expect(client.jobs.get(JOB.jobId)).resolves.toEqual(JOB);
     expect(requests).toHaveLength(3);
-    expect(requests[0]!.url).toBe(`http://api.test/prod/v1/jobs/${JOB.jobId}`);
+    expect(requests[0].url).toBe(`http://api.test/prod/v1/jobs/${JOB.jobId}`);
     // Full jitter with random 0.5: half of 200, then half of 400.
     expect(sleeps).toEqual([100, 200]);
   });
@@ -228,9 +228,9 @@ describe('the transport: what is repeated', () => {
     const generated = scripted(problem(500, 'internal_error'), answer);
     await generated.client.jobs.submitBatch([{ type: 'echo', payload: {}, idempotencyKey: 'a' }, { type: 'echo', payload: {} }], { generateIdempotencyKeys: true });
     expect(generated.requests).toHaveLength(2);
-    const sent = JSON.parse(generated.requests[1]!.body!).jobs;
+    const sent = JSON.parse(generated.requests[1].body!).jobs;
     expect(sent[0].idempotencyKey).toBe('a');
-    expect(sent[1].idempotencyKey).toEqual(JSON.parse(generated.requests[0]!.body!).jobs[1].idempotencyKey);
+    expect(sent[1].idempotencyKey).toEqual(JSON.parse(generated.requests[0].body!).jobs[1].idempotencyKey);
   });
 
   it('turns an answer without a problem document into unexpected_response', async () => {
