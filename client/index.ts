@@ -8,4 +8,5 @@ export { JobsApiError, JobsClientError, JobsNetworkError, JobsWaitTimeoutError }
 export type { CallOptions, RetryEvent } from './transport';
 export { DEFAULT_RETRY, type RetryOptions } from './retry-policy';
 export { verifyWebhook, WebhookVerificationError, type WebhookHeaders } from './webhook';
-export * from './types';
+export { TERMINAL_STATUSES } from './types';
+export type * from './types';
