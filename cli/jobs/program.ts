@@ -197,7 +197,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         const { client, flags } = await clientFor(command);
         const job = await act(client, jobId);
         if (flags.json) return printJson(job);
-        const done = { cancel: 'canceled', retry: 'queued again', redeliver: 'webhook redelivery scheduled for' }[name];
+        const done = { cancel: 'canceled', retry: 'requeued', redeliver: 'redelivering the webhook of' }[name];
         print(`${done} job ${job.jobId}  ${out.status(job.status)}${name === 'redeliver' ? `  webhook ${job.webhook.status}` : ''}\n`);
       });
   }

@@ -250,7 +250,7 @@ describe('acting on jobs', () => {
     const job = await t.api.submit({ type: 'echo', payload: {}, webhookUrl: `${target.url}/hook` });
     await t.api.waitForJob(job.jobId, (polled) => polled.webhook.status === 'delivered');
     const run = await jobs(['redeliver', job.jobId]);
-    expect(run).toMatchObject({ code: 0, stdout: `webhook redelivery scheduled for job ${job.jobId}  succeeded  webhook pending\n` });
+    expect(run).toMatchObject({ code: 0, stdout: `redelivering the webhook of job ${job.jobId}  succeeded  webhook pending\n` });
     const plain = await t.api.submit({ type: 'echo', payload: {} });
     await t.api.waitForJob(plain.jobId, ['succeeded']);
     const refused = await jobs(['redeliver', plain.jobId, '--json']);
