@@ -18,10 +18,10 @@ const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
 /** The ```ts block of README.md whose first line is `// <name>…`. */
 function readmeBlock(name: string): string {
-  const blocks = [...README.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
+  const blocks = [...README.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]);
   const found = blocks.filter((block) => block.startsWith(`// ${name}`));
   expect(found).toHaveLength(1);
-  return found[0]!;
+  return found[0];
 }
 
 interface Running {
