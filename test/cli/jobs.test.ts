@@ -128,6 +128,14 @@ describe('submit', () => {
     expect(run.stderr).toMatch(/· fatal · attempt 1 of 2 · last error: .*400/);
   });
 
+  it('--webhook-url, --run-at and --max-attempts reach the API as the job fields', async () => {
+    const runAt = new Date(Date.now() + 3_600_000).toISOString();
+    const run = await jobs(['submit', '--type', 'echo', '--payload', '{}', '--webhook-url', `${target.url}/hook`, '--run-at', runAt, '--max-attempts', '3', '--json']);
+    expect(run.code).toBe(0);
+    expect(json(run)).toMatchObject({ webhookUrl: `${target.url}/hook`, nextRunAt: runAt, maxAttempts: 3, status: 'queued' });
+    await t.api.cancel(json(run).jobId);
+  });
+
   it('--json prints the API job as is; --watch --json the finished job', async () => {
     const submitted = await jobs(['submit', '--type', 'echo', '--payload', '{"j":1}', '--json']);
     expect(submitted.code).toBe(0);
