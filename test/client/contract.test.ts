@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');
@@ -34,5 +35,13 @@ describe('client/ and openapi.json', () => {
 
   it('compiles for a browser: DOM types only, no Node types (client/tsconfig.json)', async () => {
     await expect(run(bin('tsc'), ['-p', join(ROOT, 'client', 'tsconfig.json')], { cwd: ROOT, timeout: 120_000 })).resolves.toBeDefined();
+  });
+
+  it('bundles for a browser with its dependencies (esbuild, platform browser: a Node built-in anywhere fails the build)', async () => {
+    const result = await build({ entryPoints: [join(ROOT, 'client', 'index.ts')], bundle: true, platform: 'browser', format: 'esm', minify: true, write: false, logLevel: 'silent' });
+    expect(result.errors).toEqual([]);
+    const bundle = result.outputFiles[0].text;
+    expect(bundle).toContain('x-api-key');
+    expect(bundle).not.toMatch(/\bnode:/);
   });
 });
