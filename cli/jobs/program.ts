@@ -262,8 +262,8 @@ interface SubmitFlags {
 
 function reportError(error: unknown, io: CliIo, painter: Painter): number {
   if (error instanceof CommanderError) {
-    // Help and version asked for are no error; everything else commander refuses is a usage error.
-    return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;
+    // Help asked for (`--help`, `help <command>`) exits 0 in commander; everything else it refuses is a usage error.
+    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   if (error instanceof JobsApiError) {
     const lines = [`${painter.paint('red', 'error:')} ${error.status} ${error.code}: ${error.detail}`];

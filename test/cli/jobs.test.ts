@@ -221,6 +221,12 @@ describe('list, get, attempts, types', () => {
     const help = await jobs(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Commands:[\s\S]*submit[\s\S]*redeliver[\s\S]*watch[\s\S]*types/);
+    const helpSubmit = await jobs(['help', 'submit']);
+    expect(helpSubmit.code).toBe(0);
+    expect(helpSubmit.stdout).toContain('--idempotency-key <key>');
+    const nothing = await jobs([]);
+    expect(nothing.code).toBe(2);
+    expect(nothing.stderr).toContain('Usage: jobs [options] [command]');
   });
 });
 
