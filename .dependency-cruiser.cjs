@@ -72,6 +72,28 @@ module.exports = {
       to: { path: '^local/' },
     },
     {
+      name: 'client-stands-alone',
+      severity: 'error',
+      comment:
+        'client/ is the typed API client tenants import and the web console runs in a browser ' +
+        '(SPEC §15, §16): it speaks the public HTTP API with fetch and knows the API only from ' +
+        'openapi.json (its generated client/openapi-types.ts). It imports client/ and ' +
+        'standardwebhooks, nothing else: no lambdas/ (the service\'s internals), no local/ or ' +
+        'cli/, no AWS SDK, no Node built-in (a browser has none).',
+      from: { path: '^client/' },
+      to: { pathNot: ['^client/', '^(node_modules/)?standardwebhooks(/|$)'] },
+    },
+    {
+      name: 'jobs-cli-uses-the-client',
+      severity: 'error',
+      comment:
+        'The jobs CLI (cli/jobs.ts, cli/jobs/) is a tenant\'s tool: every request goes through ' +
+        'client/ over the public API, as any tenant\'s would; the service\'s internals and the ' +
+        'AWS SDK are the tenants CLI\'s business, not this one\'s.',
+      from: { path: '^cli/jobs' },
+      to: { path: ['^lambdas/', '^(node_modules/)?@aws-sdk/'] },
+    },
+    {
       name: 'only-the-store-loads-dynamodb',
       severity: 'error',
       comment:

@@ -7,9 +7,6 @@
  *   from `AWS_ENDPOINT_URL_DYNAMODB` + `JOBS_TABLE_NAME`, else from the
  *   `twin.json` a running twin writes to its data dir.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { connect as connectSocket } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -17,6 +14,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { TABLE_NAME } from '../lambdas/resources';
 import { TenantStore } from '../lambdas/store/tenant-store';
 import { ApiGatewayKeyIssuer, localKeyIssuer, TenantAdmin, TenantAdminError } from './tenant-admin';
+import { findRunningTwin, TwinNotFoundError, type TwinInfo } from './twin-file';
 
 export type Target =
   | { readonly kind: 'local'; readonly dynamodbUrl: string; readonly tableName: string; readonly apiUrl?: string; readonly source: string }
@@ -25,15 +23,6 @@ export type Target =
 export interface TargetOptions {
   readonly stack?: string;
   readonly local?: boolean;
-}
-
-/** What a running twin writes to `<data dir>/twin.json`. */
-interface TwinInfo {
-  readonly dynamodbUrl: string;
-  readonly tableName: string;
-  readonly apiUrl?: string;
-  /** The socket address of the twin's data-directory lock (local/directory-lock.ts): it answers only while the twin lives. */
-  readonly lockAddress: string;
 }
 
 export async function resolveTarget(
@@ -53,18 +42,15 @@ export async function resolveTarget(
       source: 'AWS_ENDPOINT_URL_DYNAMODB',
     };
   }
-  const file = join(resolve(env.JOBS_DATA_DIR || '.data'), 'twin.json');
-  if (!existsSync(file)) {
-    throw new TenantAdminError(
-      `no local twin found (${file} is missing): start it with \`npm start\`, set AWS_ENDPOINT_URL_DYNAMODB and JOBS_TABLE_NAME, or use --stack <name> for AWS`,
-    );
-  }
-  const twin = readTwinInfo(file);
-  // A twin killed with -9 leaves its twin.json behind: only its data-directory lock, answering, says one runs.
-  if (!twin.lockAddress || !(await answers(twin.lockAddress))) {
-    throw new TenantAdminError(
-      `no local twin is running on ${dirname(file)} (its twin.json is left from one that stopped without cleaning up): start it with \`npm start\``,
-    );
+  let twin: TwinInfo;
+  let file: string;
+  try {
+    ({ info: twin, file } = await findRunningTwin(env));
+  } catch (error) {
+    if (error instanceof TwinNotFoundError) {
+      throw new TenantAdminError(`${error.message}; or set AWS_ENDPOINT_URL_DYNAMODB and JOBS_TABLE_NAME, or use --stack <name> for AWS`);
+    }
+    throw error;
   }
   if (!twin.dynamodbUrl) throw new TenantAdminError(`${file} names no dynamodbUrl`);
   return { kind: 'local', dynamodbUrl: twin.dynamodbUrl, tableName: twin.tableName || TABLE_NAME, apiUrl: twin.apiUrl, source: file };
@@ -110,25 +96,4 @@ export function connect(target: Target, env: NodeJS.ProcessEnv = process.env): C
       apiGateway.destroy();
     },
   };
-}
-
-/** The file's content; nothing when it is not JSON (the twin writes it whole, so only a stranger's file would be). */
-function readTwinInfo(file: string): Partial<TwinInfo> {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Partial<TwinInfo>;
-  } catch {
-    return {};
-  }
-}
-
-/** Whether a live process listens on `address` (a socket path, an abstract name or a pipe). */
-function answers(address: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connectSocket({ path: address });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
