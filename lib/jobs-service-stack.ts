@@ -96,7 +96,7 @@ export class JobsServiceStack extends Stack {
     assertFits('WEBHOOK_TIMEOUT_SECONDS', settings.webhookTimeoutSeconds ?? 10, webhook);
 
     // Who may do what: each function gets exactly the calls it makes.
-    this.table.grantItemAccess(api, { queryIndexes: [STATUS_INDEX] });
+    this.table.grantItemAccess(api, { queryIndexes: [STATUS_INDEX], batchRead: true });
     this.jobsQueue.queue.grantSendMessages(api);
     this.webhooksQueue.queue.grantSendMessages(api); // webhook redelivery
 

@@ -27,7 +27,7 @@ export interface JobsTableProps {
   readonly recoveryPeriodDays?: number;
 }
 
-/** The item operations the store uses (lambdas/store/*): no Scan, no batch or transaction calls on AWS. */
+/** The item operations the store uses (lambdas/store/*): no Scan, no batch writes or transactions on AWS. */
 const ITEM_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
 export class JobsTable extends Construct {
@@ -68,11 +68,16 @@ export class JobsTable extends Construct {
   /**
    * Lets `grantee` read and write items and query the base table (tenants and
    * keys live in one partition) and the given indexes, named one by one: no
-   * `index/*`, no Scan, no table management.
+   * `index/*`, no Scan, no table management. `batchRead`: BatchGetItem too (the
+   * list route reads the status index's items through).
    */
-  grantItemAccess(grantee: iam.IGrantable, options: { readonly queryIndexes?: readonly IndexDefinition[] } = {}): iam.Grant {
+  grantItemAccess(
+    grantee: iam.IGrantable,
+    options: { readonly queryIndexes?: readonly IndexDefinition[]; readonly batchRead?: boolean } = {},
+  ): iam.Grant {
     const indexArns = (options.queryIndexes ?? []).map((index) => `${this.table.tableArn}/index/${index.indexName}`);
-    const items = iam.Grant.addToPrincipal({ grantee, actions: ITEM_ACTIONS, resourceArns: [this.table.tableArn] });
+    const actions = options.batchRead ? [...ITEM_ACTIONS, 'dynamodb:BatchGetItem'] : ITEM_ACTIONS;
+    const items = iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.table.tableArn] });
     return items.combine(
       iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:Query'], resourceArns: [this.table.tableArn, ...indexArns] }),
     );
