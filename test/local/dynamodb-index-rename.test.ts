@@ -35,8 +35,11 @@ it('renames the previous status index of a data dir, and lists the jobs it held'
       new CreateTableCommand({
         TableName: 'jobs',
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const }))
-          .concat([{ AttributeName: 'sweepShard', AttributeType: 'N' }, { AttributeName: 'sweepAt', AttributeType: 'N' }]),
+        AttributeDefinitions: [
+          ...['pk', 'sk', 'gsi1pk', 'gsi1sk'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
+          { AttributeName: 'sweepShard', AttributeType: 'N' },
+          { AttributeName: 'sweepAt', AttributeType: 'N' },
+        ],
         KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
         GlobalSecondaryIndexes: [
           { IndexName: 'byTenantStatus', KeySchema: keys(STATUS_INDEX), Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['jobId', 'tenantId', 'status', 'expiresAt'] } },

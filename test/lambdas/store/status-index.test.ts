@@ -12,7 +12,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
-import { indexEntryOf, indexWriteUnits, type DocumentItem } from '../../../bench/dynamodb-capacity';
+import { indexEntryOf, indexWriteUnits, itemSize, type DocumentItem } from '../../../bench/dynamodb-capacity';
 import { JOB_STATUSES, freshDelivery, type Job, type JobStatus } from '../../../lambdas/jobs/job';
 import { jobIdFor } from '../../../lambdas/jobs/job-id';
 import { claim, finishAttempt } from '../../../lambdas/jobs/transitions';
@@ -355,6 +355,52 @@ describe.each(BACKENDS)('the status index on %s', (backendName, start) => {
       expect(pages[0].items).toEqual([]);
       expect(pages.flatMap((p) => p.items.map((j) => j.createdAt))).toEqual([2, 1, 0].map((i) => new Date(older + i).toISOString()));
       expect(pages.at(-1)!.nextCursor).toBeNull();
+    });
+
+    it('reads a page of 25 with one Query per partition and one BatchGetItem (the read units it costs, before and after)', async () => {
+      // Arrange: 60 succeeded echo jobs written by the store, and a client that records what a list asks.
+      const tenantId = `cost-${backendName.length}`;
+      for (let i = 0; i < 60; i++) {
+        const job = jobFactory(NOW, { tenantId, status: 'succeeded', result: { echoed: { hello: 'world' } }, finishedAt: new Date(NOW).toISOString(), createdAt: new Date(NOW - i).toISOString() });
+        await store.create(job);
+      }
+      const counting = new DynamoDBClient({ endpoint: backend.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      const calls: Array<{ command: string; items: DocumentItem[] }> = [];
+      counting.middlewareStack.add(
+        (next, context) => async (args) => {
+          const output = await next(args);
+          const body = output.output as { Items?: DocumentItem[]; Responses?: Record<string, DocumentItem[]> };
+          calls.push({ command: String(context.commandName), items: body.Items ?? body.Responses?.jobs ?? [] });
+          return output;
+        },
+        { step: 'build', name: 'countCalls' },
+      );
+      try {
+        // Act
+        const page = await new StatusIndexReader(DynamoDBDocumentClient.from(counting), { tableName: 'jobs', now: () => NOW, shards: STATUS_INDEX_SHARDS }).list({
+          tenantId, status: 'succeeded', limit: 25,
+        });
+        // Assert: 16 shards + the previous version's partition, each read once; one batch of 25 items.
+        expect(page.items).toHaveLength(25);
+        const queries = calls.filter((c) => c.command === 'QueryCommand');
+        const batches = calls.filter((c) => c.command === 'BatchGetItemCommand');
+        expect(queries).toHaveLength(STATUS_INDEX_SHARDS + 1);
+        expect(batches).toHaveLength(1);
+        // Read units (eventually consistent: 0.5 per started 4 KB, per Query on the entries read, per item on a batch get).
+        const units = (bytes: number) => 0.5 * Math.max(1, Math.ceil(bytes / 4096));
+        const raw = await Promise.all(batches[0]!.items.map((item) => rawItem({ tenantId, jobId: String(item.jobId) } as Job)));
+        const entryBytes = raw.map((item) => indexEntryOf(item, STATUS_INDEX)!.bytes);
+        const queryUnits = queries.reduce((sum, q) => sum + units(q.items.length * Math.max(...entryBytes)), 0);
+        const itemUnits = raw.reduce((sum, item) => sum + units(itemSize(item)), 0);
+        const before = units(raw.reduce((sum, item) => sum + indexEntryOf(asPrevious(item), PREVIOUS_STATUS_INDEX)!.bytes, 0));
+        console.log(
+          `list page of 25 (succeeded, ${STATUS_INDEX_SHARDS} shards): ${queries.length} queries ≈ ${queryUnits} RRU + ${raw.length} items read through ≈ ${itemUnits} RRU` +
+            ` = ${queryUnits + itemUnits} RRU (before: 1 query of 25 projected entries ≈ ${before} RRU)`,
+        );
+        expect(queryUnits + itemUnits).toBeLessThanOrEqual(25);
+      } finally {
+        counting.destroy();
+      }
     });
 
     it('lists jobs the previous version indexed (tenantId#status), beside the shards, in one order', async () => {
