@@ -50,6 +50,23 @@ export const STATUS_INDEX: IndexDefinition = {
 };
 
 /**
+ * The status index as the previous version defined it. Nothing queries it; an
+ * existing stack keeps it for one deploy (`-c keepRetiredStatusIndex=true`):
+ * CloudFormation adds or deletes at most one index per update, so the upgrade
+ * adds `byTenantBucket` first and drops this one in the deploy after.
+ */
+export const RETIRED_STATUS_INDEX: IndexDefinition = {
+  indexName: 'byTenantStatus',
+  partitionKey: { name: 'gsi1pk', type: 'S' },
+  sortKey: { name: 'gsi1sk', type: 'S' },
+  nonKeyAttributes: [
+    'jobId', 'tenantId', 'type', 'status', 'attempts', 'maxAttempts', 'nextRunAt',
+    'idempotencyKey', 'payloadHash', 'webhookUrl', 'webhook', 'resultJson', 'result', 'lastError',
+    'createdAt', 'updatedAt', 'finishedAt', 'expiresAt',
+  ],
+};
+
+/**
  * Shards of each (tenant, bucket) of the status index. A DynamoDB partition
  * takes about 1,000 writes/s. Every tier shares one usage plan, so any tenant
  * can submit `rateLimitPerSecond` batches of 100 a second (5,000 jobs/s), and

@@ -30,6 +30,8 @@ export interface JobsServiceStackProps extends StackProps {
    * @default true
    */
   readonly apiGatewayCloudWatchRole?: boolean;
+  /** See JobsTableProps.keepRetiredStatusIndex. @default false */
+  readonly keepRetiredStatusIndex?: boolean;
 }
 
 export class JobsServiceStack extends Stack {
@@ -52,7 +54,7 @@ export class JobsServiceStack extends Stack {
     const settings = props.settings ?? {};
 
     // Storage and queues, from the same definitions the local twin uses.
-    this.table = new JobsTable(this, 'Jobs', { deletionProtection: props.tableDeletionProtection });
+    this.table = new JobsTable(this, 'Jobs', { deletionProtection: props.tableDeletionProtection, keepRetiredStatusIndex: props.keepRetiredStatusIndex });
     this.jobsQueue = new WorkQueue(this, 'JobsQueue', { definition: JOBS_QUEUE });
     this.webhooksQueue = new WorkQueue(this, 'WebhooksQueue', { definition: WEBHOOKS_QUEUE });
 

@@ -7,7 +7,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE, type IndexDefinition } from '../lambdas/resources';
+import { RETIRED_STATUS_INDEX, TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE, type IndexDefinition } from '../lambdas/resources';
 
 export interface JobsTableProps {
   /**
@@ -25,6 +25,13 @@ export interface JobsTableProps {
    * @default 7
    */
   readonly recoveryPeriodDays?: number;
+  /**
+   * Keep the previous status index (RETIRED_STATUS_INDEX) beside the current
+   * one: the first deploy of an existing stack after the upgrade (CloudFormation
+   * adds or deletes one index per update). Deploy again without it.
+   * @default false
+   */
+  readonly keepRetiredStatusIndex?: boolean;
 }
 
 /** The item operations the store uses (lambdas/store/*): no Scan, no batch writes or transactions on AWS. */
@@ -54,7 +61,7 @@ export class JobsTable extends Construct {
       deletionProtection: props.deletionProtection ?? true,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
-    for (const index of TABLE_INDEXES) {
+    for (const index of props.keepRetiredStatusIndex ? [...TABLE_INDEXES, RETIRED_STATUS_INDEX] : TABLE_INDEXES) {
       this.table.addGlobalSecondaryIndex({
         indexName: index.indexName,
         partitionKey: attribute(index.partitionKey),

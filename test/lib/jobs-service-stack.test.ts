@@ -6,7 +6,7 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { JOBS_QUEUE, STATUS_INDEX, SWEEP_INDEX, TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE, WEBHOOKS_QUEUE, DLQ_RETENTION_SECONDS } from '../../lambdas/resources';
+import { JOBS_QUEUE, RETIRED_STATUS_INDEX, STATUS_INDEX, SWEEP_INDEX, TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE, WEBHOOKS_QUEUE, DLQ_RETENTION_SECONDS } from '../../lambdas/resources';
 import { WorkQueue } from '../../lib/job-queues';
 import { arnOf, permissionsOf, ref, synthStack, type Fixture } from './stack-fixture';
 
@@ -47,6 +47,14 @@ describe('jobs table', () => {
     }
     // The status index: keys and the immutable `type` only, so no transition but a bucket change writes it.
     expect(STATUS_INDEX.nonKeyAttributes).toEqual(['type']);
+  });
+
+  test('keeps the previous status index beside the new one only when asked (the first deploy of an existing stack)', () => {
+    const names = (template: typeof fixture.template) =>
+      (Object.values(template.findResources('AWS::DynamoDB::Table'))[0].Properties.GlobalSecondaryIndexes as Array<{ IndexName: string }>).map((i) => i.IndexName).sort();
+    expect(names(fixture.template)).toEqual([STATUS_INDEX.indexName, SWEEP_INDEX.indexName].sort());
+    const upgrading = synthStack({ settings: { emailFrom: 'jobs@example.org' }, keepRetiredStatusIndex: true });
+    expect(names(upgrading.template)).toEqual([STATUS_INDEX.indexName, SWEEP_INDEX.indexName, RETIRED_STATUS_INDEX.indexName].sort());
   });
 
   test('point-in-time recovery keeps 7 days, and the table survives stack deletion', () => {
