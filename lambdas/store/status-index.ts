@@ -162,7 +162,11 @@ export class StatusIndexReader {
     return { items, nextCursor: encodeListCursor(query, resumeAt) };
   }
 
-  /** The items behind `keys` (eventually consistent, as the index is), by `pk`; missing ones absent. */
+  /**
+   * The items behind `keys`, whole (a read is billed on the whole item whatever a
+   * projection leaves out) and eventually consistent (as the index is), by `pk`;
+   * missing ones absent.
+   */
   private async readThrough(keys: readonly Entry['key'][]): Promise<Map<string, Record<string, unknown>>> {
     const found = new Map<string, Record<string, unknown>>();
     let pending = [...keys];
@@ -175,7 +179,7 @@ export class StatusIndexReader {
         new BatchGetCommand({ RequestItems: { [this.options.tableName]: { Keys: pending.map((key) => ({ pk: key.pk, sk: key.sk })) } } }),
       );
       for (const item of Responses?.[this.options.tableName] ?? []) found.set(String(item.pk), item);
-      // Sent again as our own request: DynamoDB Local's and dynalite's echo of the request is not to be relied on.
+      // Asked again as our own request (dynalite's UnprocessedKeys leave the request's other parameters out).
       const unread = new Set((UnprocessedKeys?.[this.options.tableName]?.Keys ?? []).map((key) => String(key.pk)));
       pending = pending.filter((key) => unread.has(key.pk));
     }
