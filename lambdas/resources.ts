@@ -28,13 +28,34 @@ export interface IndexDefinition {
 }
 
 /**
- * Jobs of one tenant in one status, newest first: `gsi1pk = tenantId#status`,
- * `gsi1sk = createdAt#jobId`. Projects what the list view shows (a Job without
- * its payload and attempt history), so listing never reads the base table.
- * The result is stored as JSON text, `resultJson`; `result` is the Map that
- * items written before that carry, projected until they have all expired.
+ * Jobs of one tenant by status, newest first (SPEC §3.3; lambdas/store/status-index.ts).
+ * `gsi1pk = tenantId#bucket#shard`, `gsi1sk = createdAt#jobId`. A bucket holds
+ * one terminal status (`S` succeeded, `F` fatal, `C` canceled) or all three
+ * open ones (`O`: queued, running, retry), so the key does not move while a job
+ * waits and runs: a claim or a retry writes the index nothing, a create puts
+ * one entry and the finish moves it once. Projects the table keys and `type`
+ * only (immutable; the `type` filter): no transition changes what the index
+ * holds, and a list reads the items through (BatchGetItem).
+ *
+ * A new name: DynamoDB cannot change an index's projection in place. The
+ * previous index (`byTenantStatus`, gsi1pk = `tenantId#status`, 18 projected
+ * attributes) shares the key attributes, so this one indexes the items it
+ * wrote too, and a list reads their partitions until they have expired.
  */
 export const STATUS_INDEX: IndexDefinition = {
+  indexName: 'byTenantBucket',
+  partitionKey: { name: 'gsi1pk', type: 'S' },
+  sortKey: { name: 'gsi1sk', type: 'S' },
+  nonKeyAttributes: ['type'],
+};
+
+/**
+ * The status index as the previous version defined it. Nothing queries it; an
+ * existing stack keeps it for one deploy (`-c keepRetiredStatusIndex=true`):
+ * CloudFormation adds or deletes at most one index per update, so the upgrade
+ * adds `byTenantBucket` first and drops this one in the deploy after.
+ */
+export const RETIRED_STATUS_INDEX: IndexDefinition = {
   indexName: 'byTenantStatus',
   partitionKey: { name: 'gsi1pk', type: 'S' },
   sortKey: { name: 'gsi1sk', type: 'S' },
@@ -44,6 +65,18 @@ export const STATUS_INDEX: IndexDefinition = {
     'createdAt', 'updatedAt', 'finishedAt', 'expiresAt',
   ],
 };
+
+/**
+ * Shards of each (tenant, bucket) of the status index. A DynamoDB partition
+ * takes about 1,000 writes/s. Every tier shares one usage plan, so any tenant
+ * can submit `rateLimitPerSecond` batches of 100 a second (5,000 jobs/s), and
+ * each job writes its open bucket twice (the create's put, the finish's
+ * delete): 10,000 writes/s, over 16 shards 625 a shard. A power of two that is
+ * only ever raised: a job's shard is its job id's hash modulo the count, so
+ * the jobs written under a smaller count lie in the first shards of a larger
+ * one and a list, which reads every shard of today's count, still finds them.
+ */
+export const STATUS_INDEX_SHARDS = 16;
 
 /**
  * The sweep index (SPEC §4): sparse — only items with `sweepAt` (epoch ms) are in

@@ -19,6 +19,8 @@ export const CONTEXT_KEYS = {
   tableDeletionProtection: 'tableDeletionProtection',
   /** `false` leaves API Gateway's account-level CloudWatch Logs role to whoever manages it in this account. */
   apiGatewayCloudWatchRole: 'apiGatewayCloudWatchRole',
+  /** `true` keeps the previous status index for the first deploy of an existing stack after the upgrade (off unless set). */
+  keepRetiredStatusIndex: 'keepRetiredStatusIndex',
 } as const;
 
 export const DEFAULT_STACK_NAME = 'JobsService';
@@ -32,6 +34,7 @@ export function stackPropsFromContext(node: Node): JobsServiceStackProps {
     alarmEmail: text(node, CONTEXT_KEYS.alarmEmail),
     tableDeletionProtection: switchOf(node, CONTEXT_KEYS.tableDeletionProtection),
     apiGatewayCloudWatchRole: switchOf(node, CONTEXT_KEYS.apiGatewayCloudWatchRole),
+    keepRetiredStatusIndex: switchOf(node, CONTEXT_KEYS.keepRetiredStatusIndex),
     settings: {
       emailFrom: text(node, CONTEXT_KEYS.emailFrom),
       smsSenderId: text(node, CONTEXT_KEYS.smsSenderId),

@@ -30,6 +30,8 @@ export interface JobsServiceStackProps extends StackProps {
    * @default true
    */
   readonly apiGatewayCloudWatchRole?: boolean;
+  /** See JobsTableProps.keepRetiredStatusIndex. @default false */
+  readonly keepRetiredStatusIndex?: boolean;
 }
 
 export class JobsServiceStack extends Stack {
@@ -52,7 +54,7 @@ export class JobsServiceStack extends Stack {
     const settings = props.settings ?? {};
 
     // Storage and queues, from the same definitions the local twin uses.
-    this.table = new JobsTable(this, 'Jobs', { deletionProtection: props.tableDeletionProtection });
+    this.table = new JobsTable(this, 'Jobs', { deletionProtection: props.tableDeletionProtection, keepRetiredStatusIndex: props.keepRetiredStatusIndex });
     this.jobsQueue = new WorkQueue(this, 'JobsQueue', { definition: JOBS_QUEUE });
     this.webhooksQueue = new WorkQueue(this, 'WebhooksQueue', { definition: WEBHOOKS_QUEUE });
 
@@ -96,7 +98,7 @@ export class JobsServiceStack extends Stack {
     assertFits('WEBHOOK_TIMEOUT_SECONDS', settings.webhookTimeoutSeconds ?? 10, webhook);
 
     // Who may do what: each function gets exactly the calls it makes.
-    this.table.grantItemAccess(api, { queryIndexes: [STATUS_INDEX] });
+    this.table.grantItemAccess(api, { queryIndexes: [STATUS_INDEX], batchRead: true });
     this.jobsQueue.queue.grantSendMessages(api);
     this.webhooksQueue.queue.grantSendMessages(api); // webhook redelivery
 

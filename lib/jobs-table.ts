@@ -7,7 +7,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE, type IndexDefinition } from '../lambdas/resources';
+import { RETIRED_STATUS_INDEX, TABLE_INDEXES, TABLE_KEYS, TTL_ATTRIBUTE, type IndexDefinition } from '../lambdas/resources';
 
 export interface JobsTableProps {
   /**
@@ -25,9 +25,16 @@ export interface JobsTableProps {
    * @default 7
    */
   readonly recoveryPeriodDays?: number;
+  /**
+   * Keep the previous status index (RETIRED_STATUS_INDEX) beside the current
+   * one: the first deploy of an existing stack after the upgrade (CloudFormation
+   * adds or deletes one index per update). Deploy again without it.
+   * @default false
+   */
+  readonly keepRetiredStatusIndex?: boolean;
 }
 
-/** The item operations the store uses (lambdas/store/*): no Scan, no batch or transaction calls on AWS. */
+/** The item operations the store uses (lambdas/store/*): no Scan, no batch writes or transactions on AWS. */
 const ITEM_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
 export class JobsTable extends Construct {
@@ -54,7 +61,7 @@ export class JobsTable extends Construct {
       deletionProtection: props.deletionProtection ?? true,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
-    for (const index of TABLE_INDEXES) {
+    for (const index of props.keepRetiredStatusIndex ? [...TABLE_INDEXES, RETIRED_STATUS_INDEX] : TABLE_INDEXES) {
       this.table.addGlobalSecondaryIndex({
         indexName: index.indexName,
         partitionKey: attribute(index.partitionKey),
@@ -68,11 +75,16 @@ export class JobsTable extends Construct {
   /**
    * Lets `grantee` read and write items and query the base table (tenants and
    * keys live in one partition) and the given indexes, named one by one: no
-   * `index/*`, no Scan, no table management.
+   * `index/*`, no Scan, no table management. `batchRead`: BatchGetItem too (the
+   * list route reads the status index's items through).
    */
-  grantItemAccess(grantee: iam.IGrantable, options: { readonly queryIndexes?: readonly IndexDefinition[] } = {}): iam.Grant {
+  grantItemAccess(
+    grantee: iam.IGrantable,
+    options: { readonly queryIndexes?: readonly IndexDefinition[]; readonly batchRead?: boolean } = {},
+  ): iam.Grant {
     const indexArns = (options.queryIndexes ?? []).map((index) => `${this.table.tableArn}/index/${index.indexName}`);
-    const items = iam.Grant.addToPrincipal({ grantee, actions: ITEM_ACTIONS, resourceArns: [this.table.tableArn] });
+    const actions = options.batchRead ? [...ITEM_ACTIONS, 'dynamodb:BatchGetItem'] : ITEM_ACTIONS;
+    const items = iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.table.tableArn] });
     return items.combine(
       iam.Grant.addToPrincipal({ grantee, actions: ['dynamodb:Query'], resourceArns: [this.table.tableArn, ...indexArns] }),
     );

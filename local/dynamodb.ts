@@ -10,12 +10,16 @@
  * under a status it left), and later writes never clean them up. After a stop
  * that was not clean, the indexes are rebuilt from the items before dynalite
  * opens the directory.
+ *
+ * An index the service renamed (DynamoDB cannot change a projection in place:
+ * `byTenantStatus` became `byTenantBucket`) is renamed in a data dir written
+ * before, and its rows rebuilt, so the twin's data survives the upgrade.
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import { TABLE_INDEXES, TABLE_KEYS } from '../lambdas/resources';
+import { STATUS_INDEX, TABLE_INDEXES, TABLE_KEYS, type IndexDefinition } from '../lambdas/resources';
 import { listenOnLoopback, type LoopbackServer } from './loopback-server';
 
 // dynalite ships no types.
@@ -32,7 +36,10 @@ export async function startDynamoDb(options: { port?: number; dataDir?: string }
   if (dataDir) {
     mkdirSync(dataDir, { recursive: true });
     const closedCleanly = join(dataDir, CLOSED_CLEANLY_FILE);
-    if (!existsSync(closedCleanly) && existsSync(join(dataDir, 'CURRENT'))) await rebuildSecondaryIndexes(dataDir);
+    if (existsSync(join(dataDir, 'CURRENT'))) {
+      const renamed = await renameRetiredIndexes(dataDir);
+      if (renamed || !existsSync(closedCleanly)) await rebuildSecondaryIndexes(dataDir);
+    }
     rmSync(closedCleanly, { force: true });
   }
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dataDir ? { path: dataDir } : {}) });
@@ -51,7 +58,13 @@ export async function startDynamoDb(options: { port?: number; dataDir?: string }
 interface StoredTable {
   TableName: string;
   LocalSecondaryIndexes?: unknown[];
-  GlobalSecondaryIndexes?: unknown[];
+  GlobalSecondaryIndexes?: StoredIndex[];
+}
+interface StoredIndex {
+  IndexName: string;
+  IndexArn?: string;
+  KeySchema: unknown[];
+  Projection: unknown;
 }
 type IndexAction = { index: string; key: string; item: unknown };
 
@@ -62,6 +75,7 @@ const { Level } = requireFromDynalite('level') as {
     iterator(range: { gte: string; lt: string }): AsyncIterable<[string, unknown]>;
     clear(range: { gte: string; lt: string }): Promise<void>;
     batch(operations: Array<{ type: 'put'; key: string; value: unknown }>): Promise<void>;
+    put(key: string, value: unknown): Promise<void>;
     open(): Promise<void>;
     close(): Promise<void>;
   };
@@ -72,6 +86,52 @@ const dynaliteDb = requireFromDynalite('./db') as {
 
 /** Every key that starts with `prefix` (which ends in `~`, the separator dynalite uses). */
 const keysUnder = (prefix: string) => ({ gte: prefix, lt: `${prefix.slice(0, -1)}\x7f` });
+
+/** Indexes of earlier versions of the service, by their old name, and what they became. */
+const RENAMED_INDEXES: ReadonlyMap<string, IndexDefinition> = new Map([['byTenantStatus', STATUS_INDEX]]);
+
+/**
+ * Renames, in the tables' descriptors, the indexes an earlier version created
+ * (keys and projection as the new definition says) and drops their rows;
+ * returns whether it renamed any (the rows must then be rebuilt).
+ */
+export async function renameRetiredIndexes(dataDir: string): Promise<boolean> {
+  const db = new Level(dataDir, { valueEncoding: 'json' });
+  await db.open();
+  let renamed = false;
+  try {
+    const tables: Array<[string, StoredTable]> = [];
+    for await (const [key, table] of db.iterator(keysUnder('table~'))) tables.push([key, table as StoredTable]);
+    for (const [key, table] of tables) {
+      const names = new Set((table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+      let changed = false;
+      const indexes = (table.GlobalSecondaryIndexes ?? []).map((index) => {
+        const next = RENAMED_INDEXES.get(index.IndexName);
+        if (!next || names.has(next.indexName)) return index;
+        changed = true;
+        return {
+          ...index,
+          IndexName: next.indexName,
+          IndexArn: index.IndexArn?.replace(/\/index\/[^/]+$/, `/index/${next.indexName}`),
+          KeySchema: [
+            { AttributeName: next.partitionKey.name, KeyType: 'HASH' },
+            { AttributeName: next.sortKey.name, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...next.nonKeyAttributes] },
+        };
+      });
+      if (!changed) continue;
+      for (const index of table.GlobalSecondaryIndexes ?? []) {
+        if (RENAMED_INDEXES.has(index.IndexName)) await db.clear(keysUnder(`index-global~${table.TableName}~${index.IndexName}~`));
+      }
+      await db.put(key, { ...table, GlobalSecondaryIndexes: indexes });
+      renamed = true;
+    }
+  } finally {
+    await db.close();
+  }
+  return renamed;
+}
 
 /** Drops every secondary-index row and writes them again from the items (dynalite's key layout). */
 export async function rebuildSecondaryIndexes(dataDir: string): Promise<void> {

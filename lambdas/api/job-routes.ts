@@ -137,7 +137,8 @@ const listJobs: RouteHandler = async (ctx, request, tenantId) => {
     return { status: 200, body: { items: page.items.map((job) => toJobView(job, { withPayload: false })), nextCursor: page.nextCursor } };
   } catch (error) {
     if (error instanceof InvalidCursorError) throw new HttpProblem('invalid_cursor');
-    throw error;
+    // A read-through DynamoDB kept refusing (throttled): ask again shortly, as for a create.
+    throw createProblem(error);
   }
 };
 

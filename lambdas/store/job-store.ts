@@ -19,16 +19,17 @@ import {
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { STATUS_INDEX, SWEEP_INDEX } from '../resources';
-import { pendingWebhook, type Job, type JobStatus, type JobSummary } from '../jobs/job';
+import { STATUS_INDEX_SHARDS, SWEEP_INDEX } from '../resources';
+import { pendingWebhook, type Job, type JobStatus } from '../jobs/job';
 import { sweepAtOf, sweepShardOf, type SweepSettings } from '../jobs/sweep';
 import type { Decision } from '../jobs/transitions';
 import { ConcurrentUpdateError, isConditionalCheckFailed, isTransientFailure, ItemTooLargeError, StoreError, StoreUnavailableError } from './errors';
 import { ITEM_LIMIT_BYTES } from './item-size';
-import { fitJobToItemLimit, jobAttributes, jobFromItem, jobSummaryFromItem, sizeAtItsLargest } from './job-item';
-import { decodeListCursor, encodeListCursor } from './list-cursor';
+import { fitJobToItemLimit, jobAttributes, jobFromItem, sizeAtItsLargest } from './job-item';
+import { StatusIndexReader, statusIndexKeys, type JobPage, type ListQuery } from './status-index';
 
 export { InvalidCursorError } from './list-cursor';
+export type { JobPage, ListQuery } from './status-index';
 
 export interface JobKey {
   readonly tenantId: string;
@@ -42,19 +43,6 @@ export interface JobStoreOptions {
 }
 
 export type CreateOutcome = { created: true; job: Job } | { created: false; job: Job };
-
-export interface ListQuery {
-  readonly tenantId: string;
-  readonly status: JobStatus;
-  readonly type?: string;
-  readonly limit: number;
-  readonly cursor?: string;
-}
-
-export interface JobPage {
-  items: JobSummary[];
-  nextCursor: string | null;
-}
 
 /** An entry of the sweep index, as projected (SPEC §4). */
 export interface SweepEntry {
@@ -253,46 +241,9 @@ export class JobStore {
     }
   }
 
-  /** A tenant's jobs in one status, newest first, through the status index (never a Scan). */
+  /** A tenant's jobs in one status, newest first, through the status index (never a Scan; lambdas/store/status-index.ts). */
   async list(query: ListQuery): Promise<JobPage> {
-    const partition = `${query.tenantId}#${query.status}`;
-    // The start key is rebuilt from the caller's own tenant and status: a cursor only says where in that list.
-    const start = query.cursor === undefined ? undefined : decodeListCursor(query, query.cursor);
-    const exclusiveStartKey: Record<string, unknown> | undefined = start && {
-      ...jobItemKey({ tenantId: query.tenantId, jobId: start.jobId }),
-      gsi1pk: partition,
-      gsi1sk: start.position,
-    };
-    const filters = ['expiresAt > :nowSeconds'];
-    const values: Record<string, unknown> = { ':partition': partition, ':nowSeconds': Math.floor(this.options.now() / 1000) };
-    if (query.type !== undefined) {
-      filters.push('#type = :type');
-      values[':type'] = query.type;
-    }
-    const items: JobSummary[] = [];
-    let startKey = exclusiveStartKey;
-    let lastKey: Record<string, unknown> | undefined;
-    // A filter can thin a page out; keep reading (bounded) until the page is full or the index ends.
-    for (let round = 0; round < 5 && items.length < query.limit; round++) {
-      const page = await this.db.send(
-        new QueryCommand({
-          TableName: this.options.tableName,
-          IndexName: STATUS_INDEX.indexName,
-          KeyConditionExpression: 'gsi1pk = :partition',
-          FilterExpression: filters.join(' AND '),
-          ExpressionAttributeValues: values,
-          ...(query.type !== undefined ? { ExpressionAttributeNames: { '#type': 'type' } } : {}),
-          ScanIndexForward: false,
-          Limit: query.limit - items.length,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) items.push(jobSummaryFromItem(item));
-      lastKey = page.LastEvaluatedKey;
-      if (!lastKey) break;
-      startKey = lastKey;
-    }
-    return { items, nextCursor: lastKey ? encodeListCursor(query, String(lastKey.gsi1sk)) : null };
+    return new StatusIndexReader(this.db, { tableName: this.options.tableName, now: this.options.now, shards: STATUS_INDEX_SHARDS }).list(query);
   }
 
   /** Entries of one sweep shard due at or before `nowMs`, oldest first. */
@@ -396,8 +347,7 @@ export class JobStore {
       entity: 'job',
       ...jobAttributes(job),
       writeId,
-      gsi1pk: `${job.tenantId}#${job.status}`,
-      gsi1sk: `${job.createdAt}#${job.jobId}`,
+      ...statusIndexKeys(job, STATUS_INDEX_SHARDS),
       ...(sweepAt === null ? {} : { sweepShard: sweepShardOf(job.jobId), sweepAt, sweepCount: 0 }),
       // Top level so the sweep index can project it (the event body itself stays off the index).
       ...(sweepAt !== null && pending ? { webhookEventId: pending.event.id } : {}),

@@ -74,14 +74,15 @@ describe('indexWriteUnits', () => {
     ['a new entry: one put', undefined, job, 1],
     ['a removed entry: one delete', job, undefined, 1],
     ['a changed index key: delete + put', job, { ...job, status: 'running', gsi1pk: 'acme#running' }, 2],
-    ['a changed projected attribute: one update', job, { ...job, attempts: 1 }, 1],
+    ['a changed projected attribute: one update', job, { ...job, type: 'email' }, 1],
+    ['only unprojected attributes changed (the status index projects keys and type): nothing', job, { ...job, attempts: 1 }, 0],
     ['only unprojected attributes changed: nothing', job, { ...job, payload: { other: 1 } }, 0],
   ])('%s', (_, before, after, expected) => {
     expect(indexWriteUnits(entry(before), entry(after))).toBe(expected);
   });
 
   it('bills large entries by the KB', () => {
-    const big = { ...job, lastError: 'x'.repeat(3000) };
+    const big = { ...job, type: 'x'.repeat(3000) };
     expect(indexWriteUnits(undefined, entry(big))).toBe(4);
   });
 });

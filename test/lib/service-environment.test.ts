@@ -64,6 +64,7 @@ describe('deploy choices from CDK context', () => {
         emailFrom: 'jobs@example.org',
         tableDeletionProtection: 'false',
         apiGatewayCloudWatchRole: 'false',
+        keepRetiredStatusIndex: 'true',
       },
     });
     expect(stackNameFromContext(app.node)).toBe('JobsStaging');
@@ -71,6 +72,7 @@ describe('deploy choices from CDK context', () => {
       alarmEmail: 'ops@example.org',
       tableDeletionProtection: false,
       apiGatewayCloudWatchRole: false,
+      keepRetiredStatusIndex: true,
       settings: { emailFrom: 'jobs@example.org', smsSenderId: undefined },
     });
   });
