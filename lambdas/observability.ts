@@ -32,7 +32,7 @@ const pending = new WeakMap<Metrics, Map<string, PendingSet>>();
 
 function record(metrics: Metrics, dimensions: Readonly<Record<string, string>>, name: string, unit: Unit, value: number, sum: boolean): void {
   let sets = pending.get(metrics);
-  if (!sets) pending.set(metrics, (sets = new Map()));
+  if (!sets) pending.set(metrics, (sets = new Map<string, PendingSet>()));
   const key = JSON.stringify(dimensions);
   let set = sets.get(key);
   if (!set) sets.set(key, (set = { dimensions, values: new Map() }));
