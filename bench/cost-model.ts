@@ -2,7 +2,7 @@
  * Dollars per million jobs from the AWS usage one job causes, at stated
  * us-east-1 list prices. Pure: the bench measures the usage, this prices it.
  */
-import { FUNCTION_MEMORY_MB } from '../lambdas/resources';
+import { API_ACCESS_LOG_FORMAT, FUNCTION_MEMORY_MB } from '../lambdas/resources';
 
 /**
  * us-east-1 on-demand list prices. DynamoDB's are those after the November 2024
@@ -32,29 +32,37 @@ export type Prices = { readonly [K in keyof typeof PRICES]: number };
 export type FunctionName = keyof typeof FUNCTION_MEMORY_MB;
 
 /**
- * Bytes Lambda itself writes to the function's log group per invocation
- * (START, END and REPORT lines in the text format), estimated: the twin has none.
+ * Bytes Lambda itself writes to the function's log group per invocation that
+ * goes well: none. Its START, END and REPORT lines (~300 B in the text format)
+ * are INFO system logs, and the functions log in JSON with system level WARN
+ * (lib/handler-function.ts), which keeps only timeouts, crashes and the like.
  */
-export const LAMBDA_PLATFORM_LOG_BYTES_PER_INVOCATION = 300;
+export const LAMBDA_PLATFORM_LOG_BYTES_PER_INVOCATION = 0;
 
-/** A representative API Gateway access-log line in lib/jobs-api.ts's format: its size is what each call costs in logs. */
+/** Example values of the `$context` variables the access-log format names, as API Gateway fills them in. */
+const ACCESS_LOG_EXAMPLE: Record<string, string> = {
+  '$context.requestId': '5f0c8e5e-6a3b-4e7e-9a51-0c2f1d8a7b3c',
+  '$context.identity.sourceIp': '203.0.113.17',
+  '$context.identity.apiKeyId': 'abcd1234ef',
+  '$context.httpMethod': 'POST',
+  '$context.path': '/prod/v1/jobs',
+  '$context.status': '202',
+  '$context.responseLatency': '35',
+  '$context.integrationLatency': '33',
+  '$context.error.responseType': '-',
+};
+
+/** A representative API Gateway access-log line in its format (lambdas/resources.ts): its size is what each call costs in logs. */
 export const API_ACCESS_LOG_BYTES_PER_REQUEST = Buffer.byteLength(
-  JSON.stringify({
-    requestId: '5f0c8e5e-6a3b-4e7e-9a51-0c2f1d8a7b3c',
-    requestTime: '30/Nov/2026:10:00:00 +0000',
-    ip: '203.0.113.17',
-    apiKeyId: 'abcd1234ef',
-    httpMethod: 'POST',
-    path: '/prod/v1/jobs',
-    resourcePath: '/v1/jobs',
-    protocol: 'HTTP/1.1',
-    status: '202',
-    responseLength: '712',
-    responseLatency: '35',
-    integrationLatency: '33',
-    errorType: '-',
-    userAgent: 'node',
-  }),
+  JSON.stringify(
+    Object.fromEntries(
+      Object.entries(API_ACCESS_LOG_FORMAT).map(([key, variable]) => {
+        const example = ACCESS_LOG_EXAMPLE[variable];
+        if (example === undefined) throw new Error(`no example value for ${variable} (bench/cost-model.ts)`);
+        return [key, example];
+      }),
+    ),
+  ),
 );
 
 /** What one job costs in AWS usage, averaged over a run. */

@@ -183,3 +183,24 @@ export type MetricName = JobCountMetric | DurationMetric | AgeMetric;
  * shortens their cold starts. `npm run bench` prices GB-seconds with these.
  */
 export const FUNCTION_MEMORY_MB = { api: 1024, worker: 1024, scheduler: 512, webhook: 512 } as const;
+
+/**
+ * The API's access-log line (lib/jobs-api.ts): one JSON line per request, each
+ * key holding an API Gateway `$context` variable. What ops need to follow a
+ * request — its id (also `x-request-id` and `requestId` in the function's lines),
+ * the caller's key id (its tenant; never the key), method, path, status, latency
+ * end to end and in the Lambda, the gateway's own error — and nothing more: the
+ * line is billed on every call (request time, protocol, user agent and response
+ * length were 40 % of it). The bench prices its size (bench/cost-model.ts).
+ */
+export const API_ACCESS_LOG_FORMAT = {
+  requestId: '$context.requestId',
+  ip: '$context.identity.sourceIp',
+  apiKeyId: '$context.identity.apiKeyId',
+  httpMethod: '$context.httpMethod',
+  path: '$context.path',
+  status: '$context.status',
+  responseLatency: '$context.responseLatency',
+  integrationLatency: '$context.integrationLatency',
+  errorType: '$context.error.responseType',
+} as const;

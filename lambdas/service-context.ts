@@ -10,6 +10,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Log } from './observability';
 import { loadConfig, type Config } from './config';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './resources';
 import type { JobTypes } from './job-types/registry';
@@ -27,7 +28,8 @@ export interface ServiceContext {
   readonly webhooksQueue: MessageQueue<WebhookMessage>;
   /** The runnable job types, built with this context's senders. */
   readonly jobTypes: JobTypes;
-  readonly logger: Logger;
+  readonly logger: Log;
+  /** One instance for the process; handlers publish what it buffered once per invocation (./observability.ts). */
   readonly metrics: Metrics;
   /** The clock every decision reads (epoch ms); tests inject their own. */
   readonly now: () => number;
@@ -38,7 +40,7 @@ export interface ServiceContext {
 export interface ServiceContextOverrides {
   readonly config?: Config;
   readonly now?: () => number;
-  readonly logger?: Logger;
+  readonly logger?: Log;
   /** Where `email` and `sms` send. @default Amazon SES and SNS (job-types/deployment.ts's awsSenders) */
   readonly senders?: Senders;
   /**

@@ -12,7 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PROBLEMS, problemTitle, type ProblemCode } from '../lambdas/api/problem';
 import { ROUTES } from '../lambdas/api/routes';
-import { USAGE_PLAN } from '../lambdas/resources';
+import { API_ACCESS_LOG_FORMAT, USAGE_PLAN } from '../lambdas/resources';
 
 /**
  * The API Gateway resources: the paths of the route table (lambdas/api/routes.ts),
@@ -139,25 +139,8 @@ export class JobsApi extends Construct {
         throttlingRateLimit: stageThrottle.rateLimit,
         throttlingBurstLimit: stageThrottle.burstLimit,
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogs),
-        // Who called what, and how it went; the key's id (never the key) ties a line to a tenant.
-        accessLogFormat: apigateway.AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: apigateway.AccessLogField.contextRequestId(),
-            requestTime: apigateway.AccessLogField.contextRequestTime(),
-            ip: apigateway.AccessLogField.contextIdentitySourceIp(),
-            apiKeyId: apigateway.AccessLogField.contextIdentityApiKeyId(),
-            httpMethod: apigateway.AccessLogField.contextHttpMethod(),
-            path: apigateway.AccessLogField.contextPath(),
-            resourcePath: apigateway.AccessLogField.contextResourcePath(),
-            protocol: apigateway.AccessLogField.contextProtocol(),
-            status: apigateway.AccessLogField.contextStatus(),
-            responseLength: apigateway.AccessLogField.contextResponseLength(),
-            responseLatency: apigateway.AccessLogField.contextResponseLatency(),
-            integrationLatency: apigateway.AccessLogField.contextIntegrationLatency(),
-            errorType: apigateway.AccessLogField.contextErrorResponseType(),
-            userAgent: apigateway.AccessLogField.contextIdentityUserAgent(),
-          }),
-        ),
+        // Who called what, and how it went (lambdas/resources.ts): every byte is billed on every call.
+        accessLogFormat: apigateway.AccessLogFormat.custom(JSON.stringify(API_ACCESS_LOG_FORMAT)),
       },
     });
 

@@ -14,8 +14,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { setMaxListeners } from 'node:events';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { errorForLog } from '../lambdas/observability';
+import { errorForLog, type Log } from '../lambdas/observability';
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
 
@@ -28,7 +27,7 @@ export interface SqsEventSourceOptions {
   readonly maxConcurrency: number;
   /** How long the function may run (ms), as Lambda's timeout. */
   readonly functionTimeoutMs: number;
-  readonly logger: Logger;
+  readonly logger: Log;
   /**
    * Runs each invocation (the handler and the delete of what it handled), as
    * Lambda's runtime would; a rejection means the invocation died, and its

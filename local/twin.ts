@@ -107,7 +107,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     // An external backend is only used: nothing here stops, empties or deletes it.
     const dynamodb = backends.dynamodbEndpoint
       ? { url: backends.dynamodbEndpoint }
-      : await startDynamoDb({ port: twinConfig.dynamodbPort, dataDir: dataDir && join(dataDir, 'dynamodb') });
+      : await startDynamoDb({ port: twinConfig.dynamodbPort, dataDir: dataDir && join(dataDir, 'dynamodb'), thread: true });
     if ('close' in dynamodb) closers.push(() => dynamodb.close());
     const sqs = backends.sqsEndpoint
       ? { url: backends.sqsEndpoint }

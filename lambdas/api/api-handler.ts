@@ -15,7 +15,7 @@ import { HttpProblem, problemDocument } from './problem';
 import { MAX_BODY_BYTES, toApiRequest, type ApiRequest, type ApiResponse } from './request';
 import { ROUTES, type RouteSpec } from './routes';
 import { TenantResolver } from './tenant-resolver';
-import { errorForLog } from '../observability';
+import { errorForLog, publishingMetrics, withKeys } from '../observability';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
@@ -118,20 +118,21 @@ export function createApiHandler(ctx: ServiceContext): Handler {
     if ((request.rawBody?.length ?? 0) > MAX_BODY_BYTES) {
       throw new HttpProblem('payload_too_large', `The request body is over ${MAX_BODY_BYTES} bytes.`);
     }
-    // A logger of this request's own: on the twin one process serves many requests at once.
-    const logger = ctx.logger.createChild({ persistentKeys: { requestId: request.requestId, ...(tenantId ? { tenantId } : {}) } });
+    // This request's keys on its every line (on the twin one process serves many requests at once).
+    const logger = withKeys(ctx.logger, { requestId: request.requestId, ...(tenantId ? { tenantId } : {}) });
     return render(await operation.handler({ ...ctx, logger }, request, tenantId), request.requestId);
   }
 
-  return async (event) => {
-    try {
-      return await route(event);
-    } catch (error) {
-      const requestId = event.requestContext?.requestId ?? 'unknown';
-      if (error instanceof HttpProblem) return renderProblem(error, requestId);
-      // Anything unexpected is logged and answered 500 without internals.
-      ctx.logger.error('unhandled error', { requestId, ...errorForLog(error) });
-      return renderProblem(new HttpProblem('internal_error'), requestId);
-    }
-  };
+  return (event) =>
+    publishingMetrics(ctx.metrics, async () => {
+      try {
+        return await route(event);
+      } catch (error) {
+        const requestId = event.requestContext?.requestId ?? 'unknown';
+        if (error instanceof HttpProblem) return renderProblem(error, requestId);
+        // Anything unexpected is logged and answered 500 without internals.
+        ctx.logger.error('unhandled error', { requestId, ...errorForLog(error) });
+        return renderProblem(new HttpProblem('internal_error'), requestId);
+      }
+    });
 }

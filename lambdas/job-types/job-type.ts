@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Log } from '../observability';
 
 /** What a handler gets besides its payload. */
 export interface JobContext {
@@ -15,7 +15,7 @@ export interface JobContext {
   readonly signingSecrets: readonly string[];
   /** Developer mode: plain http and private targets allowed (SPEC §6). */
   readonly allowPrivateTargets: boolean;
-  readonly logger: Logger;
+  readonly logger: Log;
 }
 
 /**

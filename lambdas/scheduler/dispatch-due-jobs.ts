@@ -18,7 +18,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { isTerminal } from '../jobs/job';
-import { recordSeconds } from '../observability';
+import { publishingMetrics, recordSeconds } from '../observability';
 import { SWEEP_SHARDS } from '../resources';
 import type { Dispatch, JobMessage, WebhookMessage } from '../queue/job-queue';
 import type { ServiceContext } from '../service-context';
@@ -237,6 +237,6 @@ export function createSchedulerHandler(ctx: ServiceContext, options: DispatchOpt
     // Leave time to finish the sends and deferrals of the last page before the Lambda's own timeout.
     const remaining = context ? context.getRemainingTimeInMillis() - 10_000 : Infinity;
     const budgetMs = Math.max(1000, Math.min(options.budgetMs ?? DEFAULTS.budgetMs, remaining));
-    return dispatchDueJobs(ctx, { ...options, budgetMs });
+    return publishingMetrics(ctx.metrics, () => dispatchDueJobs(ctx, { ...options, budgetMs }));
   };
 }

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { cacheUserAgent } from '../sdk-user-agent';
 
 /**
  * The document client with default configuration: on the local twin the SDK's
@@ -8,10 +9,11 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  * limiter is one per client, so throttling on one key (one tenant's hot
  * partition) would slow every call of every tenant, which AWS advises against
  * for multi-tenant applications; under 10 % injected throttling it brought the
- * twin down to a few calls per second (test/e2e/faults.test.ts).
+ * twin down to a few calls per second (test/e2e/faults.test.ts). The user agent
+ * is built once per operation (../sdk-user-agent.ts).
  */
 export function createDocumentClient(): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({ retryMode: 'standard', maxAttempts: 6 }), {
+  return DynamoDBDocumentClient.from(cacheUserAgent(new DynamoDBClient({ retryMode: 'standard', maxAttempts: 6 })), {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   });
 }

@@ -29,7 +29,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Job } from '../jobs/job';
 import { LEASE_MARGIN_MS, type Decision } from '../jobs/transitions';
-import { countJobs } from '../observability';
+import { countJobs, publishingMetrics } from '../observability';
 import { TenantProfiles } from '../store/tenant-profiles';
 import { parseWebhookMessage, type WebhookMessage } from '../queue/job-queue';
 import { MAX_SQS_DELAY_SECONDS } from '../resources';
@@ -220,6 +220,6 @@ export function createWebhookHandler(ctx: ServiceContext, options: WebhookHandle
   return async (event, context) => {
     // One processor per invocation: the local twin runs several batches at once through one handler.
     const processor = new BatchProcessor(EventType.SQS);
-    return processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
+    return publishingMetrics(ctx.metrics, () => processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false }));
   };
 }

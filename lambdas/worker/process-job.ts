@@ -16,7 +16,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type { JobTypes } from '../job-types/registry';
 import { pendingWebhook, type Job } from '../jobs/job';
 import { claim, finishAttempt, LEASE_MARGIN_MS, releaseAttempt, type AttemptOutcome, type FinishResult, type Timing } from '../jobs/transitions';
-import { countJobs, recordDuration, recordSeconds } from '../observability';
+import { countJobs, publishingMetrics, recordDuration, recordSeconds, withKeys } from '../observability';
 import { parseJobMessage, type JobMessage } from '../queue/job-queue';
 import type { ServiceContext } from '../service-context';
 import { runAttempt, type Interrupted } from './run-attempt';
@@ -138,7 +138,7 @@ export class JobWorker {
     lostAttempt: number | undefined,
   ): Promise<MessageOutcome> {
     const attempt = job.attempts;
-    const logger = this.ctx.logger.createChild({ persistentKeys: { ...this.keysOf(job), attempt } });
+    const logger = withKeys(this.ctx.logger, { ...this.keysOf(job), attempt });
     if (lostAttempt !== undefined) logger.warn('took over a job whose lease expired', { lostAttempt });
     if (attempt === 1 && before) {
       const dueMs = Math.max(Date.parse(before.createdAt), Date.parse(before.nextRunAt ?? before.createdAt));
@@ -266,12 +266,14 @@ export function createWorkerHandler(ctx: ServiceContext, options: WorkerOptions 
     // A processor per invocation: it holds the batch's state, and the local twin runs several batches at once.
     const processor = new BatchProcessor(EventType.SQS);
     const recordHandler = (record: SQSRecord) => worker.processMessage(record.body, context?.getRemainingTimeInMillis());
-    return processPartialResponse(event, recordHandler, processor, {
-      ...(context ? { context } : {}),
-      processInParallel: true,
-      // Report every failure per record, even when all failed: the outcome is the same, the report exact.
-      throwOnFullBatchFailure: false,
-    });
+    return publishingMetrics(ctx.metrics, () =>
+      processPartialResponse(event, recordHandler, processor, {
+        ...(context ? { context } : {}),
+        processInParallel: true,
+        // Report every failure per record, even when all failed: the outcome is the same, the report exact.
+        throwOnFullBatchFailure: false,
+      }),
+    );
   };
 }
 

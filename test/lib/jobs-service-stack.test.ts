@@ -137,7 +137,7 @@ test('a queue refuses a consumer whose timeout is over a sixth of its visibility
 });
 
 describe('functions', () => {
-  test.each(functionNames)('%s: Node.js 24 on arm64, the service environment, its own log group', (name) => {
+  test.each(functionNames)('%s: Node.js 24 on arm64, the service environment, its own log group, JSON logs without Lambda\'s INFO lines', (name) => {
     const { template, stack } = fixture;
     const resource = template.toJSON().Resources[functionId(name)];
     expect(resource.Properties).toMatchObject({
@@ -145,7 +145,7 @@ describe('functions', () => {
       Architectures: ['arm64'],
       Handler: 'index.handler',
       Role: arnOf(roleId(name)),
-      LoggingConfig: { LogGroup: ref(fixture.idOf(stack.functions[name].logGroup)) },
+      LoggingConfig: { LogGroup: ref(fixture.idOf(stack.functions[name].logGroup)), LogFormat: 'JSON', SystemLogLevel: 'WARN', ApplicationLogLevel: 'INFO' },
       Environment: {
         Variables: {
           JOBS_TABLE_NAME: ref(fixture.idOf(stack.table.table)),

@@ -5,7 +5,7 @@
  */
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Match } from 'aws-cdk-lib/assertions';
-import { countJobs, recordSeconds } from '../../lambdas/observability';
+import { countJobs, publishMetrics, recordSeconds } from '../../lambdas/observability';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambdas/resources';
 import { ref, synthStack, type Fixture } from './stack-fixture';
 
@@ -21,7 +21,7 @@ beforeAll(() => {
 const placeholder = (part: string | { Ref?: string; 'Fn::GetAtt'?: string[] }) =>
   typeof part === 'string' ? part : part.Ref !== undefined ? `<${part.Ref}>` : `<${part['Fn::GetAtt']!.join('.')}>`;
 
-/** The EMF dimension sets Powertools writes for one call, as the handlers make it. */
+/** The EMF dimension sets Powertools writes for one call, as the handlers make it and publish it at the end of the invocation. */
 function emittedDimensions(emit: (metrics: Metrics) => void): string[][] {
   const lines: string[] = [];
   const write = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
@@ -29,7 +29,10 @@ function emittedDimensions(emit: (metrics: Metrics) => void): string[][] {
     return true;
   });
   try {
-    emit(new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }));
+    const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+    emit(metrics);
+    expect(lines).toEqual([]);
+    publishMetrics(metrics);
   } finally {
     write.mockRestore();
   }

@@ -111,13 +111,17 @@ async function harness(configOverrides: Partial<Config> = {}, options: WebhookHa
   const config = { ...baseConfig, ...configOverrides, webhooksQueueUrl: queueUrl };
   const base = createServiceContext({ config, now: clock.now, logger: capturingLogger() });
   contexts.push(base);
-  jest.spyOn(base.metrics, 'singleMetric').mockImplementation(() => {
-    let jobType = '';
-    return {
-      addDimension: (_name: string, value: string) => (jobType = value),
-      addMetric: (name: string) => metrics.push({ name, jobType }),
-    } as never;
+  // What the handler publishes as its invocation ends: each metric with the job type of its dimension set.
+  let jobType = '';
+  jest.spyOn(base.metrics, 'addDimension').mockImplementation((_name: string, value: string) => {
+    jobType = value;
+    return base.metrics;
   });
+  jest.spyOn(base.metrics, 'addMetric').mockImplementation((name: string) => {
+    metrics.push({ name, jobType });
+    return base.metrics;
+  });
+  jest.spyOn(base.metrics, 'publishStoredMetrics').mockReturnValue(base.metrics);
   const ctx: ServiceContext = { ...base, webhooksQueue: new MessageQueue<WebhookMessage>(base.sqs, queueUrl) };
   const handler = createWebhookHandler(ctx, { secretsTtlMs: 0, ...options });
   return {
