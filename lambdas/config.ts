@@ -85,6 +85,9 @@ const ConfigSchema = z
     tableName: variable('JOBS_TABLE_NAME', z.string().min(3).max(255).default(TABLE_NAME)),
     jobsQueueUrl: variable('JOBS_QUEUE_URL', z.url().optional()),
     webhooksQueueUrl: variable('WEBHOOKS_QUEUE_URL', z.url().optional()),
+    /** The dead-letter queues the scheduler drains (SPEC §4, poison messages); unset, it drains none. */
+    jobsDlqUrl: variable('JOBS_DLQ_URL', z.url().optional()),
+    webhooksDlqUrl: variable('WEBHOOKS_DLQ_URL', z.url().optional()),
     /** Sender of `email` jobs that give no `from`. */
     emailFrom: variable('EMAIL_FROM', z.string().min(3).default('jobs@example.com')),
     /** Sender id of `sms` jobs that give none. */

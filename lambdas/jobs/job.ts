@@ -25,31 +25,43 @@
  *   api, a worker or the scheduler; `dispatched` says it was handed for the job's
  *   current wait, which decides where the job sits on the sweep index.
  * - **sweep index**: the sparse index of jobs that will need attention at
- *   `sweepAt` (dispatch, re-dispatch, lease takeover, webhook retry).
+ *   `sweepAt` (dispatch, re-dispatch, webhook retry). A state whose SQS message
+ *   was sent before it was written (`sentFirst`), or that a message in flight
+ *   covers (`running`), has no entry: every waiting state has one or the other.
  */
 
 /**
- * Job statuses, and who moves a job in and out of each.
+ * Job statuses, who moves a job in and out of each, and what brings it back if
+ * the mover dies (SPEC §4: a message in SQS or an entry on the sweep index,
+ * never neither).
  */
 export const JOB_STATUSES = [
   /**
-   * In: the api Lambda on submit, or the retry route; a worker stopped by shutdown
-   * during a first attempt hands it back uncounted. Out: a worker claims it
-   * (→ running) or the cancel route (→ canceled).
+   * In: the api Lambda on submit (its message sent first, `sentFirst`: no sweep
+   * entry; or, when that send failed, the job is due far ahead, or the submission
+   * carries an Idempotency-Key, put with a sweep entry), the retry route; a
+   * worker stopped by shutdown during a first attempt hands it back uncounted.
+   * Out: a worker claims it (→ running), the cancel route (→ canceled). The
+   * scheduler sends the message of a job on the sweep index.
    */
   'queued',
   /**
    * In: a worker's claim (attempts + 1, lease set), or a later delivery taking over
-   * an expired lease (the lost attempt failed). Out: the same worker finishing the
-   * attempt (→ succeeded | retry | fatal), a takeover once the lease expired
-   * (→ running again, or → fatal when it was the last attempt), a shutdown
-   * handing it back (→ queued | retry).
+   * an expired lease (the lost attempt failed). No sweep entry: the claiming
+   * message stays in flight until the outcome is written, so if the worker dies
+   * SQS delivers it again after the queue's visibility timeout (or the scheduler
+   * takes it back from the DLQ) and that delivery takes the lease over. Out: the
+   * same worker finishing the attempt (→ succeeded | retry | fatal), a takeover
+   * once the lease expired (→ running again, or → fatal when it was the last
+   * attempt), a shutdown handing it back (→ queued | retry).
    */
   'running',
   /**
    * In: a worker after a retryable failure with attempts left (or handing back a
-   * later attempt at shutdown). Out: a worker claims it when `nextRunAt` comes
-   * (→ running), or the cancel route (→ canceled). The scheduler only re-sends it.
+   * later attempt at shutdown): the retry's delayed message sent first
+   * (`sentFirst`, no entry), else with a sweep entry. Out: a worker claims it when
+   * `nextRunAt` comes (→ running), or the cancel route (→ canceled). The
+   * scheduler only sends it.
    */
   'retry',
   /** In: a worker whose handler returned. Terminal; out only through the delete route or retention (TTL). */
@@ -245,6 +257,12 @@ export interface Job {
    * handed to SQS. Decides where the job sits on the sweep index.
    */
   dispatched: boolean;
+  /**
+   * The message for the job's current wait was sent *before* this state was
+   * written (create, a retry, a hand-back): the wait needs no sweep entry, the
+   * message brings it. Implies `dispatched`. Absent means false.
+   */
+  sentFirst?: boolean;
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;

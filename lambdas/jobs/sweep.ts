@@ -2,6 +2,19 @@
  * When a job next needs the scheduler's attention (SPEC §4, the sweep index).
  * A pure function of the job's state, so every transition that writes the job
  * also writes the right `sweepAt`.
+ *
+ * The rule it keeps: every waiting state is covered by a message in SQS or by an
+ * entry here, never neither.
+ * - `queued|retry` whose message was sent before the write (`sentFirst`): no entry.
+ *   Sent after the write (`dispatched`): `nextRunAt + STALE_AFTER_SECONDS`, in case
+ *   the send was lost. Not sent (far ahead, or the send failed): `nextRunAt −
+ *   look-ahead`, when the scheduler sends it.
+ * - `running`: no entry. The claiming message is deleted only once the outcome is
+ *   written; a worker that dies leaves it to come back after the jobs queue's
+ *   visibility timeout (or from the DLQ, which the scheduler drains).
+ * - finished with a pending webhook event: its next try (or, handed to the
+ *   webhooks queue already, that try + STALE_AFTER_SECONDS).
+ * - an earlier run's event still pending while the job runs again: as above.
  */
 import { pendingWebhook, type Job } from './job';
 import { SWEEP_SHARDS } from '../resources';
@@ -22,11 +35,13 @@ export function sweepAtOf(job: Job, settings: SweepSettings): number | null {
   switch (job.status) {
     case 'queued':
     case 'retry': {
+      const webhook = webhookWhileRunning(nextTry, leaseEnd, settings);
+      if (job.sentFirst) return webhook;
       const runAt = Date.parse(job.nextRunAt ?? job.updatedAt);
-      return earliest(job.dispatched ? runAt + settings.staleAfterMs : runAt - settings.lookaheadMs, webhookWhileRunning(nextTry, leaseEnd, settings));
+      return earliest(job.dispatched ? runAt + settings.staleAfterMs : runAt - settings.lookaheadMs, webhook);
     }
     case 'running':
-      return earliest(job.leaseUntilMs ?? Date.parse(job.updatedAt), webhookWhileRunning(nextTry, leaseEnd, settings));
+      return webhookWhileRunning(nextTry, leaseEnd, settings);
     default:
       if (nextTry === null) return null;
       if (leaseEnd !== null) return leaseEnd;

@@ -6,7 +6,10 @@
  *
  * Transitions follow one pattern: read the job (consistently), decide the next
  * state with a pure function, write it on condition that `version` is unchanged;
- * when another writer won, read again and decide again.
+ * when another writer won, read again and decide again. The one exception is the
+ * worker's claim of a waiting job (`claimInPlace`): one conditional update whose
+ * condition is the decision's, no read before it; anything else falls back to
+ * the pattern.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -22,7 +25,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { STATUS_INDEX, SWEEP_INDEX } from '../resources';
 import { pendingWebhook, type Job, type JobStatus, type JobSummary } from '../jobs/job';
 import { sweepAtOf, sweepShardOf, type SweepSettings } from '../jobs/sweep';
-import type { Decision } from '../jobs/transitions';
+import type { Decision, InPlaceClaim } from '../jobs/transitions';
 import { ConcurrentUpdateError, isConditionalCheckFailed, isTransientFailure, ItemTooLargeError, StoreError, StoreUnavailableError } from './errors';
 import { ITEM_LIMIT_BYTES } from './item-size';
 import { fitJobToItemLimit, jobAttributes, jobFromItem, jobSummaryFromItem, sizeAtItsLargest } from './job-item';
@@ -42,6 +45,9 @@ export interface JobStoreOptions {
 }
 
 export type CreateOutcome = { created: true; job: Job } | { created: false; job: Job };
+
+/** A claim in one write (`claimInPlace`): the job as it now runs, or the job as found when the write's condition did not hold. */
+export type InPlaceClaimOutcome = { claimed: Job } | { claimed?: undefined; current: Job | undefined };
 
 export interface ListQuery {
   readonly tenantId: string;
@@ -129,6 +135,14 @@ export class JobStore {
     throw new ConcurrentUpdateError(`job ${job.jobId}: create kept losing to concurrent writers`);
   }
 
+  /**
+   * Throws ItemTooLargeError when `job` could not be stored: checked before
+   * anything is sent for it (send-first creates), so a refused job leaves no message.
+   */
+  assertStorable(job: Job): void {
+    this.checkRoomToGrow(this.toItem(job, ''), job);
+  }
+
   /** Refuses a job whose item could not hold what the job gains later (see `sizeAtItsLargest`). */
   private checkRoomToGrow(item: Record<string, unknown>, job: Job): void {
     const bytes = sizeAtItsLargest({ ...item, writeId: randomUUID() }, job);
@@ -194,6 +208,78 @@ export class JobStore {
       }
     }
     throw new ConcurrentUpdateError(`job ${key.jobId}: transition kept losing to concurrent writers`);
+  }
+
+  /**
+   * `queued|retry → running` in one conditional UpdateItem that returns the new
+   * item (ReturnValues ALL_NEW): no read before it. The condition is the claim's
+   * own (transitions.ts `inPlaceClaim`): waiting with the expected attempt count,
+   * due, not expired, room for the attempt record, no webhook event pending (whose
+   * sweep entry would have to be recomputed). The sweep entry a waiting job may
+   * carry goes: a running job needs none. When the condition fails, the job as it
+   * stands is returned (from the error on AWS, else a consistent read) for the
+   * caller's read-and-decide path; our own write that landed, its answer lost and
+   * the SDK's retry failing the condition on it, is told by its `writeId`.
+   */
+  async claimInPlace(key: JobKey, claim: InPlaceClaim): Promise<InPlaceClaimOutcome> {
+    const writeId = randomUUID();
+    const names = { '#status': 'status' };
+    const values = {
+      ':job': 'job',
+      ':queued': 'queued',
+      ':retry': 'retry',
+      ':running': 'running',
+      ':expected': claim.attempts - 1,
+      ':attempts': claim.attempts,
+      ':dueBy': claim.dueBy,
+      ':nowSeconds': claim.nowSeconds,
+      ':historyLimit': claim.historyLimit,
+      ':pending': 'pending',
+      ':null': null,
+      ':false': false,
+      ':lease': claim.leaseUntilMs,
+      ':entry': [claim.attempt],
+      ':updatedAt': claim.updatedAt,
+      ':expiresAt': claim.expiresAt,
+      ':one': 1,
+      ':writeId': writeId,
+      ':statusPartition': this.statusPartitionOf({ ...key, status: 'running' }),
+    };
+    const condition = [
+      'entity = :job',
+      '#status IN (:queued, :retry)',
+      'attempts = :expected',
+      'nextRunAt <= :dueBy',
+      'expiresAt > :nowSeconds',
+      'size(history) < :historyLimit',
+      '(webhookEvent = :null OR webhook.#status <> :pending)',
+    ].join(' AND ');
+    const update =
+      'SET #status = :running, attempts = :attempts, nextRunAt = :null, leaseUntilMs = :lease, dispatched = :false, ' +
+      'history = list_append(history, :entry), updatedAt = :updatedAt, expiresAt = :expiresAt, version = version + :one, ' +
+      'writeId = :writeId, gsi1pk = :statusPartition ' +
+      'REMOVE sentFirst, sweepShard, sweepAt, sweepCount, webhookEventId';
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: jobItemKey(key),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { claimed: this.fromItem(Attributes!) };
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      const existing = await this.itemAfterLostCondition(key, error);
+      if (existing?.writeId === writeId) return { claimed: this.fromItem(existing) };
+      const current = existing ? this.fromItem(existing) : undefined;
+      return { current: current && !this.isExpired(current) ? current : undefined };
+    }
   }
 
   /** Writes `job` (with version + 1) if the stored version is still `expectedVersion`. */
@@ -396,12 +482,17 @@ export class JobStore {
       entity: 'job',
       ...jobAttributes(job),
       writeId,
-      gsi1pk: `${job.tenantId}#${job.status}`,
+      gsi1pk: this.statusPartitionOf(job),
       gsi1sk: `${job.createdAt}#${job.jobId}`,
       ...(sweepAt === null ? {} : { sweepShard: sweepShardOf(job.jobId), sweepAt, sweepCount: 0 }),
       // Top level so the sweep index can project it (the event body itself stays off the index).
       ...(sweepAt !== null && pending ? { webhookEventId: pending.event.id } : {}),
     };
+  }
+
+  /** The status index's partition of a job in `status` (also set by the in-place claim). */
+  private statusPartitionOf(job: { tenantId: string; jobId: string; status: JobStatus }): string {
+    return `${job.tenantId}#${job.status}`;
   }
 
   private fromItem(item: Record<string, unknown>): Job {

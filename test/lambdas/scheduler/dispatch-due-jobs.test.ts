@@ -5,6 +5,9 @@
 import { webhookEventOf, type Job } from '../../../lambdas/jobs/job';
 import { claim, finishAttempt } from '../../../lambdas/jobs/transitions';
 import { createSchedulerHandler, dispatchDueJobs } from '../../../lambdas/scheduler/dispatch-due-jobs';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { sweepShardOf } from '../../../lambdas/jobs/sweep';
+import { jobItemKey } from '../../../lambdas/store/job-store';
 import { jobFactory } from '../../support/job-factory';
 import { startContextHarness, type ContextHarness } from '../../support/service-context';
 
@@ -120,9 +123,27 @@ describe('a waiting job whose message was lost', () => {
 });
 
 describe('a running job', () => {
-  it('whose lease expired (its worker died) is sent for a worker to take over', async () => {
+  it('has no sweep entry: the claiming message, in flight until the outcome is written, brings a dead worker\'s job back', async () => {
     const job = await putJob();
     await h.ctx.jobs.transition(job, (j) => claim(j, 10_000, timing()));
+
+    h.clock.advance(3_600_000);
+    expect(await dispatchDueJobs(h.ctx)).toMatchObject({ leaseTakeovers: 0, dispatched: 0, redispatched: 0 });
+    expect(h.jobsQueue.sent).toEqual([]);
+  });
+
+  it('whose entry an earlier version wrote (at the lease\'s end) is still sent for a worker to take over', async () => {
+    const job = await putJob();
+    await h.ctx.jobs.transition(job, (j) => claim(j, 10_000, timing()));
+    const running = (await h.ctx.jobs.get(job, { consistent: true }))!;
+    await h.ctx.db.send(
+      new UpdateCommand({
+        TableName: h.ctx.config.tableName,
+        Key: jobItemKey(job),
+        UpdateExpression: 'SET sweepShard = :shard, sweepAt = :at, sweepCount = :zero',
+        ExpressionAttributeValues: { ':shard': sweepShardOf(job.jobId), ':at': running.leaseUntilMs, ':zero': 0 },
+      }),
+    );
 
     h.clock.advance(9_999);
     expect(await dispatchDueJobs(h.ctx)).toMatchObject({ leaseTakeovers: 0 });

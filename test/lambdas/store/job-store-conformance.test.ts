@@ -9,7 +9,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { payloadHash } from '../../../lambdas/jobs/payload-hash';
-import { finishAttempt, claim } from '../../../lambdas/jobs/transitions';
+import { finishAttempt, claim, inPlaceClaim } from '../../../lambdas/jobs/transitions';
 import { pendingWebhook, webhookEventOf, type Job, type WebhookEvent } from '../../../lambdas/jobs/job';
 import { ItemTooLargeError } from '../../../lambdas/store/errors';
 import { ITEM_LIMIT_BYTES } from '../../../lambdas/store/item-size';
@@ -209,5 +209,46 @@ describe.each(BACKENDS)('JobStore on %s', (_name, start) => {
     expect(webhookEventOf(read!.webhook)!.id).toBe('msg_0');
     expect(grown.webhook).toEqual(read!.webhook);
   });
-});
 
+  describe('claimInPlace (one conditional update, no read)', () => {
+    it('claims a waiting job exactly as claim() decides, and takes its sweep entry away', async () => {
+      // Arrange: a job put first (a keyed create) sits on the sweep index.
+      const job = jobFactory(NOW, { idempotencyKey: `claim-${randomUUID()}`, nextRunAt: new Date(NOW - 1000).toISOString() });
+      await store.create(job);
+      expect(await rawItem(job)).toHaveProperty('sweepAt');
+      const decided = claim(await store.get(job, { consistent: true }), 60_000, timing);
+      // Act
+      const outcome = await store.claimInPlace(job, inPlaceClaim(0, 60_000, timing));
+      // Assert
+      if (!('write' in decided)) throw new Error('claim() should write');
+      // (`sentFirst: false` is stored as its absence.)
+      expect(outcome.claimed).toEqual({ ...decided.write, sentFirst: undefined, version: job.version + 1 });
+      const item = await rawItem(job);
+      expect(item).not.toHaveProperty('sweepAt');
+      expect(item).not.toHaveProperty('sweepShard');
+      expect(item).toMatchObject({ status: 'running', attempts: 1, gsi1pk: `${job.tenantId}#running` });
+      expect(await store.get(job, { consistent: true })).toEqual(outcome.claimed);
+    });
+
+    it.each([
+      ['another attempt count', {}, 3],
+      ['not due yet', { nextRunAt: new Date(NOW + 60_000).toISOString() }, 0],
+      ['running', { status: 'running', leaseUntilMs: NOW + 60_000, nextRunAt: null }, 0],
+      ['finished', { status: 'succeeded', nextRunAt: null }, 0],
+    ] as const)('writes nothing for a job %s, and returns it as found', async (_case, overrides, attempts) => {
+      const job = jobFactory(NOW, overrides as Partial<Job>);
+      await store.create(job);
+      const before = await rawItem(job);
+      const outcome = await store.claimInPlace(job, inPlaceClaim(attempts, 60_000, timing));
+      expect(outcome.claimed).toBeUndefined();
+      expect(outcome).toEqual({ current: await store.get(job, { consistent: true }) });
+      expect(await rawItem(job)).toEqual(before);
+    });
+
+    it('finds nothing for a job that does not exist, and creates nothing', async () => {
+      const key = { tenantId: 'acme', jobId: randomUUID() };
+      expect(await store.claimInPlace(key, inPlaceClaim(0, 60_000, timing))).toEqual({ current: undefined });
+      expect((await db.send(new GetCommand({ TableName: 'jobs', Key: jobItemKey(key), ConsistentRead: true }))).Item).toBeUndefined();
+    });
+  });
+});
