@@ -3,7 +3,7 @@
  * message carries `MessageGroupId = tenantId`, which makes a standard queue an
  * SQS fair queue (SPEC §4). Bodies are tiny pointers; the job lives in DynamoDB.
  */
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { MAX_SQS_DELAY_SECONDS } from '../resources';
 
 /** A jobs-queue message: "look at this job". */
@@ -144,6 +144,11 @@ export class DeadLetterQueue {
 
   async delete(letter: DeadLetter): Promise<void> {
     await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: letter.receiptHandle }));
+  }
+
+  /** Makes a received message visible again at once (for operators, and the next run). */
+  async release(letter: DeadLetter): Promise<void> {
+    await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: letter.receiptHandle, VisibilityTimeout: 0 }));
   }
 }
 

@@ -236,21 +236,28 @@ async function drainDeadLetters(
   fateOf: (body: string) => Promise<DeadLetterFate>,
 ): Promise<void> {
   if (!queue) return;
-  for (let seen = 0; seen < DEAD_LETTERS_PER_RUN && Date.now() < deadline && !signal?.aborted; ) {
-    const letters = await queue.receive(DEAD_LETTERS_PER_RUN - seen);
-    if (letters.length === 0) return;
-    seen += letters.length;
-    await Promise.all(
-      letters.map(async (letter: DeadLetter) => {
-        const fate = await fateOf(letter.body);
-        if (fate === 'unreadable') {
-          report.deadLettersUnreadable++;
-          return;
-        }
-        await queue.delete(letter);
-        report[fate === 'requeued' ? 'deadLettersRequeued' : 'deadLettersDropped']++;
-      }),
-    );
+  const unreadable: DeadLetter[] = [];
+  try {
+    for (let seen = 0; seen < DEAD_LETTERS_PER_RUN && Date.now() < deadline && !signal?.aborted; ) {
+      const letters = await queue.receive(DEAD_LETTERS_PER_RUN - seen);
+      if (letters.length === 0) return;
+      seen += letters.length;
+      await Promise.all(
+        letters.map(async (letter: DeadLetter) => {
+          const fate = await fateOf(letter.body);
+          if (fate === 'unreadable') {
+            unreadable.push(letter);
+            report.deadLettersUnreadable++;
+            return;
+          }
+          await queue.delete(letter);
+          report[fate === 'requeued' ? 'deadLettersRequeued' : 'deadLettersDropped']++;
+        }),
+      );
+    }
+  } finally {
+    // Visible again once this run is past them (not before: it would read them again and again).
+    await Promise.allSettled(unreadable.map((letter) => queue.release(letter)));
   }
 }
 
