@@ -235,7 +235,16 @@ export interface Job {
   tenantId: string;
   type: string;
   status: JobStatus;
+  /**
+   * The payload as sent. A large one lives in its own item, written once
+   * (`payloadItem`); a job read without it (JobStore `withPayload: false`, the
+   * worker's one-write claim) has it undefined until loaded.
+   */
   payload: Record<string, unknown>;
+  /** Store: the id of the payload's own item, when the payload is too large to keep in the job item every transition rewrites. */
+  payloadItem?: string;
+  /** Store: epoch seconds the payload's item expires (kept past the job's own `expiresAt`). */
+  payloadExpiresAt?: number;
   payloadHash: string;
   idempotencyKey: string | null;
   webhookUrl: string | null;

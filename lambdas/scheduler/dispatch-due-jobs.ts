@@ -200,7 +200,7 @@ function drainJobDeadLetters(ctx: ServiceContext, report: DispatchReport, deadli
   return drainDeadLetters(ctx.jobsDeadLetters, report, deadline, signal, async (body) => {
     const message = parseJobMessage(body);
     if (!message) return 'unreadable';
-    const job = await ctx.jobs.get(message, { consistent: true });
+    const job = await ctx.jobs.get(message, { consistent: true, withPayload: false });
     if (!job || isTerminal(job.status)) return 'dropped';
     await ctx.jobsQueue.send({ message });
     return 'requeued';
@@ -212,7 +212,7 @@ function drainWebhookDeadLetters(ctx: ServiceContext, report: DispatchReport, de
   return drainDeadLetters(ctx.webhooksDeadLetters, report, deadline, signal, async (body) => {
     const message = parseWebhookMessage(body);
     if (!message) return 'unreadable';
-    const job = await ctx.jobs.get(message, { consistent: true });
+    const job = await ctx.jobs.get(message, { consistent: true, withPayload: false });
     const pending = job && pendingWebhook(job.webhook);
     // Only the pending event's message: a backlog event waits its turn (the end of the one before sends it).
     if (!pending || pending.event.id !== message.eventId) return 'dropped';

@@ -167,7 +167,8 @@ export class JobWorker {
         return 'lease-expired-fatal';
       }
       case 'claimed':
-        return this.runClaimed(claimed.job, dueMs, tenant, remainingMs, claimed.lostAttempt);
+        // The one-write claim returns the job item alone: a large payload is read from its own item.
+        return this.runClaimed(await this.ctx.jobs.loadPayload(claimed.job), dueMs, tenant, remainingMs, claimed.lostAttempt);
     }
   }
 
@@ -270,7 +271,9 @@ export class JobWorker {
     const sent = retrying ? await this.sendRetryFirst(retrying) : undefined;
     const decision = sent === undefined ? first : finishAttempt(claimed, attempt, outcome, this.lookaheadMs, t, sent);
     if ('write' in decision && (await this.ctx.jobs.replace(decision.write, claimed.version))) return decision.result;
-    return this.ctx.jobs.transition(claimed, (current) => finishAttempt(current, attempt, outcome, this.lookaheadMs, this.timing(), sent));
+    return this.ctx.jobs.transition(claimed, (current) => finishAttempt(current, attempt, outcome, this.lookaheadMs, this.timing(), sent), {
+      withPayload: false,
+    });
   }
 
   /**
@@ -286,7 +289,7 @@ export class JobWorker {
       sent = false;
       logger.warn('release enqueue failed; the sweep index will dispatch it', { error: (error as Error).message });
     }
-    const { released } = await this.ctx.jobs.transition(job, (current) => releaseAttempt(current, attempt, this.timing(), sent));
+    const { released } = await this.ctx.jobs.transition(job, (current) => releaseAttempt(current, attempt, this.timing(), sent), { withPayload: false });
     if (!released) return 'lost';
     logger.info('attempt interrupted by shutdown; job handed back');
     return 'released';

@@ -80,6 +80,16 @@ describe('an attempt', () => {
     expect(h.jobsQueue.sent).toEqual([]);
   });
 
+  it('of a job whose large payload has its own item gets that payload byte for byte, after a claim in one write', async () => {
+    const payload = JSON.parse('{"z":"' + 'q'.repeat(6000) + '","a":{"constructor":1,"b":[2,1]}}') as Record<string, unknown>;
+    const job = await putJob({ payload, sentFirst: true });
+
+    expect(await worker().processMessage(JSON.stringify({ tenantId: job.tenantId, jobId: job.jobId, attempts: 0 }))).toBe('succeeded');
+
+    expect(calls).toHaveLength(1);
+    expect(JSON.stringify(calls[0].payload)).toBe(JSON.stringify(payload));
+  });
+
   it('gets the job context: ids, attempt, the tenant secret, a signal and the timeout', async () => {
     const job = await putJob();
 
