@@ -25,9 +25,8 @@
  *   api, a worker or the scheduler; `dispatched` says it was handed for the job's
  *   current wait, which decides where the job sits on the sweep index.
  * - **sweep index**: the sparse index of jobs that will need attention at
- *   `sweepAt` (dispatch, re-dispatch, webhook retry). A state whose SQS message
- *   was sent before it was written (`sentFirst`), or that a message in flight
- *   covers (`running`), has no entry: every waiting state has one or the other.
+ *   `sweepAt` (dispatch, re-dispatch, webhook retry). A running job has no
+ *   entry: the message in flight that claimed it covers it.
  */
 
 /**
@@ -37,9 +36,9 @@
  */
 export const JOB_STATUSES = [
   /**
-   * In: the api Lambda on submit (its message sent first, `sentFirst`: no sweep
-   * entry; or, when that send failed, the job is due far ahead, or the submission
-   * carries an Idempotency-Key, put with a sweep entry), the retry route; a
+   * In: the api Lambda on submit (its message sent first, `sentFirst`; or put
+   * first and sent after when the submission carries an Idempotency-Key, or not
+   * sent when it is due far ahead or the send failed), the retry route; a
    * worker stopped by shutdown during a first attempt hands it back uncounted.
    * Out: a worker claims it (→ running), the cancel route (→ canceled). The
    * scheduler sends the message of a job on the sweep index.
@@ -59,7 +58,7 @@ export const JOB_STATUSES = [
   /**
    * In: a worker after a retryable failure with attempts left (or handing back a
    * later attempt at shutdown): the retry's delayed message sent first
-   * (`sentFirst`, no entry), else with a sweep entry. Out: a worker claims it when
+   * (`sentFirst`). Out: a worker claims it when
    * `nextRunAt` comes (→ running), or the cancel route (→ canceled). The
    * scheduler only sends it.
    */
@@ -268,8 +267,10 @@ export interface Job {
   dispatched: boolean;
   /**
    * The message for the job's current wait was sent *before* this state was
-   * written (create, a retry, a hand-back): the wait needs no sweep entry, the
-   * message brings it. Implies `dispatched`. Absent means false.
+   * written (create, a retry, a hand-back), so the state never exists without
+   * its message. Implies `dispatched` (and, like it, an entry at `nextRunAt +
+   * STALE_AFTER_SECONDS` in case SQS loses the message: lambdas/jobs/sweep.ts).
+   * Absent means false.
    */
   sentFirst?: boolean;
   createdAt: string;

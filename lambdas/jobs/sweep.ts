@@ -5,10 +5,12 @@
  *
  * The rule it keeps: every waiting state is covered by a message in SQS or by an
  * entry here, never neither.
- * - `queued|retry` whose message was sent before the write (`sentFirst`): no entry.
- *   Sent after the write (`dispatched`): `nextRunAt + STALE_AFTER_SECONDS`, in case
- *   the send was lost. Not sent (far ahead, or the send failed): `nextRunAt −
- *   look-ahead`, when the scheduler sends it.
+ * - `queued|retry` whose message was handed to SQS, before the write (`sentFirst`)
+ *   or after it (`dispatched`): `nextRunAt + STALE_AFTER_SECONDS`, in case the
+ *   message is lost (SPEC §4: the fault suite's `sqs.send.drop` has SQS accept a
+ *   send and discard it; without this entry such a job would wait forever). Not
+ *   sent (far ahead, or the send failed): `nextRunAt − look-ahead`, when the
+ *   scheduler sends it.
  * - `running`: no entry. The claiming message is deleted only once the outcome is
  *   written; a worker that dies leaves it to come back after the jobs queue's
  *   visibility timeout (or from the DLQ, which the scheduler drains).
@@ -36,9 +38,10 @@ export function sweepAtOf(job: Job, settings: SweepSettings): number | null {
     case 'queued':
     case 'retry': {
       const webhook = webhookWhileRunning(nextTry, leaseEnd, settings);
-      if (job.sentFirst) return webhook;
       const runAt = Date.parse(job.nextRunAt ?? job.updatedAt);
-      return earliest(job.dispatched ? runAt + settings.staleAfterMs : runAt - settings.lookaheadMs, webhook);
+      // A message sent first is as lost as one sent after when SQS drops it: both keep the entry.
+      const handedToSqs = job.dispatched || job.sentFirst === true;
+      return earliest(handedToSqs ? runAt + settings.staleAfterMs : runAt - settings.lookaheadMs, webhook);
     }
     case 'running':
       return webhookWhileRunning(nextTry, leaseEnd, settings);

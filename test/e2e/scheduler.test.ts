@@ -5,6 +5,7 @@
  * its own message coming back, a dead-lettered one through the scheduler's drain.
  */
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { inPlaceClaim } from '../../lambdas/jobs/transitions';
 import { startTestTwin, type TestTwin } from '../support/twin';
 
 let t: TestTwin;
@@ -128,18 +129,20 @@ describe('a job whose worker died mid-attempt', () => {
 
 describe('a dead-lettered job message', () => {
   it('is run by the scheduler, which takes it back from the jobs DLQ', async () => {
-    // Arrange: a job put with no message of its own (a far-off one), its message found only in the DLQ.
+    // Arrange: a job claimed by a worker that died, its message dead-lettered (no sweep entry: it is running).
     const job = await t.api.submit({ type: 'echo', payload: { n: 3 }, delaySeconds: 3600 });
-    await t.twin.context.jobs.transition(job, (j) => (j ? { write: { ...j, nextRunAt: new Date(t.twin.context.now()).toISOString(), sentFirst: true, dispatched: true }, result: null } : { result: null }));
+    await t.twin.context.jobs.transition(job, (j) => (j ? { write: { ...j, nextRunAt: new Date(t.twin.context.now()).toISOString() }, result: null } : { result: null }));
+    const claimed = await t.twin.context.jobs.claimInPlace(job, inPlaceClaim(0, 500, { nowMs: t.twin.context.now(), retentionDays: t.twin.config.retentionDays }));
+    expect(claimed.claimed?.status).toBe('running');
     await t.twin.context.sqs.send(
-      new SendMessageCommand({ QueueUrl: t.twin.jobsDlqUrl, MessageBody: JSON.stringify({ tenantId: job.tenantId, jobId: job.jobId }), MessageGroupId: job.tenantId }),
+      new SendMessageCommand({ QueueUrl: t.twin.jobsDlqUrl, MessageBody: JSON.stringify({ tenantId: job.tenantId, jobId: job.jobId, attempts: 0 }), MessageGroupId: job.tenantId }),
     );
 
     // Act
     const done = await t.api.waitForJob(job.jobId, ['succeeded', 'fatal'], 10_000);
 
-    // Assert
-    expect(done).toMatchObject({ status: 'succeeded', attempts: 1, result: { n: 3 } });
+    // Assert: the dead worker's attempt counts, the next one ran.
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 2, result: { n: 3 } });
     await t.waitForQueueEmpty(t.twin.jobsDlqUrl, 10_000);
   });
 });

@@ -120,7 +120,7 @@ const print = (name: string, lines: LedgerLine[]) =>
 const SMALL = { type: 'echo', payload: { orderId: 'order-00000042', action: 'send-receipt', locale: 'en-US' } };
 
 describe('a 200 B echo job, one attempt, no webhook', () => {
-  it('costs 3 table writes of 1 unit each, nothing on the sweep index, and no read of the job before its claim', async () => {
+  it('costs 3 table writes of 1 unit each, the sweep index an entry at create gone at the claim, and no read of the job before its claim', async () => {
     const { create, run, workerReads } = await runJob(SMALL);
     process.stdout.write(`${print('create', create)}\n${print('claim+finish', run)}\n`);
     expect([...create, ...run].map((l) => [l.operation, l.table])).toEqual([
@@ -128,7 +128,8 @@ describe('a 200 B echo job, one attempt, no webhook', () => {
       ['UpdateItem', 1],
       ['PutItem', 1],
     ]);
-    expect(total([...create, ...run], 'sweepIndex')).toBe(0);
+    // In case SQS loses the message (the fault suite's sqs.send.drop); a running job needs none, a finished one neither.
+    expect([...create, ...run].map((l) => l.sweepIndex)).toEqual([1, 1, 0]);
     expect(workerReads).toEqual([]);
   });
 
@@ -162,7 +163,7 @@ describe('an 8 KiB echo job', () => {
       ['UpdateItem', 1],
       ['PutItem', 1],
     ]);
-    expect(total([...create, ...run], 'sweepIndex')).toBe(0);
+    expect(total([...create, ...run], 'sweepIndex')).toBe(2);
     // The payload's item, read once (eventually consistent) after the claim.
     expect(workerReads).toEqual(['GetItem']);
   });

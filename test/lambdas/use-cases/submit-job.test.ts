@@ -29,7 +29,7 @@ describe('submitJob', () => {
     const now = harness.clock.now();
     expect(sent).toEqual([{ message: { tenantId: 'acme', jobId: soon.job.jobId, attempts: 0, dueAt: now + 30_000, sentAt: now }, delaySeconds: 30 }]);
     expect(later.job.dispatched).toBe(false);
-    // Sent before its put: no sweep entry needed.
+    // Sent before its put.
     expect(soon.job).toMatchObject({ dispatched: true, sentFirst: true });
   });
 
@@ -68,13 +68,15 @@ describe('submitJob', () => {
     expect(harness.jobsQueue.drain()).toEqual([]);
   });
 
-  it('sends a new job\'s message before its put, and then the job needs no sweep entry', async () => {
+  it('sends a new job\'s message before its put; the job is on the sweep index only for when that message should have run', async () => {
     harness.jobsQueue.drain();
     const submitted = accepted(await submitJob(harness.ctx, 'acme', { type: 'echo', payload: {} }, undefined));
     expect(harness.jobsQueue.drain().map((d) => d.message.jobId)).toEqual([submitted.job.jobId]);
     const stored = await harness.ctx.jobs.get({ tenantId: 'acme', jobId: submitted.job.jobId }, { consistent: true });
     expect(stored).toMatchObject({ status: 'queued', sentFirst: true });
-    expect(await dueForSweep(harness.clock.now() + 86_400_000)).not.toContain(submitted.job.jobId);
+    const stale = harness.ctx.config.staleAfterSeconds * 1000;
+    expect(await dueForSweep(harness.clock.now() + stale - 1)).not.toContain(submitted.job.jobId);
+    expect(await dueForSweep(harness.clock.now() + stale)).toContain(submitted.job.jobId);
   });
 
   it('answers 202 when the send before the put fails: the job is put on the sweep index, due now, and the scheduler sends it', async () => {

@@ -121,7 +121,7 @@ describe('an attempt', () => {
     expect(after).toMatchObject({ status: 'retry', attempts: 1, lastError: 'HTTP 503 from target', dispatched: true });
     expect(Date.parse(after.nextRunAt!)).toBe(h.clock.now() + 1000);
     expect(after.history).toMatchObject([{ attempt: 1, status: 'failed', error: 'HTTP 503 from target' }]);
-    // Sent before the retry was written (so the retry needs no sweep entry), with the attempt count for a one-write claim.
+    // Sent before the retry was written, with the attempt count for a one-write claim.
     expect(h.jobsQueue.sent).toEqual([{ message: { tenantId: job.tenantId, jobId: job.jobId, attempts: 1 }, delaySeconds: 1 }]);
     expect(after.sentFirst).toBe(true);
   });
@@ -260,7 +260,7 @@ describe('a retry whose re-send fails', () => {
     expect(await sweepEntriesDueBy(Date.parse(after.nextRunAt!))).toContain(job.jobId);
   });
 
-  it('sent first, needs no sweep entry: its message is the one that brings it back', async () => {
+  it('sent first, is on the sweep index only in case SQS loses its message: once it should have run', async () => {
     const job = await putJob();
     behaviour = async () => {
       throw new RetryableJobError('HTTP 503 from target');
@@ -268,7 +268,11 @@ describe('a retry whose re-send fails', () => {
 
     expect(await worker().processMessage(messageOf(job))).toBe('retry');
     expect(h.jobsQueue.sent).toHaveLength(1);
-    expect(await sweepEntriesDueBy(h.clock.now() + 86_400_000)).not.toContain(job.jobId);
+    const after = await stored(job);
+    expect(after.sentFirst).toBe(true);
+    const runAt = Date.parse(after.nextRunAt!);
+    expect(await sweepEntriesDueBy(runAt + h.ctx.config.staleAfterSeconds * 1000 - 1)).not.toContain(job.jobId);
+    expect(await sweepEntriesDueBy(runAt + h.ctx.config.staleAfterSeconds * 1000)).toContain(job.jobId);
   });
 });
 
