@@ -37,8 +37,8 @@ function jobPath(request: ApiRequest, jobId: string): string {
   return `${request.basePath}/v1/jobs/${jobId}`;
 }
 
-async function getJobOrThrow(ctx: ServiceContext, request: ApiRequest, tenantId: string): Promise<Job> {
-  const job = await ctx.jobs.get({ tenantId, jobId: jobIdParam(request) });
+async function getJobOrThrow(ctx: ServiceContext, request: ApiRequest, tenantId: string, options: { withPayload?: boolean } = {}): Promise<Job> {
+  const job = await ctx.jobs.get({ tenantId, jobId: jobIdParam(request) }, options);
   if (!job) throw jobNotFound();
   return job;
 }
@@ -183,7 +183,7 @@ const getJob: RouteHandler = async (ctx, request, tenantId) => ({
 });
 
 const getAttempts: RouteHandler = async (ctx, request, tenantId) => {
-  const job = await getJobOrThrow(ctx, request, tenantId);
+  const job = await getJobOrThrow(ctx, request, tenantId, { withPayload: false });
   return { status: 200, body: { items: job.history } };
 };
 

@@ -295,7 +295,7 @@ describe.each(BACKENDS)('JobStore on %s', (_name, start) => {
       ['running', { status: 'running', leaseUntilMs: NOW + 60_000, nextRunAt: null }, 0],
       ['finished', { status: 'succeeded', nextRunAt: null }, 0],
     ] as const)('writes nothing for a job %s, and returns it as found', async (_case, overrides, attempts) => {
-      const job = jobFactory(NOW, overrides as Partial<Job>);
+      const job = jobFactory(NOW, overrides);
       await store.create(job);
       const before = await rawItem(job);
       const outcome = await store.claimInPlace(job, inPlaceClaim(attempts, 60_000, timing));
