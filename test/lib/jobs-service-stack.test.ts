@@ -231,12 +231,17 @@ describe('least privilege', () => {
     expect(can('worker', 'dynamodb:Query', indexArn(STATUS_INDEX.indexName))).toBe(false);
   });
 
-  test('scheduler: queries the sweep index and sends to both queues', () => {
+  test('scheduler: queries the sweep index, sends to both queues, and drains their DLQs only', () => {
+    const dlqArn = (which: 'jobsQueue' | 'webhooksQueue') => arnOf(fixture.idOf(fixture.stack[which].deadLetterQueue));
     expect(can('scheduler', 'dynamodb:Query', indexArn(SWEEP_INDEX.indexName))).toBe(true);
     expect(can('scheduler', 'dynamodb:Query', indexArn(STATUS_INDEX.indexName))).toBe(false);
     expect(can('scheduler', 'sqs:SendMessage', queueArn('jobsQueue'))).toBe(true);
     expect(can('scheduler', 'sqs:SendMessage', queueArn('webhooksQueue'))).toBe(true);
-    expect(actionsOf('scheduler')).not.toContain('sqs:ReceiveMessage');
+    for (const which of ['jobsQueue', 'webhooksQueue'] as const) {
+      expect(can('scheduler', 'sqs:ReceiveMessage', dlqArn(which))).toBe(true);
+      expect(can('scheduler', 'sqs:DeleteMessage', dlqArn(which))).toBe(true);
+      expect(can('scheduler', 'sqs:ReceiveMessage', queueArn(which))).toBe(false);
+    }
   });
 
   test('webhook: consumes and re-sends to the webhooks queue only', () => {
