@@ -45,11 +45,14 @@ export function sweepAtOf(job: Job, settings: SweepSettings): number | null {
     }
     case 'running':
       return webhookWhileRunning(nextTry, leaseEnd, settings);
-    default:
+    default: {
       if (nextTry === null) return null;
-      if (leaseEnd !== null) return leaseEnd;
       // An event already handed to the webhooks queue is looked at again only if its delivery stalls.
-      return job.dispatched ? nextTry + settings.staleAfterMs : nextTry;
+      const stalled = job.dispatched ? nextTry + settings.staleAfterMs : nextTry;
+      // A try in flight that dies is seen once its lease has ended. Within the stall time already (a
+      // first try, as a rule), the entry stays where it is: the lease's write moves nothing on the index.
+      return leaseEnd === null ? stalled : job.dispatched ? Math.max(leaseEnd, stalled) : leaseEnd;
+    }
   }
 }
 
