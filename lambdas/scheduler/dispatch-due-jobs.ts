@@ -13,10 +13,10 @@
  * send succeeded are pushed out: a failed send is tried again next run. Sends
  * are batched; work per run is bounded (entries per shard, and time).
  *
- * Each run also drains the dead-letter queues (SPEC §4, poison messages): a
- * message for a job that is not finished (an event still pending) goes back to its
- * queue, one for a finished or missing job (an event no longer pending) is
- * deleted, one that cannot be read stays in the DLQ for operators. A job can come
+ * Each run also drains the dead-letter queues (SPEC §4, poison messages): the job
+ * of a message for a job that is not finished (an event still pending) is put on
+ * the sweep index, due now, so a run sends it again; a message for a finished or
+ * missing job (an event no longer pending) is deleted, one that cannot be read stays in the DLQ for operators. A job can come
  * back from the DLQ only while it has attempts left (each lost lease counts one),
  * so this ends.
  *
@@ -53,7 +53,7 @@ export interface DispatchReport {
   webhooks: number;
   /** Sends SQS refused; those entries stay due and are tried next run. */
   failedSends: number;
-  /** Dead-lettered messages sent back to their queue (their job or event still needs them). */
+  /** Dead-lettered messages whose job or event still needs one: put on the sweep index, due now, for a run to send. */
   deadLettersRequeued: number;
   /** Dead-lettered messages deleted: their job finished or gone, their event no longer pending. */
   deadLettersDropped: number;
@@ -202,7 +202,8 @@ function drainJobDeadLetters(ctx: ServiceContext, report: DispatchReport, deadli
     if (!message) return 'unreadable';
     const job = await ctx.jobs.get(message, { consistent: true, withPayload: false });
     if (!job || isTerminal(job.status)) return 'dropped';
-    await ctx.jobsQueue.send({ message });
+    // Due now on the sweep index rather than sent: a send could be lost, and a running job has no entry of its own.
+    await ctx.jobs.sweepNoLaterThan(message, ctx.now());
     return 'requeued';
   });
 }
@@ -216,7 +217,7 @@ function drainWebhookDeadLetters(ctx: ServiceContext, report: DispatchReport, de
     const pending = job && pendingWebhook(job.webhook);
     // Only the pending event's message: a backlog event waits its turn (the end of the one before sends it).
     if (!pending || pending.event.id !== message.eventId) return 'dropped';
-    await ctx.webhooksQueue.send({ message });
+    await ctx.jobs.sweepNoLaterThan(message, ctx.now());
     return 'requeued';
   });
 }

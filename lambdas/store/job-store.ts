@@ -553,6 +553,31 @@ export class JobStore {
   }
 
   /**
+   * Puts a job on the sweep index at `atMs` (or earlier, if it is there already
+   * earlier), without touching its state: for a job that may have no message
+   * left (a busy duplicate, a dead letter), so that the scheduler sends it one.
+   * A send could be lost; an entry is not. The job's next write recomputes the
+   * entry from its state, as every write does. False: no such job.
+   */
+  async sweepNoLaterThan(key: JobKey, atMs: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: jobItemKey(key),
+          UpdateExpression: 'SET sweepShard = :shard, sweepAt = :at, sweepCount = :zero',
+          ConditionExpression: 'entity = :job AND (attribute_not_exists(sweepAt) OR sweepAt > :at)',
+          ExpressionAttributeValues: { ':shard': sweepShardOf(key.jobId), ':at': atMs, ':zero': 0, ':job': 'job' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
    * Deletes expired items from one stretch of the table: what DynamoDB TTL does
    * on AWS, for the local twin (dynalite has no TTL). A Scan, acceptable only
    * there; bounded to `pageSize` items read per call, so a big table is swept a

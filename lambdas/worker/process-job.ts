@@ -12,9 +12,10 @@
  * while it may be the only thing that brings its job back (SPEC §4, nothing is
  * stranded): the claiming message stays in flight until the outcome is written
  * (a dead worker's job comes back with it, after the visibility timeout); a
- * message that finds no job while young (the api sends before it puts) or finds
- * the job busy is sent again, delayed, before it is deleted; a retry's message
- * is sent before the retry is written.
+ * message that finds no job while young (the api sends before it puts) is sent
+ * again, delayed; one that finds the job busy puts it on the sweep index at the
+ * lease's end (a send could be lost, an entry cannot); a retry's message is sent
+ * before the retry is written.
  *
  * Batches go through Powertools' BatchProcessor: records run concurrently and a
  * record that throws is reported in `batchItemFailures`, so SQS redelivers only
@@ -37,7 +38,7 @@ import {
 } from '../jobs/transitions';
 import { countJobs, recordDuration, recordSeconds } from '../observability';
 import { parseJobMessage, type JobMessage } from '../queue/job-queue';
-import { API_TIMEOUT_SECONDS, MAX_SQS_DELAY_SECONDS } from '../resources';
+import { API_TIMEOUT_SECONDS } from '../resources';
 import type { ServiceContext } from '../service-context';
 import { runAttempt, type Interrupted } from './run-attempt';
 import { TenantProfiles, type TenantProfile } from '../store/tenant-profiles';
@@ -59,7 +60,7 @@ export type MessageOutcome =
   | 'awaiting-create'
   /** Terminal or canceled: nothing runs. */
   | 'finished'
-  /** Running under another delivery's live lease: sent again, delayed to the lease's end (it may be the job's only message). */
+  /** Running under another delivery's live lease: put on the sweep index at the lease's end (it may be the job's only message). */
   | 'busy'
   /** Early: sent again with a delay, or left to the sweep index when far off. */
   | 'not-due'
@@ -82,7 +83,7 @@ export type MessageOutcome =
 export const CREATE_WINDOW_MS = (API_TIMEOUT_SECONDS + 5) * 1000;
 /** Delay of a create message sent again because its put has not landed yet. */
 const AWAIT_CREATE_DELAY_SECONDS = 2;
-/** A busy job's message comes back this long after the lease's end. */
+/** A busy job is looked at again this long after its lease's end. */
 const BUSY_MARGIN_MS = 1000;
 
 export class UnparseableMessageError extends Error {
@@ -146,13 +147,12 @@ export class JobWorker {
         }
         this.ctx.logger.debug('nothing to run', { jobId: message.jobId, tenantId: message.tenantId, outcome: claimed.outcome });
         return claimed.outcome;
-      case 'busy': {
-        // It may be the job's only message (the claiming one may be lost with its worker): back after the lease.
-        const delaySeconds = Math.min(MAX_SQS_DELAY_SECONDS, (claimed.leaseUntilMs - this.ctx.now() + BUSY_MARGIN_MS) / 1000);
-        await this.ctx.jobsQueue.send({ message, delaySeconds });
+      case 'busy':
+        // It may be the job's only message (this very one, delivered again while the lease still held): the job goes
+        // on the sweep index at the lease's end, so the scheduler sends it then. A failed write throws, keeping this message.
+        await this.ctx.jobs.sweepNoLaterThan(message, claimed.leaseUntilMs + BUSY_MARGIN_MS);
         this.ctx.logger.debug('nothing to run', { jobId: message.jobId, tenantId: message.tenantId, outcome: claimed.outcome });
         return 'busy';
-      }
       case 'finished':
         this.ctx.logger.debug('nothing to run', { jobId: message.jobId, tenantId: message.tenantId, outcome: claimed.outcome });
         return claimed.outcome;

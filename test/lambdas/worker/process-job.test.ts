@@ -10,6 +10,7 @@ import { webhookEventOf, type Job } from '../../../lambdas/jobs/job';
 import { cancel, claim, inPlaceClaim, LEASE_MARGIN_MS, retry } from '../../../lambdas/jobs/transitions';
 import { SWEEP_SHARDS } from '../../../lambdas/resources';
 import { jobItemKey } from '../../../lambdas/store/job-store';
+import { dispatchDueJobs } from '../../../lambdas/scheduler/dispatch-due-jobs';
 import { CREATE_WINDOW_MS, createWorkerHandler, JobWorker } from '../../../lambdas/worker/process-job';
 import { startContextHarness, type ContextHarness } from '../../support/service-context';
 import { jobFactory } from '../../support/job-factory';
@@ -376,7 +377,7 @@ describe('a message that must not run anything', () => {
     expect((await stored(job)).status).toBe('queued');
   });
 
-  it('for a job running under a live lease (a duplicate) runs nothing, and is sent again for the lease\'s end (it may be the only message left)', async () => {
+  it('for a job running under a live lease (a duplicate) runs nothing, and puts the job on the sweep index for the lease\'s end (it may be the only message left)', async () => {
     const job = await putJob();
     await h.ctx.jobs.transition(job, (j) => claim(j, 60_000, { nowMs: h.clock.now(), retentionDays: 7 }));
     const before = await stored(job);
@@ -385,10 +386,15 @@ describe('a message that must not run anything', () => {
 
     expect(calls).toEqual([]);
     expect(await stored(job)).toEqual(before);
+    // On the sweep index at the lease's end (a send could be lost, an entry cannot).
+    const leaseEnd = before.leaseUntilMs!;
+    expect(await sweepEntriesDueBy(leaseEnd + 999)).not.toContain(job.jobId);
+    expect(await sweepEntriesDueBy(leaseEnd + 1000)).toContain(job.jobId);
+    // The claiming worker died: the scheduler sends the job at the lease's end, and that message takes it over.
+    h.clock.set(leaseEnd + 1000);
+    await dispatchDueJobs(h.ctx);
     const [again] = h.jobsQueue.drain();
-    expect(again).toEqual({ message: { tenantId: job.tenantId, jobId: job.jobId }, delaySeconds: 61 });
-    // The claiming worker died: when the re-sent message arrives, the lease has ended and it takes the job over.
-    h.clock.advance(61_000);
+    expect(again.message).toMatchObject({ tenantId: job.tenantId, jobId: job.jobId });
     expect(await worker().processMessage(JSON.stringify(again.message))).toBe('succeeded');
     expect((await stored(job)).history.map((a) => a.status)).toEqual(['failed', 'succeeded']);
   });
