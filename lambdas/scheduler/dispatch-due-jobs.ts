@@ -203,7 +203,7 @@ function drainJobDeadLetters(ctx: ServiceContext, report: DispatchReport, deadli
     const job = await ctx.jobs.get(message, { consistent: true, withPayload: false });
     if (!job || isTerminal(job.status)) return 'dropped';
     // Due now on the sweep index rather than sent: a send could be lost, and a running job has no entry of its own.
-    await ctx.jobs.sweepNoLaterThan(message, ctx.now());
+    await ctx.jobs.sweepNoLaterThan(message, ctx.now(), job.status);
     return 'requeued';
   });
 }

@@ -557,17 +557,19 @@ export class JobStore {
    * earlier), without touching its state: for a job that may have no message
    * left (a busy duplicate, a dead letter), so that the scheduler sends it one.
    * A send could be lost; an entry is not. The job's next write recomputes the
-   * entry from its state, as every write does. False: no such job.
+   * entry from its state, as every write does. `whileStatus`: only if the job
+   * is still in it (a job that has moved on set its own entry). False: not written.
    */
-  async sweepNoLaterThan(key: JobKey, atMs: number): Promise<boolean> {
+  async sweepNoLaterThan(key: JobKey, atMs: number, whileStatus?: JobStatus): Promise<boolean> {
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.options.tableName,
           Key: jobItemKey(key),
           UpdateExpression: 'SET sweepShard = :shard, sweepAt = :at, sweepCount = :zero',
-          ConditionExpression: 'entity = :job AND (attribute_not_exists(sweepAt) OR sweepAt > :at)',
-          ExpressionAttributeValues: { ':shard': sweepShardOf(key.jobId), ':at': atMs, ':zero': 0, ':job': 'job' },
+          ConditionExpression: `entity = :job AND (attribute_not_exists(sweepAt) OR sweepAt > :at)${whileStatus ? ' AND #status = :status' : ''}`,
+          ...(whileStatus ? { ExpressionAttributeNames: { '#status': 'status' } } : {}),
+          ExpressionAttributeValues: { ':shard': sweepShardOf(key.jobId), ':at': atMs, ':zero': 0, ':job': 'job', ...(whileStatus ? { ':status': whileStatus } : {}) },
         }),
       );
       return true;

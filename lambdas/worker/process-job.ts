@@ -150,7 +150,7 @@ export class JobWorker {
       case 'busy':
         // It may be the job's only message (this very one, delivered again while the lease still held): the job goes
         // on the sweep index at the lease's end, so the scheduler sends it then. A failed write throws, keeping this message.
-        await this.ctx.jobs.sweepNoLaterThan(message, claimed.leaseUntilMs + BUSY_MARGIN_MS);
+        await this.ctx.jobs.sweepNoLaterThan(message, claimed.leaseUntilMs + BUSY_MARGIN_MS, 'running');
         this.ctx.logger.debug('nothing to run', { jobId: message.jobId, tenantId: message.tenantId, outcome: claimed.outcome });
         return 'busy';
       case 'finished':
