@@ -100,6 +100,9 @@ const ConfigSchema = z
     tableName: variable('JOBS_TABLE_NAME', z._default(z.string().check(z.minLength(3), z.maxLength(255)), TABLE_NAME)),
     jobsQueueUrl: variable('JOBS_QUEUE_URL', z.optional(z.url())),
     webhooksQueueUrl: variable('WEBHOOKS_QUEUE_URL', z.optional(z.url())),
+    /** The dead-letter queues the scheduler drains (SPEC §4, poison messages); unset, it drains none. */
+    jobsDlqUrl: variable('JOBS_DLQ_URL', z.optional(z.url())),
+    webhooksDlqUrl: variable('WEBHOOKS_DLQ_URL', z.optional(z.url())),
     /** Sender of `email` jobs that give no `from`. */
     emailFrom: variable('EMAIL_FROM', z._default(z.string().check(z.minLength(3)), 'jobs@example.com')),
     /** Sender id of `sms` jobs that give none. */

@@ -100,7 +100,7 @@ export interface QueueDefinition {
   readonly deadLetterName: string;
   /** Deliveries before SQS moves a message to the DLQ. */
   readonly maxReceiveCount: number;
-  /** Seconds a received message stays hidden; ≥ 6 × the consumer's timeout on AWS. */
+  /** Seconds a received message stays hidden; ≥ the consumer's timeout (Lambda's rule). */
   readonly visibilityTimeoutSeconds: number;
   /** How long messages are kept (seconds). DLQs keep 14 days. */
   readonly retentionSeconds: number;
@@ -117,7 +117,10 @@ export const JOBS_QUEUE: QueueDefinition = {
   deadLetterName: 'jobs-dlq',
   maxReceiveCount: 10,
   consumerTimeoutSeconds: 60,
-  visibilityTimeoutSeconds: 360,
+  // A running job has no sweep entry: if its worker dies, this message comes back after the
+  // visibility timeout and takes the expired lease over. STALE_AFTER_SECONDS (120) + one
+  // scheduler run (60) keeps SPEC §4's promise; it is 3 × the worker's timeout, over Lambda's 1 ×.
+  visibilityTimeoutSeconds: 180,
   retentionSeconds: 4 * 24 * 3600,
   batchSize: 10,
   maxBatchingWindowSeconds: 1,
@@ -137,6 +140,9 @@ export const WEBHOOKS_QUEUE: QueueDefinition = {
 };
 
 export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
+
+/** Timeout of the api function (seconds): a create's put cannot land later than this after its message was sent. */
+export const API_TIMEOUT_SECONDS = 25;
 
 /** SQS cannot delay a message longer than this; further-away work waits on the sweep index. */
 export const MAX_SQS_DELAY_SECONDS = 900;

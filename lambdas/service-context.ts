@@ -18,7 +18,7 @@ import type { Senders } from './job-types/senders';
 import { createDocumentClient } from './store/dynamodb-client';
 import { JobStore } from './store/job-store';
 import { TenantStore } from './store/tenant-store';
-import { createSqsClient, MessageQueue, type JobMessage, type WebhookMessage } from './queue/job-queue';
+import { createSqsClient, DeadLetterQueue, MessageQueue, type JobMessage, type WebhookMessage } from './queue/job-queue';
 
 export interface ServiceContext {
   readonly config: Config;
@@ -26,6 +26,9 @@ export interface ServiceContext {
   readonly tenants: TenantStore;
   readonly jobsQueue: MessageQueue<JobMessage>;
   readonly webhooksQueue: MessageQueue<WebhookMessage>;
+  /** The dead-letter queues the scheduler drains (SPEC §4), when configured. */
+  readonly jobsDeadLetters?: DeadLetterQueue;
+  readonly webhooksDeadLetters?: DeadLetterQueue;
   /** The runnable job types, built with this context's senders. */
   readonly jobTypes: JobTypes;
   readonly logger: Log;
@@ -73,6 +76,8 @@ export function createServiceContext(overrides: ServiceContextOverrides = {}): S
     tenants: new TenantStore(db, config.tableName),
     jobsQueue: new MessageQueue<JobMessage>(sqs, config.jobsQueueUrl ?? missing('JOBS_QUEUE_URL')),
     webhooksQueue: new MessageQueue<WebhookMessage>(sqs, config.webhooksQueueUrl ?? missing('WEBHOOKS_QUEUE_URL')),
+    ...(config.jobsDlqUrl ? { jobsDeadLetters: new DeadLetterQueue(sqs, config.jobsDlqUrl) } : {}),
+    ...(config.webhooksDlqUrl ? { webhooksDeadLetters: new DeadLetterQueue(sqs, config.webhooksDlqUrl) } : {}),
     jobTypes: overrides.jobTypes?.(config, overrides.senders) ?? runsNoJobs,
   };
 }

@@ -10,8 +10,15 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DLQ_RETENTION_SECONDS, type QueueDefinition } from '../lambdas/resources';
 
-/** AWS's advice for Lambda consumers: a visibility timeout at least six times the function's timeout. */
-export const VISIBILITY_TIMEOUT_FACTOR = 6;
+/**
+ * Lambda's rule for an SQS event source: the queue's visibility timeout is at
+ * least the function's timeout (a message never comes back while an invocation
+ * may still hold it). AWS advises six times more, room for retries when the
+ * function is throttled; the jobs queue keeps its visibility shorter on purpose
+ * (a dead worker's message is what brings its running job back, lambdas/resources.ts),
+ * so the check is Lambda's rule alone.
+ */
+export const VISIBILITY_TIMEOUT_FACTOR = 1;
 
 export interface WorkQueueProps {
   /** Receive count, visibility, retention and event-source settings. */
@@ -46,7 +53,7 @@ export class WorkQueue extends Construct {
    * failures reported per message, the definition's batch size, batching
    * window and maximum concurrency. Grants it receive and delete.
    *
-   * @throws Error when the visibility timeout is under six times the consumer's timeout
+   * @throws Error when the visibility timeout is under the consumer's timeout
    */
   consumeWith(consumer: lambda.Function): void {
     const timeoutSeconds = consumer.timeout?.toSeconds() ?? 3;

@@ -6,7 +6,7 @@
 import { Annotations, Aws, CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { FUNCTION_MEMORY_MB, JOBS_QUEUE, STATUS_INDEX, SWEEP_INDEX, WEBHOOKS_QUEUE } from '../lambdas/resources';
+import { API_TIMEOUT_SECONDS, FUNCTION_MEMORY_MB, JOBS_QUEUE, STATUS_INDEX, SWEEP_INDEX, WEBHOOKS_QUEUE } from '../lambdas/resources';
 import { ApiGatewayAccount } from './api-gateway-account';
 import { HandlerFunction } from './handler-function';
 import { WorkQueue } from './job-queues';
@@ -64,12 +64,14 @@ export class JobsServiceStack extends Stack {
       tableName: this.table.table.tableName,
       jobsQueueUrl: this.jobsQueue.queue.queueUrl,
       webhooksQueueUrl: this.webhooksQueue.queue.queueUrl,
+      jobsDlqUrl: this.jobsQueue.deadLetterQueue.queueUrl,
+      webhooksDlqUrl: this.webhooksQueue.deadLetterQueue.queueUrl,
     });
     const api = new HandlerFunction(this, 'ApiFunction', {
       entry: 'lambdas/api.ts',
       description: 'HTTP API: submit, read, list and act on jobs',
       environment,
-      timeout: Duration.seconds(25),
+      timeout: Duration.seconds(API_TIMEOUT_SECONDS),
       memorySize: FUNCTION_MEMORY_MB.api,
     });
     const worker = new HandlerFunction(this, 'WorkerFunction', {
@@ -112,6 +114,9 @@ export class JobsServiceStack extends Stack {
     this.table.grantItemAccess(scheduler, { queryIndexes: [SWEEP_INDEX] });
     this.jobsQueue.queue.grantSendMessages(scheduler);
     this.webhooksQueue.queue.grantSendMessages(scheduler);
+    // Dead letters of jobs and events not finished go back to their queue (SPEC §4, poison messages).
+    this.jobsQueue.deadLetterQueue.grantConsumeMessages(scheduler);
+    this.webhooksQueue.deadLetterQueue.grantConsumeMessages(scheduler);
 
     this.table.grantItemAccess(webhook);
     this.webhooksQueue.consumeWith(webhook.function);

@@ -15,6 +15,9 @@ export interface ServiceSettings {
   readonly jobsQueueUrl: string;
   /** URL of the webhooks queue (`WEBHOOKS_QUEUE_URL`). */
   readonly webhooksQueueUrl: string;
+  /** URLs of the dead-letter queues the scheduler drains (`JOBS_DLQ_URL`, `WEBHOOKS_DLQ_URL`). @default - none drained */
+  readonly jobsDlqUrl?: string;
+  readonly webhooksDlqUrl?: string;
   /**
    * Sender of `email` jobs that give no `from`: an SES-verified identity (`EMAIL_FROM`).
    * @default - the service default (`jobs@example.com`), which SES will refuse
@@ -43,13 +46,15 @@ export interface ServiceSettings {
 }
 
 /** The settings a deployment chooses; the resource names and URLs come from the stack. */
-export type ServiceTunables = Omit<ServiceSettings, 'tableName' | 'jobsQueueUrl' | 'webhooksQueueUrl'>;
+export type ServiceTunables = Omit<ServiceSettings, 'tableName' | 'jobsQueueUrl' | 'webhooksQueueUrl' | 'jobsDlqUrl' | 'webhooksDlqUrl'>;
 
 /** Stand-ins for values only known at deploy time, so the rest can be validated at synthesis. */
 const DEPLOY_TIME_PLACEHOLDERS: Partial<Record<string, string>> = {
   JOBS_TABLE_NAME: 'placeholder-table',
   JOBS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/placeholder',
   WEBHOOKS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/placeholder',
+  JOBS_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/placeholder',
+  WEBHOOKS_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/000000000000/placeholder',
 };
 
 /**

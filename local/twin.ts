@@ -24,6 +24,7 @@ import { createApiHandler } from '../lambdas/api/api-handler';
 import { ConfigError, loadConfig, type Config } from '../lambdas/config';
 import { jobTypesFor } from '../lambdas/job-types/deployment';
 import { DLQ_RETENTION_SECONDS, JOBS_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from '../lambdas/resources';
+import { LEASE_MARGIN_MS } from '../lambdas/jobs/transitions';
 import { createServiceContext, type ServiceContext } from '../lambdas/service-context';
 import { startSqsEndpoint } from './sqs';
 import { startApiGateway } from './api-gateway';
@@ -139,8 +140,16 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     }
     const setupSqs = new SQSClient({});
     const queueSettings = (definition: QueueDefinition) => ({
-      // On the twin a stuck message comes back sooner than on AWS: a few job timeouts.
-      visibilityTimeoutSeconds: Math.min(definition.visibilityTimeoutSeconds, Math.max(30, Math.ceil(6 * bootConfig.jobTimeoutSeconds))),
+      // On the twin a stuck message comes back sooner than on AWS: a few job timeouts. A jobs message
+      // brings a dead worker's running job back, as on AWS within STALE_AFTER_SECONDS + one scheduler
+      // run, and never before the worker's own time limit (background.ts) has passed.
+      visibilityTimeoutSeconds:
+        definition === JOBS_QUEUE
+          ? Math.max(
+              Math.ceil(bootConfig.jobTimeoutSeconds + (2 * LEASE_MARGIN_MS) / 1000),
+              Math.min(definition.visibilityTimeoutSeconds, Math.ceil(bootConfig.staleAfterSeconds + twinConfig.schedulerIntervalSeconds)),
+            )
+          : Math.min(definition.visibilityTimeoutSeconds, Math.max(30, Math.ceil(6 * bootConfig.jobTimeoutSeconds))),
     });
     // A queue found on an external SQS may be someone else's: used as it is, never reconfigured.
     const updateExisting = !backends.sqsEndpoint;
@@ -155,6 +164,8 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       .finally(() => setupSqs.destroy());
     process.env.JOBS_QUEUE_URL = env.JOBS_QUEUE_URL = jobs.url;
     process.env.WEBHOOKS_QUEUE_URL = env.WEBHOOKS_QUEUE_URL = webhooks.url;
+    process.env.JOBS_DLQ_URL = env.JOBS_DLQ_URL = jobs.dlqUrl;
+    process.env.WEBHOOKS_DLQ_URL = env.WEBHOOKS_DLQ_URL = webhooks.dlqUrl;
 
     const config = loadConfig(env);
     const context = createServiceContext({ config, now: options.now, logger: options.logger, senders: outboxSenders(outboxDir), jobTypes: jobTypesFor });

@@ -15,7 +15,7 @@ import { ItemTooLargeError, StoreUnavailableError } from '../store/errors';
 import { InvalidCursorError } from '../store/list-cursor';
 import type { Dispatch, JobMessage } from '../queue/job-queue';
 import type { ServiceContext } from '../service-context';
-import { createPreparedJob, dispatchFor, enqueueCreated, prepareSubmission, submitJob } from '../use-cases/submit-job';
+import { createPreparedJob, dispatchFor, enqueueCreated, prepareSubmission, sendCreatesFirst, submitJob } from '../use-cases/submit-job';
 import { countJobs } from '../observability';
 import { HttpProblem, jobNotFound, problemDocument, validationFailed, type ProblemCode } from './problem';
 import { readJsonBody, type ApiRequest, type ApiResponse } from './request';
@@ -37,8 +37,8 @@ function jobPath(request: ApiRequest, jobId: string): string {
   return `${request.basePath}/v1/jobs/${jobId}`;
 }
 
-async function getJobOrThrow(ctx: ServiceContext, request: ApiRequest, tenantId: string): Promise<Job> {
-  const job = await ctx.jobs.get({ tenantId, jobId: jobIdParam(request) });
+async function getJobOrThrow(ctx: ServiceContext, request: ApiRequest, tenantId: string, options: { withPayload?: boolean } = {}): Promise<Job> {
+  const job = await ctx.jobs.get({ tenantId, jobId: jobIdParam(request) }, options);
   if (!job) throw jobNotFound();
   return job;
 }
@@ -79,7 +79,11 @@ const postJob: RouteHandler = async (ctx, request, tenantId) => {
 
 const BATCH_CONCURRENCY = 16;
 
-/** SPEC §3.7: items judged one by one as POST /v1/jobs would; new ones enqueued with batch calls. */
+/**
+ * SPEC §3.7: items judged one by one as POST /v1/jobs would. The messages of new
+ * jobs due soon go first, in SendMessageBatch calls, then each job is put; jobs
+ * put first (keyed) are enqueued with batch calls after.
+ */
 const postBatch: RouteHandler = async (ctx, request, tenantId) => {
   const body = readJsonBody(request);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -89,41 +93,54 @@ const postBatch: RouteHandler = async (ctx, request, tenantId) => {
   if (!batch.success) throw validationFailed(fieldProblems(batch.error));
   const items = batch.data.jobs;
   const results: unknown[] = new Array(items.length);
-  const created: PreparedJob[] = [];
+  const failItem = (index: number, error: unknown) => {
+    // Items are independent: an unexpected failure of one is that item's 500, not the batch's.
+    const problem = error instanceof HttpProblem ? error : new HttpProblem('internal_error');
+    if (!(error instanceof HttpProblem)) ctx.logger.error('batch item failed', { requestId: request.requestId, item: index, errorName: (error as Error).name });
+    results[index] = { status: problem.status, error: problemDocument(problem, request.requestId) };
+  };
+  const accepted: { index: number; prepared: PreparedJob }[] = [];
+  items.forEach((item, index) => {
+    try {
+      const isObject = typeof item === 'object' && item !== null && !Array.isArray(item);
+      // A non-object item goes to prepareSubmission as it is, which answers invalid_json for it.
+      const { idempotencyKey, ...submission } = isObject ? (item as Record<string, unknown>) : { idempotencyKey: undefined };
+      if (idempotencyKey !== undefined && typeof idempotencyKey !== 'string') {
+        throw new HttpProblem('invalid_idempotency_key', 'idempotencyKey must be a string of 1..255 visible ASCII characters.');
+      }
+      const prepared = prepareSubmission(ctx, tenantId, isObject ? submission : item, idempotencyKey);
+      if (prepared.kind === 'rejected') throw rejectionProblem(prepared);
+      // Before any message is sent for it: a job that cannot be stored leaves none.
+      ctx.jobs.assertStorable(prepared.job);
+      accepted.push({ index, prepared });
+    } catch (error) {
+      failItem(index, createProblem(error));
+    }
+  });
+  const ready = await sendCreatesFirst(ctx, accepted.map((a) => a.prepared));
+  const created: { job: Job; runAtMs: number }[] = [];
   let next = 0;
   const work = async () => {
-    while (next < items.length) {
-      const index = next++;
+    while (next < accepted.length) {
+      const i = next++;
+      const { index } = accepted[i];
       try {
-        const item = items[index];
-        const isObject = typeof item === 'object' && item !== null && !Array.isArray(item);
-        // A non-object item goes to prepareSubmission as it is, which answers invalid_json for it.
-        const { idempotencyKey, ...submission } = isObject ? (item as Record<string, unknown>) : { idempotencyKey: undefined };
-        if (idempotencyKey !== undefined && typeof idempotencyKey !== 'string') {
-          throw new HttpProblem('invalid_idempotency_key', 'idempotencyKey must be a string of 1..255 visible ASCII characters.');
-        }
-        const prepared = prepareSubmission(ctx, tenantId, isObject ? submission : item, idempotencyKey);
-        if (prepared.kind === 'rejected') throw rejectionProblem(prepared);
-        const submitted = await createPreparedJob(ctx, prepared).catch((error: unknown) => {
+        const submitted = await createPreparedJob(ctx, ready[i]).catch((error: unknown) => {
           throw createProblem(error);
         });
         if (submitted.kind === 'rejected') throw rejectionProblem(submitted);
-        if (submitted.status === 202) created.push(prepared);
+        if (submitted.status === 202) created.push({ job: submitted.job, runAtMs: ready[i].runAtMs });
         results[index] = { status: submitted.status, job: toJobView(submitted.job, { withPayload: true }) };
       } catch (error) {
-        // Items are independent: an unexpected failure of one is that item's 500, not the batch's.
-        const problem =
-          error instanceof HttpProblem ? error : new HttpProblem('internal_error');
-        if (!(error instanceof HttpProblem)) ctx.logger.error('batch item failed', { requestId: request.requestId, item: index, errorName: (error as Error).name });
-        results[index] = { status: problem.status, error: problemDocument(problem, request.requestId) };
+        failItem(index, error);
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, items.length) }, work));
+  await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, accepted.length) }, work));
   const nowMs = ctx.now();
-  await enqueueCreated(ctx, created.map((p) => dispatchFor(p, nowMs)).filter((d): d is Dispatch<JobMessage> => d !== undefined));
+  await enqueueCreated(ctx, created.map((c) => dispatchFor(c.job, c.runAtMs, nowMs)).filter((d): d is Dispatch<JobMessage> => d !== undefined));
   const byType = new Map<string, number>();
-  for (const p of created) byType.set(p.job.type, (byType.get(p.job.type) ?? 0) + 1);
+  for (const c of created) byType.set(c.job.type, (byType.get(c.job.type) ?? 0) + 1);
   for (const [type, count] of byType) countJobs(ctx.metrics, 'JobsCreated', type, count);
   // An item that met an unavailable store carries its own 503; the batch says when to send it again.
   const unavailable = results.some((item) => (item as { status: number }).status === 503);
@@ -167,7 +184,7 @@ const getJob: RouteHandler = async (ctx, request, tenantId) => ({
 });
 
 const getAttempts: RouteHandler = async (ctx, request, tenantId) => {
-  const job = await getJobOrThrow(ctx, request, tenantId);
+  const job = await getJobOrThrow(ctx, request, tenantId, { withPayload: false });
   return { status: 200, body: { items: job.history } };
 };
 
@@ -193,7 +210,7 @@ const cancelJob: RouteHandler = async (ctx, request, tenantId) => {
 
 const retryJob: RouteHandler = async (ctx, request, tenantId) => {
   const job = await act(ctx, request, tenantId, (j) => retry(j, timing(ctx)), 'job_not_retryable', (j) => `A ${j.status} job cannot be retried.`);
-  await enqueueCreated(ctx, [{ message: { tenantId, jobId: job.jobId } }]);
+  await enqueueCreated(ctx, [{ message: { tenantId, jobId: job.jobId, attempts: job.attempts } }]);
   return { status: 202, body: toJobView(job, { withPayload: true }), headers: { location: jobPath(request, job.jobId) } };
 };
 

@@ -25,31 +25,42 @@
  *   api, a worker or the scheduler; `dispatched` says it was handed for the job's
  *   current wait, which decides where the job sits on the sweep index.
  * - **sweep index**: the sparse index of jobs that will need attention at
- *   `sweepAt` (dispatch, re-dispatch, lease takeover, webhook retry).
+ *   `sweepAt` (dispatch, re-dispatch, webhook retry). A running job has no
+ *   entry: the message in flight that claimed it covers it.
  */
 
 /**
- * Job statuses, and who moves a job in and out of each.
+ * Job statuses, who moves a job in and out of each, and what brings it back if
+ * the mover dies (SPEC §4: a message in SQS or an entry on the sweep index,
+ * never neither).
  */
 export const JOB_STATUSES = [
   /**
-   * In: the api Lambda on submit, or the retry route; a worker stopped by shutdown
-   * during a first attempt hands it back uncounted. Out: a worker claims it
-   * (→ running) or the cancel route (→ canceled).
+   * In: the api Lambda on submit (its message sent first, `sentFirst`; or put
+   * first and sent after when the submission carries an Idempotency-Key, or not
+   * sent when it is due far ahead or the send failed), the retry route; a
+   * worker stopped by shutdown during a first attempt hands it back uncounted.
+   * Out: a worker claims it (→ running), the cancel route (→ canceled). The
+   * scheduler sends the message of a job on the sweep index.
    */
   'queued',
   /**
    * In: a worker's claim (attempts + 1, lease set), or a later delivery taking over
-   * an expired lease (the lost attempt failed). Out: the same worker finishing the
-   * attempt (→ succeeded | retry | fatal), a takeover once the lease expired
-   * (→ running again, or → fatal when it was the last attempt), a shutdown
-   * handing it back (→ queued | retry).
+   * an expired lease (the lost attempt failed). No sweep entry: the claiming
+   * message stays in flight until the outcome is written, so if the worker dies
+   * SQS delivers it again after the queue's visibility timeout (or the scheduler
+   * takes it back from the DLQ) and that delivery takes the lease over. Out: the
+   * same worker finishing the attempt (→ succeeded | retry | fatal), a takeover
+   * once the lease expired (→ running again, or → fatal when it was the last
+   * attempt), a shutdown handing it back (→ queued | retry).
    */
   'running',
   /**
    * In: a worker after a retryable failure with attempts left (or handing back a
-   * later attempt at shutdown). Out: a worker claims it when `nextRunAt` comes
-   * (→ running), or the cancel route (→ canceled). The scheduler only re-sends it.
+   * later attempt at shutdown): the retry's delayed message sent first
+   * (`sentFirst`). Out: a worker claims it when
+   * `nextRunAt` comes (→ running), or the cancel route (→ canceled). The
+   * scheduler only sends it.
    */
   'retry',
   /** In: a worker whose handler returned. Terminal; out only through the delete route or retention (TTL). */
@@ -223,7 +234,16 @@ export interface Job {
   tenantId: string;
   type: string;
   status: JobStatus;
+  /**
+   * The payload as sent. A large one lives in its own item, written once
+   * (`payloadItem`); a job read without it (JobStore `withPayload: false`, the
+   * worker's one-write claim) has it undefined until loaded.
+   */
   payload: Record<string, unknown>;
+  /** Store: the id of the payload's own item, when the payload is too large to keep in the job item every transition rewrites. */
+  payloadItem?: string;
+  /** Store: epoch seconds the payload's item expires (kept past the job's own `expiresAt`). */
+  payloadExpiresAt?: number;
   payloadHash: string;
   idempotencyKey: string | null;
   webhookUrl: string | null;
@@ -245,6 +265,14 @@ export interface Job {
    * handed to SQS. Decides where the job sits on the sweep index.
    */
   dispatched: boolean;
+  /**
+   * The message for the job's current wait was sent *before* this state was
+   * written (create, a retry, a hand-back), so the state never exists without
+   * its message. Implies `dispatched` (and, like it, an entry at `nextRunAt +
+   * STALE_AFTER_SECONDS` in case SQS loses the message: lambdas/jobs/sweep.ts).
+   * Absent means false.
+   */
+  sentFirst?: boolean;
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;

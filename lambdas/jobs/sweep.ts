@@ -2,6 +2,21 @@
  * When a job next needs the scheduler's attention (SPEC §4, the sweep index).
  * A pure function of the job's state, so every transition that writes the job
  * also writes the right `sweepAt`.
+ *
+ * The rule it keeps: every waiting state is covered by a message in SQS or by an
+ * entry here, never neither.
+ * - `queued|retry` whose message was handed to SQS, before the write (`sentFirst`)
+ *   or after it (`dispatched`): `nextRunAt + STALE_AFTER_SECONDS`, in case the
+ *   message is lost (SPEC §4: the fault suite's `sqs.send.drop` has SQS accept a
+ *   send and discard it; without this entry such a job would wait forever). Not
+ *   sent (far ahead, or the send failed): `nextRunAt − look-ahead`, when the
+ *   scheduler sends it.
+ * - `running`: no entry. The claiming message is deleted only once the outcome is
+ *   written; a worker that dies leaves it to come back after the jobs queue's
+ *   visibility timeout (or from the DLQ, which the scheduler drains).
+ * - finished with a pending webhook event: its next try (or, handed to the
+ *   webhooks queue already, that try + STALE_AFTER_SECONDS).
+ * - an earlier run's event still pending while the job runs again: as above.
  */
 import { pendingWebhook, type Job } from './job';
 import { SWEEP_SHARDS } from '../resources';
@@ -22,16 +37,22 @@ export function sweepAtOf(job: Job, settings: SweepSettings): number | null {
   switch (job.status) {
     case 'queued':
     case 'retry': {
+      const webhook = webhookWhileRunning(nextTry, leaseEnd, settings);
       const runAt = Date.parse(job.nextRunAt ?? job.updatedAt);
-      return earliest(job.dispatched ? runAt + settings.staleAfterMs : runAt - settings.lookaheadMs, webhookWhileRunning(nextTry, leaseEnd, settings));
+      // A message sent first is as lost as one sent after when SQS drops it: both keep the entry.
+      const handedToSqs = job.dispatched || job.sentFirst === true;
+      return earliest(handedToSqs ? runAt + settings.staleAfterMs : runAt - settings.lookaheadMs, webhook);
     }
     case 'running':
-      return earliest(job.leaseUntilMs ?? Date.parse(job.updatedAt), webhookWhileRunning(nextTry, leaseEnd, settings));
-    default:
+      return webhookWhileRunning(nextTry, leaseEnd, settings);
+    default: {
       if (nextTry === null) return null;
-      if (leaseEnd !== null) return leaseEnd;
       // An event already handed to the webhooks queue is looked at again only if its delivery stalls.
-      return job.dispatched ? nextTry + settings.staleAfterMs : nextTry;
+      const stalled = job.dispatched ? nextTry + settings.staleAfterMs : nextTry;
+      // A try in flight that dies is seen once its lease has ended. Within the stall time already (a
+      // first try, as a rule), the entry stays where it is: the lease's write moves nothing on the index.
+      return leaseEnd === null ? stalled : job.dispatched ? Math.max(leaseEnd, stalled) : leaseEnd;
+    }
   }
 }
 

@@ -73,7 +73,7 @@ function endRunningAttempt(job: Job, status: 'failed' | 'succeeded', error: stri
  * waits behind it in the backlog, so neither is lost and they arrive in order.
  */
 function finished(job: Job, status: 'succeeded' | 'fatal', t: Timing): Job {
-  const done: Job = touched({ ...job, status, nextRunAt: null, leaseUntilMs: null, finishedAt: iso(t.nowMs), dispatched: false }, t);
+  const done: Job = touched({ ...job, status, nextRunAt: null, leaseUntilMs: null, finishedAt: iso(t.nowMs), dispatched: false, sentFirst: false }, t);
   if (!job.webhookUrl) return { ...done, webhook: { status: 'none' } };
   const type = status === 'succeeded' ? 'job.succeeded' : 'job.fatal';
   // The body shows the webhook as a fresh event's: pending, not tried yet.
@@ -92,7 +92,9 @@ function finished(job: Job, status: 'succeeded' | 'fatal', t: Timing): Job {
 
 export type ClaimResult =
   | { outcome: 'claimed'; job: Job; lostAttempt?: number }
-  | { outcome: 'missing' | 'finished' | 'busy' }
+  | { outcome: 'missing' | 'finished' }
+  /** Running under another delivery's live lease, until `leaseUntilMs`. */
+  | { outcome: 'busy'; leaseUntilMs: number }
   | { outcome: 'not-due'; dueInMs: number }
   /** The expired lease used up the last attempt: the job is now fatal. */
   | { outcome: 'lease-expired-fatal'; job: Job };
@@ -108,7 +110,8 @@ export function claim(job: Job | undefined, leaseMs: number, t: Timing): Decisio
   let current = job;
   let lostAttempt: number | undefined;
   if (job.status === 'running') {
-    if ((job.leaseUntilMs ?? 0) > t.nowMs) return { result: { outcome: 'busy' } };
+    const leaseUntilMs = job.leaseUntilMs ?? 0;
+    if (leaseUntilMs > t.nowMs) return { result: { outcome: 'busy', leaseUntilMs } };
     lostAttempt = job.attempts;
     current = { ...job, history: endRunningAttempt(job, 'failed', 'lease expired', t.nowMs), lastError: 'lease expired' };
     if (current.attempts >= current.attemptLimit) {
@@ -128,18 +131,49 @@ export function claim(job: Job | undefined, leaseMs: number, t: Timing): Decisio
       nextRunAt: null,
       leaseUntilMs: t.nowMs + leaseMs,
       dispatched: false,
-      history: withAttempt(current.history, {
-        attempt,
-        status: 'running',
-        error: null,
-        startedAt: iso(t.nowMs),
-        finishedAt: null,
-        durationMs: null,
-      }),
+      sentFirst: false,
+      history: withAttempt(current.history, runningAttempt(attempt, t.nowMs)),
     },
     t,
   );
   return { write: running, result: { outcome: 'claimed', job: running, ...(lostAttempt ? { lostAttempt } : {}) } };
+}
+
+function runningAttempt(attempt: number, nowMs: number): Attempt {
+  return { attempt, status: 'running', error: null, startedAt: iso(nowMs), finishedAt: null, durationMs: null };
+}
+
+/**
+ * The claim of a waiting job as the attributes one conditional update sets,
+ * for the store to write without reading the job first (JobStore.claimInPlace).
+ * It is `claim` for a job that is `queued|retry` with `attempts` attempts,
+ * due by `dueBy`, not expired, with room for one more attempt record and no
+ * webhook event pending: the store's condition checks exactly that, and any
+ * other job goes through `claim` after a read.
+ */
+export interface InPlaceClaim {
+  readonly attempts: number;
+  readonly attempt: Attempt;
+  readonly leaseUntilMs: number;
+  readonly updatedAt: string;
+  readonly expiresAt: number;
+  /** ISO: the latest `nextRunAt` that is due now (EARLY_TOLERANCE_MS ahead). */
+  readonly dueBy: string;
+  readonly nowSeconds: number;
+  readonly historyLimit: number;
+}
+
+export function inPlaceClaim(attempts: number, leaseMs: number, t: Timing): InPlaceClaim {
+  return {
+    attempts: attempts + 1,
+    attempt: runningAttempt(attempts + 1, t.nowMs),
+    leaseUntilMs: t.nowMs + leaseMs,
+    updatedAt: iso(t.nowMs),
+    expiresAt: expiryOf(t.nowMs, null, t.retentionDays),
+    dueBy: iso(t.nowMs + EARLY_TOLERANCE_MS),
+    nowSeconds: Math.floor(t.nowMs / 1000),
+    historyLimit: ATTEMPT_HISTORY_LIMIT,
+  };
 }
 
 export type AttemptOutcome =
@@ -151,8 +185,11 @@ export type FinishResult = { outcome: 'lost' } | { outcome: 'succeeded' | 'retry
 
 /**
  * Ends attempt `attempt`, fenced: only if the job is still running that very
- * attempt. `dispatchWithinMs`: a retry due within it is re-sent to SQS by the
- * caller right away (so it counts as dispatched).
+ * attempt. `dispatchWithinMs`: a retry due within it is handed to SQS by the
+ * caller right away. `sent` says how: undefined, after this write (it counts as
+ * dispatched, on the sweep index in case the send is lost); true, its message
+ * was sent before this write (`sentFirst`, no entry); false, that send failed
+ * (on the sweep index, due for the scheduler to send it).
  */
 export function finishAttempt(
   job: Job | undefined,
@@ -160,6 +197,7 @@ export function finishAttempt(
   outcome: AttemptOutcome,
   dispatchWithinMs: number,
   t: Timing,
+  sent?: boolean,
 ): Decision<FinishResult> {
   if (!job || job.status !== 'running' || job.attempts !== attempt) return { result: { outcome: 'lost' } };
   if (outcome.kind === 'succeeded') {
@@ -176,26 +214,35 @@ export function finishAttempt(
     const done = finished(failed, 'fatal', t);
     return { write: done, result: { outcome: 'fatal', job: done } };
   }
+  const dispatchNow = outcome.delayMs <= dispatchWithinMs;
   const waiting: Job = touched(
     {
       ...failed,
       status: 'retry',
       leaseUntilMs: null,
       nextRunAt: iso(t.nowMs + outcome.delayMs),
-      dispatched: outcome.delayMs <= dispatchWithinMs,
+      ...handedOn(dispatchNow, sent),
     },
     t,
   );
   return { write: waiting, result: { outcome: 'retry', job: waiting } };
 }
 
+/** Where a wait stands with SQS: see `finishAttempt`'s `sent`. */
+function handedOn(dispatchNow: boolean, sent: boolean | undefined): Pick<Job, 'dispatched' | 'sentFirst'> {
+  if (!dispatchNow) return { dispatched: false, sentFirst: false };
+  if (sent === undefined) return { dispatched: true, sentFirst: false };
+  return { dispatched: sent, sentFirst: sent };
+}
+
 /**
  * Hands a running attempt back without counting it (the local twin shutting
- * down mid-attempt): the job waits again, due now, and the caller re-sends its
- * message. Fenced like finishAttempt; the handler may have had effects, which the
- * target can recognise by the job's stable Idempotency-Key.
+ * down mid-attempt): the job waits again, due now, its message re-sent by the
+ * caller (`sent` as for finishAttempt). Fenced like finishAttempt; the handler
+ * may have had effects, which the target can recognise by the job's stable
+ * Idempotency-Key.
  */
-export function releaseAttempt(job: Job | undefined, attempt: number, t: Timing): Decision<{ released: boolean }> {
+export function releaseAttempt(job: Job | undefined, attempt: number, t: Timing, sent?: boolean): Decision<{ released: boolean }> {
   if (!job || job.status !== 'running' || job.attempts !== attempt) return { result: { released: false } };
   const waiting = touched(
     {
@@ -204,7 +251,7 @@ export function releaseAttempt(job: Job | undefined, attempt: number, t: Timing)
       attempts: attempt - 1,
       leaseUntilMs: null,
       nextRunAt: iso(t.nowMs),
-      dispatched: true,
+      ...handedOn(true, sent),
       history: job.history.filter((a) => a.attempt !== attempt),
     },
     t,
@@ -227,6 +274,7 @@ export function cancel(job: Job | undefined, t: Timing): Decision<ActionResult> 
       nextRunAt: null,
       leaseUntilMs: null,
       dispatched: false,
+      sentFirst: false,
       finishedAt: iso(t.nowMs),
       // An earlier run's event still being tried goes on being tried (the job was re-run by the retry route).
       webhook: pendingWebhook(job.webhook) ?? { status: 'none' },
@@ -249,6 +297,7 @@ export function retry(job: Job | undefined, t: Timing): Decision<ActionResult> {
       finishedAt: null,
       result: null,
       dispatched: true,
+      sentFirst: false,
       // An event still being delivered goes on being delivered while the job runs again.
       webhook: pendingWebhook(job.webhook) ?? awaitedWebhook(job.webhookUrl),
     },

@@ -3,7 +3,7 @@
  * message carries `MessageGroupId = tenantId`, which makes a standard queue an
  * SQS fair queue (SPEC §4). Bodies are tiny pointers; the job lives in DynamoDB.
  */
-import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { MAX_SQS_DELAY_SECONDS } from '../resources';
 import { cacheUserAgent } from '../sdk-user-agent';
 
@@ -11,6 +11,20 @@ import { cacheUserAgent } from '../sdk-user-agent';
 export interface JobMessage {
   readonly tenantId: string;
   readonly jobId: string;
+  /**
+   * The attempts the job had when this message was sent (0 for a new job): lets
+   * the worker claim in one conditional write, without reading the job first.
+   * Absent (the scheduler's sends): the worker reads and decides.
+   */
+  readonly attempts?: number;
+  /**
+   * Epoch ms the api sent this message, before the job's put: a worker that
+   * finds no job for a young message sends it again, as the put may not have
+   * landed yet. Only create messages carry it.
+   */
+  readonly sentAt?: number;
+  /** Epoch ms the job was due when this create message was sent (its queue wait is measured from it). */
+  readonly dueAt?: number;
 }
 
 /** A webhooks-queue message: "deliver this job's pending webhook event". */
@@ -38,7 +52,18 @@ export function createSqsClient(): SQSClient {
 }
 
 export function parseJobMessage(body: string): JobMessage | undefined {
-  return parsePointer(body, ['tenantId', 'jobId']) as JobMessage | undefined;
+  const pointer = parsePointer(body, ['tenantId', 'jobId']);
+  if (!pointer) return undefined;
+  const value = JSON.parse(body) as Record<string, unknown>;
+  const hints = { attempts: countIn(value.attempts), sentAt: countIn(value.sentAt), dueAt: countIn(value.dueAt) };
+  const message: { -readonly [K in keyof JobMessage]: JobMessage[K] } = { tenantId: pointer.tenantId, jobId: pointer.jobId };
+  for (const [name, hint] of Object.entries(hints)) if (hint !== undefined) message[name as keyof typeof hints] = hint;
+  return message;
+}
+
+/** A non-negative integer, or undefined (a hint the worker can do without). */
+function countIn(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 }
 
 export function parseWebhookMessage(body: string): WebhookMessage | undefined {
@@ -93,6 +118,41 @@ export class MessageQueue<M extends { tenantId: string }> {
       MessageGroupId: dispatch.message.tenantId,
       DelaySeconds: delay,
     };
+  }
+}
+
+/** A message received from a dead-letter queue: its body, and the handle that deletes it. */
+export interface DeadLetter {
+  readonly body: string;
+  readonly receiptHandle: string;
+}
+
+/**
+ * A dead-letter queue, read by the scheduler (SPEC §4, poison messages): what it
+ * takes back to the work queue or drops is deleted here; what it cannot read is
+ * left for operators (it shows again after the DLQ's visibility timeout).
+ */
+export class DeadLetterQueue {
+  constructor(
+    private readonly sqs: SQSClient,
+    readonly queueUrl: string,
+  ) {}
+
+  /** Up to `max` (≤ 10) messages, without waiting when there are none. */
+  async receive(max: number): Promise<DeadLetter[]> {
+    const { Messages } = await this.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: this.queueUrl, MaxNumberOfMessages: Math.min(BATCH_LIMIT, max), WaitTimeSeconds: 0 }),
+    );
+    return (Messages ?? []).flatMap((m) => (m.Body !== undefined && m.ReceiptHandle ? [{ body: m.Body, receiptHandle: m.ReceiptHandle }] : []));
+  }
+
+  async delete(letter: DeadLetter): Promise<void> {
+    await this.sqs.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: letter.receiptHandle }));
+  }
+
+  /** Makes a received message visible again at once (for operators, and the next run). */
+  async release(letter: DeadLetter): Promise<void> {
+    await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: letter.receiptHandle, VisibilityTimeout: 0 }));
   }
 }
 

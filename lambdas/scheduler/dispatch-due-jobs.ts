@@ -13,14 +13,21 @@
  * send succeeded are pushed out: a failed send is tried again next run. Sends
  * are batched; work per run is bounded (entries per shard, and time).
  *
+ * Each run also drains the dead-letter queues (SPEC §4, poison messages): the job
+ * of a message for a job that is not finished (an event still pending) is put on
+ * the sweep index, due now, so a run sends it again; a message for a finished or
+ * missing job (an event no longer pending) is deleted, one that cannot be read stays in the DLQ for operators. A job can come
+ * back from the DLQ only while it has attempts left (each lost lease counts one),
+ * so this ends.
+ *
  * A message too many is harmless (the worker's claim decides); a message too few
  * is what this exists to prevent.
  */
 import type { Context } from 'aws-lambda';
-import { isTerminal } from '../jobs/job';
+import { isTerminal, pendingWebhook } from '../jobs/job';
 import { publishingMetrics, recordSeconds } from '../observability';
 import { SWEEP_SHARDS } from '../resources';
-import type { Dispatch, JobMessage, WebhookMessage } from '../queue/job-queue';
+import { parseJobMessage, parseWebhookMessage, type DeadLetter, type DeadLetterQueue, type Dispatch, type JobMessage, type WebhookMessage } from '../queue/job-queue';
 import type { ServiceContext } from '../service-context';
 import type { SweepEntry } from '../store/job-store';
 
@@ -46,6 +53,12 @@ export interface DispatchReport {
   webhooks: number;
   /** Sends SQS refused; those entries stay due and are tried next run. */
   failedSends: number;
+  /** Dead-lettered messages whose job or event still needs one: put on the sweep index, due now, for a run to send. */
+  deadLettersRequeued: number;
+  /** Dead-lettered messages deleted: their job finished or gone, their event no longer pending. */
+  deadLettersDropped: number;
+  /** Dead-lettered messages that cannot be read, left in the DLQ for operators. */
+  deadLettersUnreadable: number;
   /** Age of the oldest due entry when the run started (0 when none was due). */
   oldestOverdueSeconds: number;
   /** False when a bound (entries or time) stopped the run with entries still due. */
@@ -53,6 +66,8 @@ export interface DispatchReport {
 }
 
 const DEFAULTS = { maxPerShard: 500, budgetMs: 40_000, pageSize: 100 };
+/** Dead letters looked at per queue per run. */
+const DEAD_LETTERS_PER_RUN = 100;
 /** Re-dispatch backoff stops doubling after this many sweeps of one entry (STALE · 64). */
 const MAX_SWEEP_DOUBLINGS = 6;
 const DEFER_CONCURRENCY = 16;
@@ -70,11 +85,20 @@ export async function dispatchDueJobs(ctx: ServiceContext, options: DispatchOpti
     leaseTakeovers: 0,
     webhooks: 0,
     failedSends: 0,
+    deadLettersRequeued: 0,
+    deadLettersDropped: 0,
+    deadLettersUnreadable: 0,
     oldestOverdueSeconds: 0,
     complete: true,
   };
   const startedAt = ctx.now();
   const shards = Array.from({ length: SWEEP_SHARDS }, (_, shard) => sweepShard(ctx, shard, settings, deadline, report, startedAt));
+  const drains = [drainJobDeadLetters(ctx, report, deadline, settings.signal), drainWebhookDeadLetters(ctx, report, deadline, settings.signal)];
+  const failedDrains = (await Promise.allSettled(drains)).filter((outcome) => outcome.status === 'rejected');
+  if (failedDrains.length > 0) {
+    report.complete = false;
+    ctx.logger.warn('dead-letter drain failed; tried again next run', { errorNames: failedDrains.map((f) => (f.reason as Error)?.name) });
+  }
   // One shard's failed query must not stop the others: the safety net makes progress wherever it can.
   const failedShards = (await Promise.allSettled(shards)).flatMap((outcome, shard) => (outcome.status === 'rejected' ? [{ shard, outcome }] : []));
   if (failedShards.length > 0) {
@@ -85,7 +109,8 @@ export async function dispatchDueJobs(ctx: ServiceContext, options: DispatchOpti
     });
   }
   recordSeconds(ctx.metrics, 'SweepOverdueSeconds', report.oldestOverdueSeconds);
-  if (report.dispatched + report.redispatched + report.leaseTakeovers + report.webhooks + report.failedSends > 0 || !report.complete) {
+  const deadLetters = report.deadLettersRequeued + report.deadLettersDropped + report.deadLettersUnreadable;
+  if (report.dispatched + report.redispatched + report.leaseTakeovers + report.webhooks + report.failedSends + deadLetters > 0 || !report.complete) {
     ctx.logger.info('sweep run', { ...report });
   }
   return report;
@@ -168,6 +193,73 @@ async function act(ctx: ServiceContext, entries: readonly SweepEntry[], nowMs: n
     );
   }
   if (failedDeferrals > 0) ctx.logger.warn('sweep deferrals failed; their entries stay due', { count: failedDeferrals });
+}
+
+/** Jobs-DLQ messages: a job not finished gets its message back on the jobs queue. */
+function drainJobDeadLetters(ctx: ServiceContext, report: DispatchReport, deadline: number, signal?: AbortSignal): Promise<void> {
+  return drainDeadLetters(ctx.jobsDeadLetters, report, deadline, signal, async (body) => {
+    const message = parseJobMessage(body);
+    if (!message) return 'unreadable';
+    const job = await ctx.jobs.get(message, { consistent: true, withPayload: false });
+    if (!job || isTerminal(job.status)) return 'dropped';
+    // Due now on the sweep index rather than sent: a send could be lost, and a running job has no entry of its own.
+    await ctx.jobs.sweepNoLaterThan(message, ctx.now(), job.status);
+    return 'requeued';
+  });
+}
+
+/** Webhooks-DLQ messages: an event still pending gets its message back on the webhooks queue. */
+function drainWebhookDeadLetters(ctx: ServiceContext, report: DispatchReport, deadline: number, signal?: AbortSignal): Promise<void> {
+  return drainDeadLetters(ctx.webhooksDeadLetters, report, deadline, signal, async (body) => {
+    const message = parseWebhookMessage(body);
+    if (!message) return 'unreadable';
+    const job = await ctx.jobs.get(message, { consistent: true, withPayload: false });
+    const pending = job && pendingWebhook(job.webhook);
+    // Only the pending event's message: a backlog event waits its turn (the end of the one before sends it).
+    if (!pending || pending.event.id !== message.eventId) return 'dropped';
+    await ctx.jobs.sweepNoLaterThan(message, ctx.now());
+    return 'requeued';
+  });
+}
+
+type DeadLetterFate = 'requeued' | 'dropped' | 'unreadable';
+
+/**
+ * Reads up to DEAD_LETTERS_PER_RUN messages of one DLQ and deletes each whose
+ * fate is decided (sent back, or no longer needed). A send or read that fails
+ * leaves its message in the DLQ for the next run.
+ */
+async function drainDeadLetters(
+  queue: DeadLetterQueue | undefined,
+  report: DispatchReport,
+  deadline: number,
+  signal: AbortSignal | undefined,
+  fateOf: (body: string) => Promise<DeadLetterFate>,
+): Promise<void> {
+  if (!queue) return;
+  const unreadable: DeadLetter[] = [];
+  try {
+    for (let seen = 0; seen < DEAD_LETTERS_PER_RUN && Date.now() < deadline && !signal?.aborted; ) {
+      const letters = await queue.receive(DEAD_LETTERS_PER_RUN - seen);
+      if (letters.length === 0) return;
+      seen += letters.length;
+      await Promise.all(
+        letters.map(async (letter: DeadLetter) => {
+          const fate = await fateOf(letter.body);
+          if (fate === 'unreadable') {
+            unreadable.push(letter);
+            report.deadLettersUnreadable++;
+            return;
+          }
+          await queue.delete(letter);
+          report[fate === 'requeued' ? 'deadLettersRequeued' : 'deadLettersDropped']++;
+        }),
+      );
+    }
+  } finally {
+    // Visible again once this run is past them (not before: it would read them again and again).
+    await Promise.allSettled(unreadable.map((letter) => queue.release(letter)));
+  }
 }
 
 /** STALE_AFTER_SECONDS · 2^sweeps, the doubling stopped at MAX_SWEEP_DOUBLINGS. */

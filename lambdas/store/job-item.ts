@@ -59,12 +59,15 @@ function webhookFromAttributes(item: Record<string, unknown>): WebhookState {
 
 /** The job's fields as item attributes: tenant JSON as text, the webhook's state as its three attributes. */
 export function jobAttributes(job: Job): Record<string, unknown> {
-  const { payload, result, webhook, ...rest } = job;
+  const { payload, result, webhook, sentFirst, ...rest } = job;
   return {
     ...rest,
+    // Only when true: most states have no message sent ahead of them, and every byte is billed on every write.
+    ...(sentFirst ? { sentFirst: true } : {}),
     ...webhookAttributes(webhook),
-    // Absent on a job whose size is estimated without it (sizeAtItsLargest: the payload's text is in the item already).
-    ...(payload === undefined ? {} : { payloadJson: JSON.stringify(payload) }),
+    // Absent on a job whose size is estimated without it (sizeAtItsLargest: the payload's text is in the item already),
+    // and on one whose payload has its own item.
+    ...(payload === undefined || job.payloadItem !== undefined ? {} : { payloadJson: JSON.stringify(payload) }),
     resultJson: JSON.stringify(result ?? null),
   };
 }

@@ -6,7 +6,10 @@
  *
  * Transitions follow one pattern: read the job (consistently), decide the next
  * state with a pure function, write it on condition that `version` is unchanged;
- * when another writer won, read again and decide again.
+ * when another writer won, read again and decide again. The one exception is the
+ * worker's claim of a waiting job (`claimInPlace`): one conditional update whose
+ * condition is the decision's, no read before it; anything else falls back to
+ * the pattern.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -22,9 +25,10 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { STATUS_INDEX_SHARDS, SWEEP_INDEX } from '../resources';
 import { pendingWebhook, type Job, type JobStatus } from '../jobs/job';
 import { sweepAtOf, sweepShardOf, type SweepSettings } from '../jobs/sweep';
-import type { Decision } from '../jobs/transitions';
+import type { Decision, InPlaceClaim } from '../jobs/transitions';
 import { ConcurrentUpdateError, isConditionalCheckFailed, isTransientFailure, ItemTooLargeError, StoreError, StoreUnavailableError } from './errors';
-import { ITEM_LIMIT_BYTES } from './item-size';
+import { ITEM_LIMIT_BYTES, itemSize } from './item-size';
+import { isInlinePayload, PAYLOAD_RETENTION_MARGIN_SECONDS, payloadFromItem, payloadItemKey, payloadItemOf } from './payload-item';
 import { fitJobToItemLimit, jobAttributes, jobFromItem, sizeAtItsLargest } from './job-item';
 import { StatusIndexReader, statusIndexKeys, type JobPage, type ListQuery } from './status-index';
 
@@ -43,6 +47,9 @@ export interface JobStoreOptions {
 }
 
 export type CreateOutcome = { created: true; job: Job } | { created: false; job: Job };
+
+/** A claim in one write (`claimInPlace`): the job as it now runs, or the job as found when the write's condition did not hold. */
+export type InPlaceClaimOutcome = { claimed: Job } | { claimed?: undefined; current: Job | undefined };
 
 /** An entry of the sweep index, as projected (SPEC §4). */
 export interface SweepEntry {
@@ -83,9 +90,76 @@ export class JobStore {
    * (tenant, key) and lets a new job take the place of an expired one.
    */
   async create(job: Job): Promise<CreateOutcome> {
+    const placed = this.placePayload(job);
+    const stored = placed.job;
     // Built once (the payload's JSON text can be 256 KiB); each round only stamps its own writeId.
-    const item = this.toItem(job, '');
-    this.checkRoomToGrow(item, job);
+    const item = this.toItem(stored, '');
+    this.checkRoomToGrow(item, stored);
+    if (placed.payloadItem) await this.putPayload(job, placed.payloadItem);
+    const dropOurPayload = () => (placed.payloadItem ? this.deletePayload(stored) : Promise.resolve());
+    try {
+      const outcome = await this.createItem(stored, item);
+      // A replay keeps the winner's payload; ours is an orphan.
+      if (!outcome.created) {
+        await dropOurPayload();
+        return { created: false, job: await this.loadPayload(outcome.job, { consistent: true }) };
+      }
+      return outcome;
+    } catch (error) {
+      await dropOurPayload();
+      throw error;
+    }
+  }
+
+  /** The job as it is stored: a large payload moved to an item of its own (`payload-item.ts`), which is returned to be written first. */
+  private placePayload(job: Job): { job: Job; payloadItem?: Record<string, unknown> } {
+    if (job.payloadItem !== undefined) return { job };
+    const payloadJson = JSON.stringify(job.payload);
+    if (isInlinePayload(payloadJson)) return { job };
+    const id = randomUUID();
+    const payloadExpiresAt = job.expiresAt + PAYLOAD_RETENTION_MARGIN_SECONDS;
+    const payloadItem = payloadItemOf(jobItemKey(job).pk, id, payloadJson, payloadExpiresAt);
+    const bytes = itemSize(payloadItem);
+    if (bytes > ITEM_LIMIT_BYTES) throw new ItemTooLargeError(bytes, ITEM_LIMIT_BYTES);
+    return { job: { ...job, payloadItem: id, payloadExpiresAt }, payloadItem };
+  }
+
+  /** Writes a new payload's item (a fresh id: there is nothing to overwrite). A failure is the create's: 503 for what may pass. */
+  private async putPayload(job: Job, item: Record<string, unknown>): Promise<void> {
+    try {
+      await this.db.send(new PutCommand({ TableName: this.options.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+    } catch (error) {
+      if (error instanceof StoreError || !isTransientFailure(error)) throw error;
+      throw new StoreUnavailableError(`job ${job.jobId}: DynamoDB did not take the payload (${(error as Error).name})`, { cause: error });
+    }
+  }
+
+  /** Deletes a job's payload item, best effort: what stays is an orphan its TTL removes. */
+  private async deletePayload(job: Job): Promise<void> {
+    if (job.payloadItem === undefined) return;
+    await this.db
+      .send(new DeleteCommand({ TableName: this.options.tableName, Key: payloadItemKey(jobItemKey(job).pk, job.payloadItem) }))
+      .catch(() => undefined);
+  }
+
+  /**
+   * The job with its payload, read from the payload's own item if it has one and
+   * `payload` is not loaded yet: eventually consistent first (the item was written
+   * before the job's, long ago as a rule), consistently if that finds nothing.
+   */
+  async loadPayload(job: Job, options: { consistent?: boolean } = {}): Promise<Job> {
+    if (job.payload !== undefined || job.payloadItem === undefined) return job;
+    for (const consistent of options.consistent ? [true] : [false, true]) {
+      const { Item } = await this.db.send(
+        new GetCommand({ TableName: this.options.tableName, Key: payloadItemKey(jobItemKey(job).pk, job.payloadItem), ConsistentRead: consistent }),
+      );
+      if (Item) return { ...job, payload: payloadFromItem(Item) };
+    }
+    throw new StoreError(`job ${job.jobId}: the item of its payload is missing`);
+  }
+
+  /** The create's conditional put of the job item (see `create`). */
+  private async createItem(job: Job, item: Record<string, unknown>): Promise<CreateOutcome> {
     for (let round = 0; round < MAX_DECISION_ROUNDS; round++) {
       const nowSeconds = Math.floor(this.options.now() / 1000);
       const noJobYet = 'attribute_not_exists(pk)';
@@ -115,6 +189,15 @@ export class JobStore {
       }
     }
     throw new ConcurrentUpdateError(`job ${job.jobId}: create kept losing to concurrent writers`);
+  }
+
+  /**
+   * Throws ItemTooLargeError when `job` could not be stored: checked before
+   * anything is sent for it (send-first creates), so a refused job leaves no message.
+   */
+  assertStorable(job: Job): void {
+    const stored = this.placePayload(job).job;
+    this.checkRoomToGrow(this.toItem(stored, ''), stored);
   }
 
   /** Refuses a job whose item could not hold what the job gains later (see `sizeAtItsLargest`). */
@@ -152,14 +235,36 @@ export class JobStore {
     return new StoreUnavailableError(`job ${job.jobId}: DynamoDB did not take the write (${(error as Error).name})`, { cause: error });
   }
 
-  /** The job, or undefined when it does not exist, belongs to no such tenant, or has expired. */
-  async get(key: JobKey, options: { consistent?: boolean } = {}): Promise<Job | undefined> {
-    const { Item } = await this.db.send(
-      new GetCommand({ TableName: this.options.tableName, Key: jobItemKey(key), ConsistentRead: options.consistent ?? false }),
-    );
-    if (!Item || Item.entity !== 'job') return undefined;
-    const job = this.fromItem(Item);
-    return this.isExpired(job) ? undefined : job;
+  /**
+   * The job, or undefined when it does not exist, belongs to no such tenant, or
+   * has expired. With its payload (one Query on the job's partition reads a large
+   * payload's item too), unless `withPayload: false` (the job item alone, payload
+   * undefined when it has its own item).
+   */
+  async get(key: JobKey, options: { consistent?: boolean; withPayload?: boolean } = {}): Promise<Job | undefined> {
+    const consistent = options.consistent ?? false;
+    let items: Record<string, unknown>[];
+    if (options.withPayload === false) {
+      const { Item } = await this.db.send(new GetCommand({ TableName: this.options.tableName, Key: jobItemKey(key), ConsistentRead: consistent }));
+      items = Item ? [Item] : [];
+    } else {
+      const { Items } = await this.db.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': jobItemKey(key).pk },
+          ConsistentRead: consistent,
+        }),
+      );
+      items = Items ?? [];
+    }
+    const item = items.find((i) => i.sk === 'JOB');
+    if (!item || item.entity !== 'job') return undefined;
+    const job = this.fromItem(item);
+    if (this.isExpired(job)) return undefined;
+    if (options.withPayload === false || job.payloadItem === undefined) return job;
+    const payload = items.find((i) => i.sk === payloadItemKey(String(item.pk), job.payloadItem!).sk);
+    return payload ? { ...job, payload: payloadFromItem(payload) } : this.loadPayload(job, { consistent: true });
   }
 
   /**
@@ -167,9 +272,9 @@ export class JobStore {
    * that nobody else wrote in between; on a lost race, reads and decides again.
    * `decide` gets undefined for a missing or expired job.
    */
-  async transition<R>(key: JobKey, decide: (job: Job | undefined) => Decision<R>): Promise<R> {
+  async transition<R>(key: JobKey, decide: (job: Job | undefined) => Decision<R>, options: { withPayload?: boolean } = {}): Promise<R> {
     for (let round = 0; round < MAX_DECISION_ROUNDS; round++) {
-      const current = await this.get(key, { consistent: true });
+      const current = await this.get(key, { consistent: true, withPayload: options.withPayload });
       const decision = decide(current);
       if ('write' in decision) {
         if (!current) throw new Error('transition: cannot write a job that does not exist');
@@ -184,8 +289,80 @@ export class JobStore {
     throw new ConcurrentUpdateError(`job ${key.jobId}: transition kept losing to concurrent writers`);
   }
 
+  /**
+   * `queued|retry → running` in one conditional UpdateItem that returns the new
+   * item (ReturnValues ALL_NEW): no read before it. The condition is the claim's
+   * own (transitions.ts `inPlaceClaim`): waiting with the expected attempt count,
+   * due, not expired, room for the attempt record, no webhook event pending (whose
+   * sweep entry would have to be recomputed). The sweep entry a waiting job may
+   * carry goes: a running job needs none. When the condition fails, the job as it
+   * stands is returned (from the error on AWS, else a consistent read) for the
+   * caller's read-and-decide path; our own write that landed, its answer lost and
+   * the SDK's retry failing the condition on it, is told by its `writeId`.
+   */
+  async claimInPlace(key: JobKey, claim: InPlaceClaim): Promise<InPlaceClaimOutcome> {
+    const writeId = randomUUID();
+    const names = { '#status': 'status' };
+    const values = {
+      ':job': 'job',
+      ':queued': 'queued',
+      ':retry': 'retry',
+      ':running': 'running',
+      ':expected': claim.attempts - 1,
+      ':attempts': claim.attempts,
+      ':dueBy': claim.dueBy,
+      ':nowSeconds': claim.nowSeconds,
+      ':historyLimit': claim.historyLimit,
+      ':pending': 'pending',
+      ':null': null,
+      ':false': false,
+      ':lease': claim.leaseUntilMs,
+      ':entry': [claim.attempt],
+      ':updatedAt': claim.updatedAt,
+      ':expiresAt': claim.expiresAt,
+      ':one': 1,
+      ':writeId': writeId,
+    };
+    const condition = [
+      'entity = :job',
+      '#status IN (:queued, :retry)',
+      'attempts = :expected',
+      'nextRunAt <= :dueBy',
+      'expiresAt > :nowSeconds',
+      'size(history) < :historyLimit',
+      '(webhookEvent = :null OR webhook.#status <> :pending)',
+    ].join(' AND ');
+    const update =
+      'SET #status = :running, attempts = :attempts, nextRunAt = :null, leaseUntilMs = :lease, dispatched = :false, ' +
+      'history = list_append(history, :entry), updatedAt = :updatedAt, expiresAt = :expiresAt, version = version + :one, ' +
+      'writeId = :writeId ' +
+      'REMOVE sentFirst, sweepShard, sweepAt, sweepCount, webhookEventId';
+    try {
+      const { Attributes } = await this.db.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: jobItemKey(key),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { claimed: this.fromItem(Attributes!) };
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      const existing = await this.itemAfterLostCondition(key, error);
+      if (existing?.writeId === writeId) return { claimed: this.fromItem(existing) };
+      const current = existing ? this.fromItem(existing) : undefined;
+      return { current: current && !this.isExpired(current) ? current : undefined };
+    }
+  }
+
   /** Writes `job` (with version + 1) if the stored version is still `expectedVersion`. */
   async replace(job: Job, expectedVersion: number): Promise<boolean> {
+    await this.keepPayloadPastJob(job);
     const writeId = randomUUID();
     // A write that grows the item never fails on its size: what can be shed is shed.
     const fitted = fitJobToItemLimit({ ...job, version: expectedVersion + 1 }, (candidate) => this.toItem(candidate, writeId));
@@ -224,7 +401,35 @@ export class JobStore {
     return Item?.entity === 'job' ? Item : undefined;
   }
 
+  /**
+   * A payload's item must outlive its job: a write that takes the job's
+   * `expiresAt` past the payload's pushes the payload's out first (rare: the
+   * payload starts PAYLOAD_RETENTION_MARGIN_SECONDS ahead).
+   */
+  private async keepPayloadPastJob(job: Job): Promise<void> {
+    if (job.payloadItem === undefined || job.payloadExpiresAt === undefined || job.expiresAt <= job.payloadExpiresAt) return;
+    const payloadExpiresAt = job.expiresAt + PAYLOAD_RETENTION_MARGIN_SECONDS;
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.options.tableName,
+        Key: payloadItemKey(jobItemKey(job).pk, job.payloadItem),
+        UpdateExpression: 'SET expiresAt = :expiresAt',
+        ConditionExpression: 'attribute_exists(pk) AND expiresAt < :expiresAt',
+        ExpressionAttributeValues: { ':expiresAt': payloadExpiresAt },
+      }),
+    ).catch((error: unknown) => {
+      if (!isConditionalCheckFailed(error)) throw error;
+    });
+    job.payloadExpiresAt = payloadExpiresAt;
+  }
+
   private async delete(job: Job): Promise<boolean> {
+    const deleted = await this.deleteItem(job);
+    if (deleted) await this.deletePayload(job);
+    return deleted;
+  }
+
+  private async deleteItem(job: Job): Promise<boolean> {
     try {
       await this.db.send(
         new DeleteCommand({
@@ -288,6 +493,33 @@ export class JobStore {
             ':seen': entry.sweepAt,
             ...(markDispatched ? { ':true': true } : {}),
           },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Puts a job on the sweep index at `atMs` (or earlier, if it is there already
+   * earlier), without touching its state: for a job that may have no message
+   * left (a busy duplicate, a dead letter), so that the scheduler sends it one.
+   * A send could be lost; an entry is not. The job's next write recomputes the
+   * entry from its state, as every write does. `whileStatus`: only if the job
+   * is still in it (a job that has moved on set its own entry). False: not written.
+   */
+  async sweepNoLaterThan(key: JobKey, atMs: number, whileStatus?: JobStatus): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: jobItemKey(key),
+          UpdateExpression: 'SET sweepShard = :shard, sweepAt = :at, sweepCount = :zero',
+          ConditionExpression: `entity = :job AND (attribute_not_exists(sweepAt) OR sweepAt > :at)${whileStatus ? ' AND #status = :status' : ''}`,
+          ...(whileStatus ? { ExpressionAttributeNames: { '#status': 'status' } } : {}),
+          ExpressionAttributeValues: { ':shard': sweepShardOf(key.jobId), ':at': atMs, ':zero': 0, ':job': 'job', ...(whileStatus ? { ':status': whileStatus } : {}) },
         }),
       );
       return true;

@@ -89,7 +89,7 @@ export class WebhookDeliverer {
     const token = randomUUID();
     // Long enough for the whole try (DNS and the POST are within the timeout) and its outcome write.
     const leaseMs = ctx.config.webhookTimeoutSeconds * 1000 + LEASE_MARGIN_MS;
-    const lease = await ctx.jobs.transition(key, (job) => leaseDelivery(job, message, { token, leaseMs, retrySchedule }, timing()));
+    const lease = await ctx.jobs.transition(key, (job) => leaseDelivery(job, message, { token, leaseMs, retrySchedule }, timing()), { withPayload: false });
     const logKeys = { tenantId: message.tenantId, jobId: message.jobId, eventId: message.eventId };
     if (lease.outcome === 'skipped') {
       ctx.logger.debug('webhook message skipped', { ...logKeys, reason: lease.reason });
@@ -149,7 +149,7 @@ export class WebhookDeliverer {
   private async recordOutcome(leased: Job, decide: (job: Job | undefined) => Decision<TryResult>): Promise<TryResult> {
     const decision = decide(leased);
     if ('write' in decision && (await this.ctx.jobs.replace(decision.write, leased.version))) return decision.result;
-    return this.ctx.jobs.transition(leased, decide);
+    return this.ctx.jobs.transition(leased, decide, { withPayload: false });
   }
 
   /** One signed POST; every way it can end becomes a TryOutcome (store errors aside). */

@@ -23,9 +23,10 @@
  * (the queue's delayed re-send, the scheduler's re-dispatch, a redelivery)
  * stands back while the lease holds, so one event is never POSTed twice at once
  * and the next event of the backlog is never sent while the one before is still
- * in flight. A try that dies leaves its lease to expire; the lease's end is the
- * job's sweep entry (lambdas/jobs/sweep.ts), so the scheduler brings the event
- * back then, and the delivery that takes it over counts the lost try.
+ * in flight. A try that dies leaves its lease to expire; its message comes back
+ * after the webhooks queue's visibility timeout, and the job's sweep entry (at
+ * the later of the lease's end and the try's stall time, lambdas/jobs/sweep.ts)
+ * brings the event back too; the delivery that takes it over counts the lost try.
  */
 import { freshDelivery, isTerminal, pendingWebhook, webhookEventOf, type DeliveredWebhook, type FailedWebhook, type Job, type PendingWebhook, type WebhookEvent } from '../jobs/job';
 import { iso, touched, type Decision, type Timing } from '../jobs/transitions';

@@ -2,10 +2,20 @@
  * The worker: runs jobs handed to it by SQS (SPEC §4).
  *
  * Per message: claim the job with a conditional write (`queued|retry → running`,
- * attempts + 1, a lease), run its type's handler under a deadline, then finish
- * the attempt with a write fenced by the attempt number. Everything a duplicate,
- * late or stale message could do wrong is decided by those two writes: it finds
- * the job running (busy), finished, canceled or gone, and does nothing.
+ * attempts + 1, a lease; one UpdateItem without a read when the message says how
+ * many attempts the job had), run its type's handler under a deadline, then
+ * finish the attempt with a write fenced by the attempt number. Everything a
+ * duplicate, late or stale message could do wrong is decided by those two writes:
+ * it finds the job running (busy), finished, canceled or gone, and does nothing.
+ *
+ * A message is deleted only once the state it leads to is written, and never
+ * while it may be the only thing that brings its job back (SPEC §4, nothing is
+ * stranded): the claiming message stays in flight until the outcome is written
+ * (a dead worker's job comes back with it, after the visibility timeout); a
+ * message that finds no job while young (the api sends before it puts) is sent
+ * again, delayed; one that finds the job busy puts it on the sweep index at the
+ * lease's end (a send could be lost, an entry cannot); a retry's message is sent
+ * before the retry is written.
  *
  * Batches go through Powertools' BatchProcessor: records run concurrently and a
  * record that throws is reported in `batchItemFailures`, so SQS redelivers only
@@ -15,9 +25,20 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { JobTypes } from '../job-types/registry';
 import { pendingWebhook, type Job } from '../jobs/job';
-import { claim, finishAttempt, LEASE_MARGIN_MS, releaseAttempt, type AttemptOutcome, type FinishResult, type Timing } from '../jobs/transitions';
+import {
+  claim,
+  finishAttempt,
+  inPlaceClaim,
+  LEASE_MARGIN_MS,
+  releaseAttempt,
+  type AttemptOutcome,
+  type ClaimResult,
+  type FinishResult,
+  type Timing,
+} from '../jobs/transitions';
 import { countJobs, publishingMetrics, recordDuration, recordSeconds, withKeys } from '../observability';
 import { parseJobMessage, type JobMessage } from '../queue/job-queue';
+import { API_TIMEOUT_SECONDS } from '../resources';
 import type { ServiceContext } from '../service-context';
 import { runAttempt, type Interrupted } from './run-attempt';
 import { TenantProfiles, type TenantProfile } from '../store/tenant-profiles';
@@ -35,9 +56,11 @@ export interface WorkerOptions {
 export type MessageOutcome =
   /** No such job (deleted, expired, never existed). */
   | 'missing'
+  /** No job yet for a create message younger than CREATE_WINDOW_MS: sent again, delayed, as its put may still land. */
+  | 'awaiting-create'
   /** Terminal or canceled: nothing runs. */
   | 'finished'
-  /** Running under another delivery's live lease: a duplicate. */
+  /** Running under another delivery's live lease: put on the sweep index at the lease's end (it may be the job's only message). */
   | 'busy'
   /** Early: sent again with a delay, or left to the sweep index when far off. */
   | 'not-due'
@@ -51,6 +74,17 @@ export type MessageOutcome =
   | 'lost'
   /** Shutdown stopped the attempt; the job waits again, the attempt uncounted. */
   | 'released';
+
+/**
+ * How long after its send a create message may arrive before its job's put
+ * lands: the api function's timeout (its put cannot land after it) and a margin.
+ * An older message that finds no job is an orphan of a create that failed (503).
+ */
+export const CREATE_WINDOW_MS = (API_TIMEOUT_SECONDS + 5) * 1000;
+/** Delay of a create message sent again because its put has not landed yet. */
+const AWAIT_CREATE_DELAY_SECONDS = 2;
+/** A busy job is looked at again this long after its lease's end. */
+const BUSY_MARGIN_MS = 1000;
 
 export class UnparseableMessageError extends Error {
   override name = 'UnparseableMessageError';
@@ -102,17 +136,24 @@ export class JobWorker {
     // Read before the claim: a failure here leaves the job untouched and the message for another try.
     const tenant = await this.tenantProfiles.of(message.tenantId);
 
-    let before: Job | undefined;
-    const leaseMs = this.jobTimeoutMs + LEASE_MARGIN_MS;
-    const claimed = await this.ctx.jobs.transition(message, (job) => {
-      before = job;
-      return claim(job, leaseMs, this.timing());
-    });
+    const { claimed, dueMs } = await this.claim(message);
 
     switch (claimed.outcome) {
       case 'missing':
-      case 'finished':
+        if (message.sentAt !== undefined && this.ctx.now() - message.sentAt < CREATE_WINDOW_MS) {
+          // The api sends before it puts: this put may not have landed yet. A failed send throws, keeping this message.
+          await this.ctx.jobsQueue.send({ message, delaySeconds: AWAIT_CREATE_DELAY_SECONDS });
+          return 'awaiting-create';
+        }
+        this.ctx.logger.debug('nothing to run', { jobId: message.jobId, tenantId: message.tenantId, outcome: claimed.outcome });
+        return claimed.outcome;
       case 'busy':
+        // It may be the job's only message (this very one, delivered again while the lease still held): the job goes
+        // on the sweep index at the lease's end, so the scheduler sends it then. A failed write throws, keeping this message.
+        await this.ctx.jobs.sweepNoLaterThan(message, claimed.leaseUntilMs + BUSY_MARGIN_MS, 'running');
+        this.ctx.logger.debug('nothing to run', { jobId: message.jobId, tenantId: message.tenantId, outcome: claimed.outcome });
+        return 'busy';
+      case 'finished':
         this.ctx.logger.debug('nothing to run', { jobId: message.jobId, tenantId: message.tenantId, outcome: claimed.outcome });
         return claimed.outcome;
       case 'not-due':
@@ -126,13 +167,42 @@ export class JobWorker {
         return 'lease-expired-fatal';
       }
       case 'claimed':
-        return this.runClaimed(claimed.job, before, tenant, remainingMs, claimed.lostAttempt);
+        // The one-write claim returns the job item alone: a large payload is read from its own item.
+        return this.runClaimed(await this.ctx.jobs.loadPayload(claimed.job), dueMs, tenant, remainingMs, claimed.lostAttempt);
     }
+  }
+
+  /**
+   * The claim. A message that says how many attempts its job had tries the one
+   * conditional update (no read); when that does not apply (another count, a
+   * lease to take over, not due, …) the job it found is decided on and written
+   * against its version, and only a lost race goes round the store's
+   * read-decide-write loop. `dueMs`: when the job became due, for the queue wait.
+   */
+  private async claim(message: JobMessage): Promise<{ claimed: ClaimResult; dueMs?: number }> {
+    const leaseMs = this.jobTimeoutMs + LEASE_MARGIN_MS;
+    const dueOf = (job: Job | undefined) => job && Math.max(Date.parse(job.createdAt), Date.parse(job.nextRunAt ?? job.createdAt));
+    if (message.attempts !== undefined) {
+      const inPlace = await this.ctx.jobs.claimInPlace(message, inPlaceClaim(message.attempts, leaseMs, this.timing()));
+      if (inPlace.claimed) {
+        const dueMs = Math.max(Date.parse(inPlace.claimed.createdAt), message.dueAt ?? 0);
+        return { claimed: { outcome: 'claimed', job: inPlace.claimed }, dueMs };
+      }
+      const decision = claim(inPlace.current, leaseMs, this.timing());
+      if (!('write' in decision)) return { claimed: decision.result };
+      if (await this.ctx.jobs.replace(decision.write, inPlace.current!.version)) return { claimed: decision.result, dueMs: dueOf(inPlace.current) };
+    }
+    let before: Job | undefined;
+    const claimed = await this.ctx.jobs.transition(message, (job) => {
+      before = job;
+      return claim(job, leaseMs, this.timing());
+    });
+    return { claimed, dueMs: dueOf(before) };
   }
 
   private async runClaimed(
     job: Job,
-    before: Job | undefined,
+    dueMs: number | undefined,
     tenant: TenantProfile,
     remainingMs: number | undefined,
     lostAttempt: number | undefined,
@@ -140,8 +210,7 @@ export class JobWorker {
     const attempt = job.attempts;
     const logger = withKeys(this.ctx.logger, { ...this.keysOf(job), attempt });
     if (lostAttempt !== undefined) logger.warn('took over a job whose lease expired', { lostAttempt });
-    if (attempt === 1 && before) {
-      const dueMs = Math.max(Date.parse(before.createdAt), Date.parse(before.nextRunAt ?? before.createdAt));
+    if (attempt === 1 && dueMs !== undefined) {
       recordSeconds(this.ctx.metrics, 'QueueWaitSeconds', Math.max(0, this.ctx.now() - dueMs) / 1000, { tenantTier: tenant.tier });
     }
 
@@ -183,7 +252,6 @@ export class JobWorker {
       case 'retry':
         logger.info('attempt failed; will retry', summary);
         countJobs(this.ctx.metrics, 'JobsRetried', job.type);
-        if (finished.job.dispatched) await this.dispatchRetry(finished.job, logger);
         return 'retry';
     }
   }
@@ -193,11 +261,19 @@ export class JobWorker {
    * wrote it (the store stamped its new version on it), so the first try writes
    * against it without reading the job again; only when someone else wrote in
    * between (a takeover after the lease ran out) is the job read and decided again.
+   * A retry due within the look-ahead has its delayed message sent first, so the
+   * retry state needs no sweep entry (if that send fails, it gets one).
    */
   private async finish(claimed: Job, attempt: number, outcome: AttemptOutcome): Promise<FinishResult> {
-    const decision = finishAttempt(claimed, attempt, outcome, this.lookaheadMs, this.timing());
+    const t = this.timing();
+    const first = finishAttempt(claimed, attempt, outcome, this.lookaheadMs, t);
+    const retrying = 'write' in first && first.result.outcome === 'retry' && first.write.dispatched ? first.write : undefined;
+    const sent = retrying ? await this.sendRetryFirst(retrying) : undefined;
+    const decision = sent === undefined ? first : finishAttempt(claimed, attempt, outcome, this.lookaheadMs, t, sent);
     if ('write' in decision && (await this.ctx.jobs.replace(decision.write, claimed.version))) return decision.result;
-    return this.ctx.jobs.transition(claimed, (current) => finishAttempt(current, attempt, outcome, this.lookaheadMs, this.timing()));
+    return this.ctx.jobs.transition(claimed, (current) => finishAttempt(current, attempt, outcome, this.lookaheadMs, this.timing(), sent), {
+      withPayload: false,
+    });
   }
 
   /**
@@ -205,14 +281,17 @@ export class JobWorker {
    * fresh message (if the send fails, the sweep index dispatches it).
    */
   private async release(job: Job, attempt: number, logger: ServiceContext['logger']): Promise<MessageOutcome> {
-    const { released } = await this.ctx.jobs.transition(job, (current) => releaseAttempt(current, attempt, this.timing()));
-    if (!released) return 'lost';
-    logger.info('attempt interrupted by shutdown; job handed back');
+    // Sent before the write, so the waiting state needs no sweep entry; if the job has moved on, the message finds that out.
+    let sent = true;
     try {
-      await this.ctx.jobsQueue.send({ message: { tenantId: job.tenantId, jobId: job.jobId } });
+      await this.ctx.jobsQueue.send({ message: { tenantId: job.tenantId, jobId: job.jobId, attempts: attempt - 1 } });
     } catch (error) {
+      sent = false;
       logger.warn('release enqueue failed; the sweep index will dispatch it', { error: (error as Error).message });
     }
+    const { released } = await this.ctx.jobs.transition(job, (current) => releaseAttempt(current, attempt, this.timing(), sent), { withPayload: false });
+    if (!released) return 'lost';
+    logger.info('attempt interrupted by shutdown; job handed back');
     return 'released';
   }
 
@@ -227,16 +306,18 @@ export class JobWorker {
    */
   private async notDue(message: JobMessage, dueInMs: number): Promise<void> {
     if (dueInMs > this.lookaheadMs) return;
-    await this.ctx.jobsQueue.send({ message: { tenantId: message.tenantId, jobId: message.jobId }, delaySeconds: dueInMs / 1000 });
+    await this.ctx.jobsQueue.send({ message, delaySeconds: dueInMs / 1000 });
   }
 
-  /** The retry's message, delayed to `nextRunAt`. If this send fails the sweep index sends it (nextRunAt + STALE_AFTER_SECONDS). */
-  private async dispatchRetry(job: Job, logger: ServiceContext['logger']): Promise<void> {
+  /** The retry's message, delayed to `nextRunAt`, sent before the retry is written. False: it failed, and the retry goes on the sweep index. */
+  private async sendRetryFirst(job: Job): Promise<boolean> {
     const delaySeconds = Math.max(0, Date.parse(job.nextRunAt!) - this.ctx.now()) / 1000;
     try {
-      await this.ctx.jobsQueue.send({ message: { tenantId: job.tenantId, jobId: job.jobId }, delaySeconds });
+      await this.ctx.jobsQueue.send({ message: { tenantId: job.tenantId, jobId: job.jobId, attempts: job.attempts }, delaySeconds });
+      return true;
     } catch (error) {
-      logger.warn('retry enqueue failed; the sweep index will dispatch it', { error: (error as Error).message });
+      this.ctx.logger.warn('retry enqueue failed; the sweep index will dispatch it', { ...this.keysOf(job), error: (error as Error).message });
+      return false;
     }
   }
 

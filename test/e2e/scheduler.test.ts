@@ -1,9 +1,11 @@
 /**
  * Nothing is stranded (SPEC §4; issue 4, Done-when 4), through the running twin
- * with its scheduler on a short interval: a job whose SQS message was lost and a
- * job whose worker died mid-attempt both still finish, through the sweep index.
+ * with its scheduler on a short interval: a job whose SQS message was lost
+ * finishes through the sweep index, a job whose worker died mid-attempt through
+ * its own message coming back, a dead-lettered one through the scheduler's drain.
  */
-import { claim } from '../../lambdas/jobs/transitions';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { inPlaceClaim } from '../../lambdas/jobs/transitions';
 import { startTestTwin, type TestTwin } from '../support/twin';
 
 let t: TestTwin;
@@ -26,12 +28,25 @@ function loseNextJobMessage(): jest.SpyInstance {
 }
 
 describe('a job whose SQS message was lost', () => {
-  it('is accepted (202) and still runs, dispatched by the scheduler', async () => {
+  it('is accepted (202) and still runs, dispatched by the scheduler, when the send before its put fails', async () => {
     // Arrange
     const send = loseNextJobMessage();
 
     // Act
     const job = await t.api.submit({ type: 'echo', payload: { n: 1 } });
+    const done = await t.api.waitForJob(job.jobId, ['succeeded', 'fatal'], 10_000);
+
+    // Assert
+    await expect(send.mock.results[0].value).rejects.toThrow('socket hang up');
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 1, result: { n: 1 } });
+  });
+
+  it('is accepted (202) and still runs when the send after its put fails (a keyed submission is put first)', async () => {
+    // Arrange
+    const send = loseNextJobMessage();
+
+    // Act
+    const job = await t.api.submit({ type: 'echo', payload: { n: 1 } }, { idempotencyKey: 'lost-after-put' });
     const done = await t.api.waitForJob(job.jobId, ['succeeded', 'fatal'], 10_000);
 
     // Assert
@@ -68,17 +83,29 @@ describe('a job whose SQS message was lost', () => {
 });
 
 describe('a job whose worker died mid-attempt', () => {
-  it('is taken over when its lease expires: the lost attempt failed "lease expired", the next one ran', async () => {
-    // Arrange: a worker claims the job (short lease) and dies; its message is gone with it.
-    loseNextJobMessage();
-    const job = await t.api.submit({ type: 'echo', payload: { n: 2 } });
-    const claimed = await t.twin.context.jobs.transition(job, (j) =>
-      claim(j, 500, { nowMs: t.twin.context.now(), retentionDays: t.twin.config.retentionDays }),
-    );
-    expect(claimed.outcome).toBe('claimed');
+  /** The worker's write of this job's outcome fails once, as if it died: its message is not deleted, and comes back. */
+  function workerDiesAfterClaiming(jobId: () => string): void {
+    const store = t.twin.context.jobs;
+    const replace = store.replace.bind(store);
+    let died = false;
+    jest.spyOn(store, 'replace').mockImplementation(async (job, version) => {
+      if (!died && job.jobId === jobId() && job.status !== 'running') {
+        died = true;
+        throw new Error('worker died');
+      }
+      return replace(job, version);
+    });
+  }
+
+  it('is taken over by its own message, delivered again after the visibility timeout: the lost attempt failed "lease expired", the next one ran', async () => {
+    // Arrange
+    let jobId = '';
+    workerDiesAfterClaiming(() => jobId);
 
     // Act
-    const done = await t.api.waitForJob(job.jobId, ['succeeded', 'fatal'], 10_000);
+    const job = await t.api.submit({ type: 'echo', payload: { n: 2 } });
+    jobId = job.jobId;
+    const done = await t.api.waitForJob(job.jobId, ['succeeded', 'fatal'], 25_000);
 
     // Assert
     expect(done).toMatchObject({ status: 'succeeded', attempts: 2 });
@@ -89,12 +116,33 @@ describe('a job whose worker died mid-attempt', () => {
   });
 
   it('on its last attempt becomes fatal', async () => {
-    loseNextJobMessage();
+    let jobId = '';
+    workerDiesAfterClaiming(() => jobId);
     const job = await t.api.submit({ type: 'echo', payload: {}, maxAttempts: 1 });
-    await t.twin.context.jobs.transition(job, (j) => claim(j, 500, { nowMs: t.twin.context.now(), retentionDays: 7 }));
+    jobId = job.jobId;
 
-    const done = await t.api.waitForJob(job.jobId, ['succeeded', 'fatal'], 10_000);
+    const done = await t.api.waitForJob(job.jobId, ['succeeded', 'fatal'], 25_000);
 
     expect(done).toMatchObject({ status: 'fatal', attempts: 1, lastError: 'lease expired' });
+  });
+});
+
+describe('a dead-lettered job message', () => {
+  it('is run by the scheduler, which takes it back from the jobs DLQ', async () => {
+    // Arrange: a job claimed by a worker that died, its message dead-lettered (no sweep entry: it is running).
+    const job = await t.api.submit({ type: 'echo', payload: { n: 3 }, delaySeconds: 3600 });
+    await t.twin.context.jobs.transition(job, (j) => (j ? { write: { ...j, nextRunAt: new Date(t.twin.context.now()).toISOString() }, result: null } : { result: null }));
+    const claimed = await t.twin.context.jobs.claimInPlace(job, inPlaceClaim(0, 500, { nowMs: t.twin.context.now(), retentionDays: t.twin.config.retentionDays }));
+    expect(claimed.claimed?.status).toBe('running');
+    await t.twin.context.sqs.send(
+      new SendMessageCommand({ QueueUrl: t.twin.jobsDlqUrl, MessageBody: JSON.stringify({ tenantId: job.tenantId, jobId: job.jobId, attempts: 0 }), MessageGroupId: job.tenantId }),
+    );
+
+    // Act
+    const done = await t.api.waitForJob(job.jobId, ['succeeded', 'fatal'], 10_000);
+
+    // Assert: the dead worker's attempt counts, the next one ran.
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 2, result: { n: 3 } });
+    await t.waitForQueueEmpty(t.twin.jobsDlqUrl, 10_000);
   });
 });

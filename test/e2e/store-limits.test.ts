@@ -9,6 +9,8 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { InitializeHandler, InitializeHandlerArguments, MetadataBearer } from '@smithy/types';
 import { jobIdFor } from '../../lambdas/jobs/job-id';
 import { MAX_BODY_BYTES } from '../../lambdas/api/request';
+import type { Job } from '../../lambdas/jobs/job';
+import { ItemTooLargeError } from '../../lambdas/store/errors';
 import { jobItemKey } from '../../lambdas/store/job-store';
 import { startTestTwin, type TestTwin } from '../support/twin';
 
@@ -78,26 +80,70 @@ describe('a payload of thousands of small nested lists, under 256 KiB', () => {
   });
 });
 
-describe('a payload whose stored job would pass DynamoDB\'s item limit', () => {
-  // 9e15 is 4 bytes as sent and 16 as JSON.stringify writes it: a body under 256 KiB, an item far over 400 KB.
+describe('a payload whose JSON, as stored, is far longer than sent', () => {
+  // 9e15 is 4 bytes as sent and 16 as JSON.stringify writes it: a body under 256 KiB, 800 KB of JSON text,
+  // which its own item holds compressed (lambdas/store/payload-item.ts).
   const numbers = Array.from({ length: 50_000 }, () => '9e15').join(',');
   const payload = `{"n":[${numbers}]}`;
 
-  it('is 413 payload_too_large on POST /v1/jobs, and nothing is written', async () => {
-    const body = `{"type":"echo","payload":${payload}}`;
-    expect(Buffer.byteLength(body)).toBeLessThan(MAX_BODY_BYTES);
+  it('is accepted on both routes and read back as JSON.stringify writes it', async () => {
+    for (const route of ['/v1/jobs', '/v1/jobs/batch']) {
+      const body = route === '/v1/jobs' ? `{"type":"echo","payload":${payload}}` : `{"jobs":[{"type":"echo","payload":${payload}}]}`;
+      expect(Buffer.byteLength(body)).toBeLessThan(MAX_BODY_BYTES);
+      const response = await post(route, body);
+      const job = route === '/v1/jobs' ? response.body : response.body.items[0].job;
+      expect([response.status, route === '/v1/jobs' ? 202 : response.body.items[0].status]).toEqual([route === '/v1/jobs' ? 202 : 200, 202]);
+      const read = await t.api.getJob(job.jobId);
+      expect(JSON.stringify(read.payload)).toBe(JSON.stringify(JSON.parse(payload)));
+    }
+  });
+});
+
+describe('a job the store cannot hold', () => {
+  // No body under 256 KiB makes one since payloads are stored compressed; the store's refusal is simulated.
+  const marker = 'too-large-for-the-store';
+  beforeEach(() => {
+    const refuse = (job: Job) => {
+      if ((job.payload as { marker?: string }).marker === marker) throw new ItemTooLargeError(500_000, 409_600);
+    };
+    const store = t.twin.context.jobs;
+    const assertStorable = store.assertStorable.bind(store);
+    const create = store.create.bind(store);
+    jest.spyOn(store, 'assertStorable').mockImplementation((job) => {
+      refuse(job);
+      assertStorable(job);
+    });
+    jest.spyOn(store, 'create').mockImplementation(async (job) => {
+      refuse(job);
+      return create(job);
+    });
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it.each([undefined, 'too-large-1'])('is 413 payload_too_large on POST /v1/jobs (Idempotency-Key %s), and nothing is written', async (key) => {
+    const body = `{"type":"echo","payload":{"marker":"${marker}"}}`;
     const before = await jobItems();
-    const response = await post('/v1/jobs', body, { 'idempotency-key': 'too-large-1' });
+    // Create messages sent from now on (a create message carries the time it was sent).
+    const since = t.twin.context.now();
+    const queue = t.twin.context.jobsQueue;
+    const creates: unknown[] = [];
+    const send = queue.send.bind(queue);
+    jest.spyOn(queue, 'send').mockImplementation(async (dispatch) => {
+      if ((dispatch.message.sentAt ?? -1) >= since) creates.push(dispatch.message);
+      return send(dispatch);
+    });
+    const response = await post('/v1/jobs', body, key ? { 'idempotency-key': key } : {});
     expect(response.status).toBe(413);
     expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(response.body).toMatchObject({ status: 413, code: 'payload_too_large', detail: expect.stringMatching(/bytes of storage/) });
     expect(await jobItems()).toBe(before);
-    expect((await t.api.request('GET', `/v1/jobs/${jobIdFor(t.twin.dev.tenantId, 'too-large-1')}`)).status).toBe(404);
+    // No message was sent for it either.
+    expect(creates).toEqual([]);
+    if (key) expect((await t.api.request('GET', `/v1/jobs/${jobIdFor(t.twin.dev.tenantId, key)}`)).status).toBe(404);
   });
 
   it('is a 413 item in a batch, the other items created', async () => {
-    const body = `{"jobs":[{"type":"echo","payload":${payload}},{"type":"echo","payload":{"small":true}}]}`;
-    expect(Buffer.byteLength(body)).toBeLessThan(MAX_BODY_BYTES);
+    const body = `{"jobs":[{"type":"echo","payload":{"marker":"${marker}"}},{"type":"echo","payload":{"small":true}}]}`;
     const before = await jobItems();
     const response = await post('/v1/jobs/batch', body);
     expect(response.status).toBe(200);

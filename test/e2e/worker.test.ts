@@ -158,7 +158,9 @@ describe('duplicate and stale messages', () => {
       await setVisibility(Number(Attributes!.VisibilityTimeout));
     }
 
-    expect(await t.queueDepth(t.twin.jobsDlqUrl)).toMatchObject({ visible: 1 });
+    // In the DLQ, for operators (the scheduler looks at it each run and leaves it: it cannot be read).
+    const dlq = await t.queueDepth(t.twin.jobsDlqUrl);
+    expect(dlq.visible + dlq.inFlight).toBe(1);
   });
 });
 

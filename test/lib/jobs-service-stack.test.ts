@@ -115,25 +115,29 @@ describe.each([
     });
   });
 
-  test('visibility timeout is at least 6 × the consumer function timeout', () => {
+  test('visibility timeout is at least the consumer function timeout', () => {
     const resources = fixture.template.toJSON().Resources;
     const visibility = resources[fixture.idOf(queueOf().queue)].Properties.VisibilityTimeout;
     const timeout = resources[functionId(consumer)].Properties.Timeout;
     expect(timeout).toBe(definition.consumerTimeoutSeconds);
-    expect(visibility).toBeGreaterThanOrEqual(6 * timeout);
+    expect(visibility).toBeGreaterThanOrEqual(timeout);
   });
 });
 
-test('a queue refuses a consumer whose timeout is over a sixth of its visibility timeout', () => {
+test('a dead worker\'s job message comes back within STALE_AFTER_SECONDS (120 by default) + one scheduler run (60 s)', () => {
+  expect(JOBS_QUEUE.visibilityTimeoutSeconds).toBeLessThanOrEqual(120 + 60);
+});
+
+test('a queue refuses a consumer whose timeout is over its visibility timeout', () => {
   const stack = new Stack(new App(), 'Probe');
-  const work = new WorkQueue(stack, 'Work', { definition: { ...JOBS_QUEUE, visibilityTimeoutSeconds: 300 } });
+  const work = new WorkQueue(stack, 'Work', { definition: { ...JOBS_QUEUE, visibilityTimeoutSeconds: 50 } });
   const slow = new lambda.Function(stack, 'Slow', {
     runtime: lambda.Runtime.NODEJS_24_X,
     handler: 'index.handler',
     code: lambda.Code.fromInline('exports.handler = async () => {}'),
     timeout: Duration.seconds(60),
   });
-  expect(() => work.consumeWith(slow)).toThrow(/visibility timeout 300s is under 6 × the consumer's 60s timeout/);
+  expect(() => work.consumeWith(slow)).toThrow(/visibility timeout 50s is under 1 × the consumer's 60s timeout/);
 });
 
 describe('functions', () => {
@@ -238,12 +242,17 @@ describe('least privilege', () => {
     expect(can('worker', 'dynamodb:Query', indexArn(STATUS_INDEX.indexName))).toBe(false);
   });
 
-  test('scheduler: queries the sweep index and sends to both queues', () => {
+  test('scheduler: queries the sweep index, sends to both queues, and drains their DLQs only', () => {
+    const dlqArn = (which: 'jobsQueue' | 'webhooksQueue') => arnOf(fixture.idOf(fixture.stack[which].deadLetterQueue));
     expect(can('scheduler', 'dynamodb:Query', indexArn(SWEEP_INDEX.indexName))).toBe(true);
     expect(can('scheduler', 'dynamodb:Query', indexArn(STATUS_INDEX.indexName))).toBe(false);
     expect(can('scheduler', 'sqs:SendMessage', queueArn('jobsQueue'))).toBe(true);
     expect(can('scheduler', 'sqs:SendMessage', queueArn('webhooksQueue'))).toBe(true);
-    expect(actionsOf('scheduler')).not.toContain('sqs:ReceiveMessage');
+    for (const which of ['jobsQueue', 'webhooksQueue'] as const) {
+      expect(can('scheduler', 'sqs:ReceiveMessage', dlqArn(which))).toBe(true);
+      expect(can('scheduler', 'sqs:DeleteMessage', dlqArn(which))).toBe(true);
+      expect(can('scheduler', 'sqs:ReceiveMessage', queueArn(which))).toBe(false);
+    }
   });
 
   test('webhook: consumes and re-sends to the webhooks queue only', () => {

@@ -12,6 +12,7 @@
  * - then waits until the sweep index is empty (every job terminal, every
  *   webhook settled), pauses the faults and checks every invariant.
  */
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { TenantAdmin, localKeyIssuer } from '../../cli/tenant-admin';
 import { jobIdFor } from '../../lambdas/jobs/job-id';
 import { SWEEP_SHARDS } from '../../lambdas/resources';
@@ -90,6 +91,7 @@ export async function runUnderFaults(options: FaultRunOptions): Promise<FaultRun
   const faults = twin.faults!;
   // The checker's own clients: no faults on them.
   const db = createDocumentClient();
+  const sqs = new SQSClient({});
   const store = new JobStore(db, {
     tableName: twin.config.tableName,
     now: Date.now,
@@ -117,7 +119,9 @@ export async function runUnderFaults(options: FaultRunOptions): Promise<FaultRun
     log(`submitted in ${(submitMs / 1000).toFixed(1)} s; waiting for every job and webhook to settle`);
 
     const drainStarted = Date.now();
-    const drained = await waitFor(() => sweepIndexEmpty(store), { timeoutMs: options.drainTimeoutMs, intervalMs: 250, description: 'sweep index empty' }).then(
+    // Settled: nothing on the sweep index and no message left (a running job has no entry: its message in flight covers it).
+    const settled = async () => (await sweepIndexEmpty(store)) && (await queuesEmpty(sqs, [twin.jobsQueueUrl, twin.webhooksQueueUrl]));
+    const drained = await waitFor(settled, { timeoutMs: options.drainTimeoutMs, intervalMs: 250, description: 'sweep index and queues empty' }).then(
       () => true,
       () => false,
     );
@@ -159,6 +163,7 @@ export async function runUnderFaults(options: FaultRunOptions): Promise<FaultRun
     };
   } finally {
     db.destroy();
+    sqs.destroy();
     await twin.close();
     await targetReceiver.close();
     await webhookReceiver.close();
@@ -188,6 +193,17 @@ function planSubmissions(options: FaultRunOptions, tenants: readonly RunTenant[]
 }
 
 /** Every job terminal and every webhook settled: nothing left on the sweep index. */
+async function queuesEmpty(sqs: SQSClient, queueUrls: readonly string[]): Promise<boolean> {
+  for (const QueueUrl of queueUrls) {
+    const { Attributes = {} } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+    );
+    const messages = Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0);
+    if (messages > 0) return false;
+  }
+  return true;
+}
+
 async function sweepIndexEmpty(store: JobStore): Promise<boolean> {
   const shards = await Promise.all(Array.from({ length: SWEEP_SHARDS }, (_, shard) => store.dueForSweep(shard, Number.MAX_SAFE_INTEGER, 1)));
   return shards.every((entries) => entries.length === 0);

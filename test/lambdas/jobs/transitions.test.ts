@@ -75,7 +75,7 @@ describe('claim', () => {
 
   it('writes nothing for a running job whose lease is live (a duplicate message)', () => {
     const job = runningJob();
-    expect(claim(job, LEASE_MS, t(NOW + LEASE_MS - 1))).toEqual({ result: { outcome: 'busy' } });
+    expect(claim(job, LEASE_MS, t(NOW + LEASE_MS - 1))).toEqual({ result: { outcome: 'busy', leaseUntilMs: job.leaseUntilMs } });
   });
 
   it('takes over a running job whose lease expired: the lost attempt is failed "lease expired" and counts', () => {

@@ -5,6 +5,11 @@
 import { webhookEventOf, type Job } from '../../../lambdas/jobs/job';
 import { claim, finishAttempt } from '../../../lambdas/jobs/transitions';
 import { createSchedulerHandler, dispatchDueJobs } from '../../../lambdas/scheduler/dispatch-due-jobs';
+import { randomUUID } from 'node:crypto';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeadLetterQueue, type DeadLetter } from '../../../lambdas/queue/job-queue';
+import { sweepShardOf } from '../../../lambdas/jobs/sweep';
+import { jobItemKey } from '../../../lambdas/store/job-store';
 import { jobFactory } from '../../support/job-factory';
 import { startContextHarness, type ContextHarness } from '../../support/service-context';
 
@@ -120,9 +125,27 @@ describe('a waiting job whose message was lost', () => {
 });
 
 describe('a running job', () => {
-  it('whose lease expired (its worker died) is sent for a worker to take over', async () => {
+  it('has no sweep entry: the claiming message, in flight until the outcome is written, brings a dead worker\'s job back', async () => {
     const job = await putJob();
     await h.ctx.jobs.transition(job, (j) => claim(j, 10_000, timing()));
+
+    h.clock.advance(3_600_000);
+    expect(await dispatchDueJobs(h.ctx)).toMatchObject({ leaseTakeovers: 0, dispatched: 0, redispatched: 0 });
+    expect(h.jobsQueue.sent).toEqual([]);
+  });
+
+  it('whose entry an earlier version wrote (at the lease\'s end) is still sent for a worker to take over', async () => {
+    const job = await putJob();
+    await h.ctx.jobs.transition(job, (j) => claim(j, 10_000, timing()));
+    const running = (await h.ctx.jobs.get(job, { consistent: true }))!;
+    await h.ctx.db.send(
+      new UpdateCommand({
+        TableName: h.ctx.config.tableName,
+        Key: jobItemKey(job),
+        UpdateExpression: 'SET sweepShard = :shard, sweepAt = :at, sweepCount = :zero',
+        ExpressionAttributeValues: { ':shard': sweepShardOf(job.jobId), ':at': running.leaseUntilMs, ':zero': 0 },
+      }),
+    );
 
     h.clock.advance(9_999);
     expect(await dispatchDueJobs(h.ctx)).toMatchObject({ leaseTakeovers: 0 });
@@ -263,5 +286,80 @@ describe('when DynamoDB fails part of a run', () => {
     expect(first.dispatched).toBe(3);
     expect(h.jobsQueue.drain().map((d) => d.message.jobId)).toEqual([jobs[0].jobId]);
     expect(second.dispatched).toBe(1);
+  });
+});
+
+/** A dead-letter queue in memory: what is received stays until deleted (receive hides it for the rest of the run). */
+class MemoryDeadLetters extends DeadLetterQueue {
+  readonly letters: DeadLetter[] = [];
+  private received = new Set<string>();
+
+  constructor() {
+    super(undefined as never, 'http://127.0.0.1:1/000000000000/dlq');
+  }
+
+  add(body: string): void {
+    this.letters.push({ body, receiptHandle: randomUUID() });
+  }
+
+  override async receive(max: number): Promise<DeadLetter[]> {
+    const visible = this.letters.filter((l) => !this.received.has(l.receiptHandle)).slice(0, max);
+    for (const letter of visible) this.received.add(letter.receiptHandle);
+    return visible;
+  }
+
+  override async delete(letter: DeadLetter): Promise<void> {
+    this.letters.splice(this.letters.indexOf(letter), 1);
+  }
+
+  override async release(letter: DeadLetter): Promise<void> {
+    this.received.delete(letter.receiptHandle);
+  }
+}
+
+describe('the dead-letter queues', () => {
+  it('put the job of a dead-lettered message on the sweep index when it is not finished, drop one of a finished or missing job, and keep an unreadable one', async () => {
+    // Arrange
+    const waiting = await putJob({ sentFirst: true });
+    const done = await putJob({ status: 'succeeded', nextRunAt: null, finishedAt: at(h.clock.now()) });
+    const jobsDlq = new MemoryDeadLetters();
+    const messageOf = (job: Pick<Job, 'tenantId' | 'jobId'>) => JSON.stringify({ tenantId: job.tenantId, jobId: job.jobId, attempts: 0 });
+    jobsDlq.add(messageOf(waiting));
+    jobsDlq.add(messageOf(done));
+    jobsDlq.add(messageOf({ tenantId: 'tenant-a', jobId: 'gone' }));
+    jobsDlq.add('not json');
+    const ctx = { ...h.ctx, jobsDeadLetters: jobsDlq };
+
+    // Act
+    const report = await dispatchDueJobs(ctx);
+
+    // Assert
+    expect(report).toMatchObject({ deadLettersRequeued: 1, deadLettersDropped: 2, deadLettersUnreadable: 1 });
+    expect(jobsDlq.letters.map((l) => l.body)).toEqual(['not json']);
+    // Due now on the sweep index (a send could be lost): this run or the next sends its message.
+    // Released at the end of the run: the next run looks at the unreadable one again, and leaves it again.
+    expect(await dispatchDueJobs(ctx)).toMatchObject({ deadLettersRequeued: 0, deadLettersDropped: 0, deadLettersUnreadable: 1 });
+    expect(h.jobsQueue.drain().map((d) => d.message.jobId)).toEqual([waiting.jobId]);
+  });
+
+  it('put a dead-lettered webhook message\'s event on the sweep index while it is pending, and drop one whose event is not', async () => {
+    // Arrange: a finished job with its event pending, and a message for an older event.
+    const job = await putJob({ webhookUrl: 'https://hooks.example.com/x' });
+    await h.ctx.jobs.transition(job, (j) => claim(j, 10_000, timing()));
+    await h.ctx.jobs.transition(job, (j) => finishAttempt(j, 1, { kind: 'succeeded', result: null }, LOOKAHEAD_MS, timing()));
+    const eventId = webhookEventOf((await h.ctx.jobs.get(job, { consistent: true }))!.webhook)!.id;
+    const webhooksDlq = new MemoryDeadLetters();
+    webhooksDlq.add(JSON.stringify({ tenantId: job.tenantId, jobId: job.jobId, eventId }));
+    webhooksDlq.add(JSON.stringify({ tenantId: job.tenantId, jobId: job.jobId, eventId: 'msg_older' }));
+    h.webhooksQueue.drain();
+
+    // Act
+    const report = await dispatchDueJobs({ ...h.ctx, webhooksDeadLetters: webhooksDlq });
+    await dispatchDueJobs(h.ctx);
+
+    // Assert
+    expect(report).toMatchObject({ deadLettersRequeued: 1, deadLettersDropped: 1 });
+    expect(h.webhooksQueue.drain()).toContainEqual({ message: { tenantId: job.tenantId, jobId: job.jobId, eventId } });
+    expect(webhooksDlq.letters).toEqual([]);
   });
 });

@@ -5,14 +5,14 @@
  * exactly as it went in on both: same keys (any name), same order, same hash.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { randomUUID } from 'node:crypto';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { payloadHash } from '../../../lambdas/jobs/payload-hash';
-import { finishAttempt, claim } from '../../../lambdas/jobs/transitions';
+import { finishAttempt, claim, inPlaceClaim } from '../../../lambdas/jobs/transitions';
 import { pendingWebhook, webhookEventOf, type Job, type WebhookEvent } from '../../../lambdas/jobs/job';
 import { ItemTooLargeError } from '../../../lambdas/store/errors';
-import { ITEM_LIMIT_BYTES } from '../../../lambdas/store/item-size';
+import { ITEM_LIMIT_BYTES, itemSize } from '../../../lambdas/store/item-size';
 import { JobStore, jobItemKey } from '../../../lambdas/store/job-store';
 import { ensureTable, startDynamoDb } from '../../../local/dynamodb';
 import { startDynamoDbLocal } from '../../support/dynamodb-local';
@@ -40,6 +40,12 @@ describe.each(BACKENDS)('JobStore on %s', (_name, start) => {
   let store: JobStore;
   let db: DynamoDBDocumentClient;
   const rawItem = async (job: Job) => (await db.send(new GetCommand({ TableName: 'jobs', Key: jobItemKey(job), ConsistentRead: true }))).Item;
+  const partitionItems = async (job: Job) =>
+    (
+      await db.send(
+        new QueryCommand({ TableName: 'jobs', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': jobItemKey(job).pk }, ConsistentRead: true }),
+      )
+    ).Items ?? [];
 
   beforeAll(async () => {
     backend = await start();
@@ -139,10 +145,63 @@ describe.each(BACKENDS)('JobStore on %s', (_name, start) => {
     expect(page.items[0]).not.toHaveProperty('payload');
   });
 
-  it('refuses to create a job whose item could not hold what it gains later, and writes nothing', async () => {
-    const job = jobFactory(NOW, { payload: { big: 'x'.repeat(ITEM_LIMIT_BYTES - 50_000) } });
+  it('refuses to create a job whose payload could not be stored, and writes nothing', async () => {
+    // Random text does not compress: its payload item would pass the item limit.
+    const job = jobFactory(NOW, { payload: { big: randomBytes(ITEM_LIMIT_BYTES).toString('base64') } });
     await expect(store.create(job)).rejects.toBeInstanceOf(ItemTooLargeError);
-    expect(await rawItem(job)).toBeUndefined();
+    expect(await partitionItems(job)).toEqual([]);
+  });
+
+  describe('a large payload (its own item, written once)', () => {
+    it.each([
+      ['compressible', () => ({ zeta: 'x'.repeat(8 * 1024), alpha: [{ b: 1, a: 2 }], constructor: null })],
+      ['incompressible', () => ({ zeta: randomBytes(6 * 1024).toString('base64'), alpha: [{ b: 1, a: 2 }], __proto__: 'p' })],
+    ])('round-trips byte for byte (%s), and the claim and the finish leave it alone', async (_name, make) => {
+      // Arrange
+      const payload = JSON.parse(JSON.stringify(make())) as Record<string, unknown>;
+      const job = jobFactory(NOW, { payload });
+      // Act
+      await store.create(job);
+      const created = await partitionItems(job);
+      await store.transition(job, (current) => claim(current, 60_000, timing));
+      await store.transition(job, (current) => finishAttempt(current, 1, { kind: 'succeeded', result: null }, 0, timing));
+      // Assert: the job item holds no payload and stays small; the payload's item was written once.
+      const items = await partitionItems(job);
+      const jobItem = items.find((i) => i.sk === 'JOB')!;
+      expect(jobItem).not.toHaveProperty('payloadJson');
+      expect(itemSize(jobItem)).toBeLessThan(1024);
+      const payloadItems = items.filter((i) => String(i.sk).startsWith('PAYLOAD#'));
+      expect(payloadItems).toHaveLength(1);
+      expect(payloadItems).toEqual(created.filter((i) => String(i.sk).startsWith('PAYLOAD#')));
+      const read = await store.get(job);
+      expect(JSON.stringify(read?.payload)).toBe(JSON.stringify(payload));
+      expect(JSON.stringify((await store.get(job, { consistent: true }))?.payload)).toBe(JSON.stringify(payload));
+      expect((await store.get(job, { withPayload: false }))?.payload).toBeUndefined();
+    });
+
+    it('is read back with a replay, kept once, and deleted with its job', async () => {
+      const payload = { p: 'y'.repeat(4000) };
+      const job = jobFactory(NOW, { payload, idempotencyKey: `big-${randomUUID()}` });
+      await store.create(job);
+      const replay = await store.create({ ...job });
+      expect(replay.created).toBe(false);
+      expect(replay.job.payload).toEqual(payload);
+      expect((await partitionItems(job)).filter((i) => String(i.sk).startsWith('PAYLOAD#'))).toHaveLength(1);
+
+      await store.transition(job, (current) => ({ write: { ...current!, status: 'canceled', nextRunAt: null }, result: null }));
+      await store.transition(job, (current) => ({ delete: true, result: current }));
+      expect(await partitionItems(job)).toEqual([]);
+    });
+
+    it('outlives its job: a write taking the job\'s expiry past the payload\'s pushes the payload\'s out', async () => {
+      const job = jobFactory(NOW, { payload: { p: 'z'.repeat(4000) } });
+      const { job: stored } = await store.create(job);
+      const later = stored.payloadExpiresAt! + 86_400;
+      await store.transition(job, (current) => ({ write: { ...current!, expiresAt: later }, result: null }));
+      const payloadItem = (await partitionItems(job)).find((i) => String(i.sk).startsWith('PAYLOAD#'))!;
+      expect(Number(payloadItem.expiresAt)).toBeGreaterThan(later);
+      expect((await store.get(job, { consistent: true }))?.payloadExpiresAt).toBe(Number(payloadItem.expiresAt));
+    });
   });
 
   it('creates a job just under what leaves room to grow, and lets it grow to the full: 50 failed attempts, a result, webhook events', async () => {
@@ -209,5 +268,46 @@ describe.each(BACKENDS)('JobStore on %s', (_name, start) => {
     expect(webhookEventOf(read!.webhook)!.id).toBe('msg_0');
     expect(grown.webhook).toEqual(read!.webhook);
   });
-});
 
+  describe('claimInPlace (one conditional update, no read)', () => {
+    it('claims a waiting job exactly as claim() decides, and takes its sweep entry away', async () => {
+      // Arrange: a job put first (a keyed create) sits on the sweep index.
+      const job = jobFactory(NOW, { idempotencyKey: `claim-${randomUUID()}`, nextRunAt: new Date(NOW - 1000).toISOString() });
+      await store.create(job);
+      expect(await rawItem(job)).toHaveProperty('sweepAt');
+      const decided = claim(await store.get(job, { consistent: true }), 60_000, timing);
+      // Act
+      const outcome = await store.claimInPlace(job, inPlaceClaim(0, 60_000, timing));
+      // Assert
+      if (!('write' in decided)) throw new Error('claim() should write');
+      // (`sentFirst: false` is stored as its absence.)
+      expect(outcome.claimed).toEqual({ ...decided.write, sentFirst: undefined, version: job.version + 1 });
+      const item = await rawItem(job);
+      expect(item).not.toHaveProperty('sweepAt');
+      expect(item).not.toHaveProperty('sweepShard');
+      expect(item).toMatchObject({ status: 'running', attempts: 1, gsi1pk: `${job.tenantId}#running` });
+      expect(await store.get(job, { consistent: true })).toEqual(outcome.claimed);
+    });
+
+    it.each([
+      ['another attempt count', {}, 3],
+      ['not due yet', { nextRunAt: new Date(NOW + 60_000).toISOString() }, 0],
+      ['running', { status: 'running', leaseUntilMs: NOW + 60_000, nextRunAt: null }, 0],
+      ['finished', { status: 'succeeded', nextRunAt: null }, 0],
+    ] as const)('writes nothing for a job %s, and returns it as found', async (_case, overrides, attempts) => {
+      const job = jobFactory(NOW, overrides);
+      await store.create(job);
+      const before = await rawItem(job);
+      const outcome = await store.claimInPlace(job, inPlaceClaim(attempts, 60_000, timing));
+      expect(outcome.claimed).toBeUndefined();
+      expect(outcome).toEqual({ current: await store.get(job, { consistent: true }) });
+      expect(await rawItem(job)).toEqual(before);
+    });
+
+    it('finds nothing for a job that does not exist, and creates nothing', async () => {
+      const key = { tenantId: 'acme', jobId: randomUUID() };
+      expect(await store.claimInPlace(key, inPlaceClaim(0, 60_000, timing))).toEqual({ current: undefined });
+      expect((await db.send(new GetCommand({ TableName: 'jobs', Key: jobItemKey(key), ConsistentRead: true }))).Item).toBeUndefined();
+    });
+  });
+});

@@ -7,7 +7,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FinalizeHandler, FinalizeHandlerArguments, MetadataBearer } from '@smithy/types';
-import { cancel } from '../../../lambdas/jobs/transitions';
+import { cancel, inPlaceClaim } from '../../../lambdas/jobs/transitions';
 import { JobStore } from '../../../lambdas/store/job-store';
 import { ensureTable, startDynamoDb, type LocalDynamoDb } from '../../../local/dynamodb';
 import { jobFactory } from '../../support/job-factory';
@@ -16,6 +16,7 @@ let dynamodb: LocalDynamoDb;
 let client: DynamoDBClient;
 let store: JobStore;
 let dropNextPutAnswer = false;
+let dropNextUpdateAnswer = false;
 const NOW = Date.UTC(2026, 11, 1, 12);
 
 beforeAll(async () => {
@@ -27,6 +28,10 @@ beforeAll(async () => {
       const result = await next(args);
       if (context.commandName === 'PutItemCommand' && dropNextPutAnswer) {
         dropNextPutAnswer = false;
+        throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET', $metadata: {} });
+      }
+      if (context.commandName === 'UpdateItemCommand' && dropNextUpdateAnswer) {
+        dropNextUpdateAnswer = false;
         throw Object.assign(new Error('socket hang up'), { name: 'TimeoutError', code: 'ECONNRESET', $metadata: {} });
       }
       return result;
@@ -61,4 +66,14 @@ it('reports a transition whose answer was lost as done, not as lost to another w
   expect(dropNextPutAnswer).toBe(false);
   expect(result).toMatchObject({ ok: true, job: { status: 'canceled' } });
   expect((await store.get(job, { consistent: true }))?.status).toBe('canceled');
+});
+
+it('reports a claim in one write whose answer was lost as claimed, not as a job busy under someone else\'s lease', async () => {
+  const job = jobFactory(NOW, { idempotencyKey: 'order-3' });
+  await store.create(job);
+  dropNextUpdateAnswer = true;
+  const outcome = await store.claimInPlace(job, inPlaceClaim(0, 60_000, { nowMs: NOW, retentionDays: 7 }));
+  expect(dropNextUpdateAnswer).toBe(false); // dropped, and the SDK's retry failed its condition on our own write
+  expect(outcome.claimed).toMatchObject({ status: 'running', attempts: 1, leaseUntilMs: NOW + 60_000 });
+  expect(await store.get(job, { consistent: true })).toEqual(outcome.claimed);
 });

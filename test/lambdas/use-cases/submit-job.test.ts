@@ -2,6 +2,8 @@
 import { jobIdFor } from '../../../lambdas/jobs/job-id';
 import type { Rejection } from '../../../lambdas/jobs/prepare-job';
 import { SWEEP_SHARDS } from '../../../lambdas/resources';
+import { StoreUnavailableError } from '../../../lambdas/store/errors';
+import { dispatchDueJobs } from '../../../lambdas/scheduler/dispatch-due-jobs';
 import { submitJob, type Submitted } from '../../../lambdas/use-cases/submit-job';
 import { startContextHarness, type ContextHarness } from '../../support/service-context';
 
@@ -24,9 +26,11 @@ describe('submitJob', () => {
     const soon = accepted(await submitJob(harness.ctx, 'acme', { type: 'echo', payload: {}, delaySeconds: 30 }, undefined));
     const later = accepted(await submitJob(harness.ctx, 'acme', { type: 'echo', payload: {}, delaySeconds: 86_400 }, undefined));
     const sent = harness.jobsQueue.drain();
-    expect(sent).toEqual([{ message: { tenantId: 'acme', jobId: soon.job.jobId }, delaySeconds: 30 }]);
+    const now = harness.clock.now();
+    expect(sent).toEqual([{ message: { tenantId: 'acme', jobId: soon.job.jobId, attempts: 0, dueAt: now + 30_000, sentAt: now }, delaySeconds: 30 }]);
     expect(later.job.dispatched).toBe(false);
-    expect(soon.job.dispatched).toBe(true);
+    // Sent before its put.
+    expect(soon.job).toMatchObject({ dispatched: true, sentFirst: true });
   });
 
   it('answers 202 even when the SQS send fails: the job waits on the sweep index', async () => {
@@ -63,4 +67,59 @@ describe('submitJob', () => {
     expect(await harness.ctx.jobs.get({ tenantId: 'acme', jobId: jobIdFor('acme', 'never-written') }, { consistent: true })).toBeUndefined();
     expect(harness.jobsQueue.drain()).toEqual([]);
   });
+
+  it('sends a new job\'s message before its put; the job is on the sweep index only for when that message should have run', async () => {
+    harness.jobsQueue.drain();
+    const submitted = accepted(await submitJob(harness.ctx, 'acme', { type: 'echo', payload: {} }, undefined));
+    expect(harness.jobsQueue.drain().map((d) => d.message.jobId)).toEqual([submitted.job.jobId]);
+    const stored = await harness.ctx.jobs.get({ tenantId: 'acme', jobId: submitted.job.jobId }, { consistent: true });
+    expect(stored).toMatchObject({ status: 'queued', sentFirst: true });
+    const stale = harness.ctx.config.staleAfterSeconds * 1000;
+    expect(await dueForSweep(harness.clock.now() + stale - 1)).not.toContain(submitted.job.jobId);
+    expect(await dueForSweep(harness.clock.now() + stale)).toContain(submitted.job.jobId);
+  });
+
+  it('answers 202 when the send before the put fails: the job is put on the sweep index, due now, and the scheduler sends it', async () => {
+    // Arrange
+    harness.jobsQueue.drain();
+    harness.jobsQueue.failNext();
+    // Act
+    const submitted = accepted(await submitJob(harness.ctx, 'acme', { type: 'echo', payload: {} }, undefined));
+    // Assert
+    expect(submitted.status).toBe(202);
+    expect(harness.jobsQueue.drain()).toEqual([]);
+    expect(await dueForSweep(harness.clock.now())).toContain(submitted.job.jobId);
+    const report = await dispatchDueJobs(harness.ctx);
+    expect(report.dispatched).toBeGreaterThanOrEqual(1);
+    expect(harness.jobsQueue.drain().map((d) => d.message.jobId)).toContain(submitted.job.jobId);
+  });
+
+  it('answers 503 when the put fails after the send, keeping no job (its message finds none and is dropped after the create window)', async () => {
+    // Arrange: every PutItem fails as a DynamoDB 500 would.
+    harness.jobsQueue.drain();
+    const failPuts = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      if (context.commandName === 'PutItemCommand') {
+        throw Object.assign(new Error('internal'), { name: 'InternalServerError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
+      }
+      return next(args);
+    };
+    harness.ctx.db.middlewareStack.add(failPuts as never, { step: 'initialize', name: 'failPuts' });
+    let outcome: unknown;
+    try {
+      // Act
+      outcome = await submitJob(harness.ctx, 'acme', { type: 'echo', payload: {} }, undefined).catch((error: unknown) => error);
+    } finally {
+      harness.ctx.db.middlewareStack.remove('failPuts');
+    }
+    // Assert
+    expect(outcome).toBeInstanceOf(StoreUnavailableError);
+    const [orphan] = harness.jobsQueue.drain();
+    expect(orphan.message).toMatchObject({ tenantId: 'acme', sentAt: harness.clock.now() });
+    expect(await harness.ctx.jobs.get(orphan.message, { consistent: true })).toBeUndefined();
+  });
 });
+
+async function dueForSweep(atMs: number): Promise<string[]> {
+  const due = await Promise.all(Array.from({ length: SWEEP_SHARDS }, (_, shard) => harness.ctx.jobs.dueForSweep(shard, atMs, 1000)));
+  return due.flat().map((e) => e.jobId);
+}

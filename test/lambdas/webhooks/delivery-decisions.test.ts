@@ -141,8 +141,14 @@ describe('leaseDelivery', () => {
     const written = (decision as { write: Job }).write;
     expect(webhookEventOf(written.webhook)).toEqual({ ...webhookEventOf(job.webhook), deliveryLease: { token: TOKEN, untilMs: NOW + LEASE_MS } });
     expect({ ...written, webhook: { ...pendingOf(written), event: webhookEventOf(job.webhook) } }).toEqual(job);
-    // If the try dies, the scheduler brings the event back when its lease ends (not at the queued retry's stale time).
-    expect(sweepAtOf(written, SWEEP)).toBe(NOW + LEASE_MS);
+    // If the try dies, the scheduler brings the event back once its delivery stalls, never before the lease ends:
+    // the entry the dispatched event has already (its try + STALE_AFTER_SECONDS) stays, so the lease moves nothing on the index.
+    expect(sweepAtOf(job, SWEEP)).toBe(NOW - 10 + SWEEP.staleAfterMs);
+    expect(sweepAtOf(written, SWEEP)).toBe(NOW - 10 + SWEEP.staleAfterMs);
+    expect(sweepAtOf({ ...written, dispatched: false }, SWEEP)).toBe(NOW + LEASE_MS);
+    const leaseBeyondStall = leaseDelivery(job, message, { ...leaseFacts(), leaseMs: SWEEP.staleAfterMs * 2 }, t);
+    expect(sweepAtOf((leaseBeyondStall as { write: Job }).write, SWEEP)).toBe(NOW + SWEEP.staleAfterMs * 2);
+    // While the job runs again, an earlier event's try in flight is seen when its lease ends.
     expect(sweepAtOf({ ...written, status: 'queued', nextRunAt: new Date(NOW + 3_600_000).toISOString(), dispatched: false }, SWEEP)).toBe(NOW + LEASE_MS);
   });
 

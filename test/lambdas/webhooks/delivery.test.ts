@@ -515,7 +515,7 @@ describe('two copies of one pending event (issue 9, class 8)', () => {
     expect((await reload(h, job)).webhook).toMatchObject({ status: 'delivered', attempts: 1, lastStatusCode: 200 });
   });
 
-  it('takes the event over through the sweep once the lease of a try that died has ended', async () => {
+  it('takes the event over through the sweep once the lease of a try that died has ended and its delivery stalled', async () => {
     // Arrange: a deliverer took the event's lease and died before its POST.
     const h = await harness();
     const target = await receiver({ status: 200 });
@@ -524,7 +524,9 @@ describe('two copies of one pending event (issue 9, class 8)', () => {
     const leaseMs = h.ctx.config.webhookTimeoutSeconds * 1000 + LEASE_MARGIN_MS;
     const facts = { token: 'died', leaseMs, retrySchedule: h.ctx.config.webhookRetrySchedule };
     await h.ctx.jobs.transition(job, (j) => leaseDelivery(j, messageFor(job), facts, timing()));
-    const leaseEnd = h.clock.now() + leaseMs;
+    // The sweep entry the dispatched event had stays (its try + STALE_AFTER_SECONDS) unless the lease ends later.
+    const stalledAt = webhookEventOf(job.webhook)!.nextAttemptAt! + h.ctx.config.staleAfterSeconds * 1000;
+    const leaseEnd = Math.max(h.clock.now() + leaseMs, stalledAt);
     const swept = async () => {
       await dispatchDueJobs(h.ctx);
       const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: h.queueUrl, MaxNumberOfMessages: 10 }));

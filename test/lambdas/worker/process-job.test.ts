@@ -7,8 +7,11 @@ import * as z from 'zod';
 import type { JobContext, JobType } from '../../../lambdas/job-types/job-type';
 import { FatalJobError, RetryableJobError } from '../../../lambdas/jobs/errors';
 import { webhookEventOf, type Job } from '../../../lambdas/jobs/job';
-import { cancel, claim, LEASE_MARGIN_MS, retry } from '../../../lambdas/jobs/transitions';
-import { createWorkerHandler, JobWorker } from '../../../lambdas/worker/process-job';
+import { cancel, claim, inPlaceClaim, LEASE_MARGIN_MS, retry } from '../../../lambdas/jobs/transitions';
+import { SWEEP_SHARDS } from '../../../lambdas/resources';
+import { jobItemKey } from '../../../lambdas/store/job-store';
+import { dispatchDueJobs } from '../../../lambdas/scheduler/dispatch-due-jobs';
+import { CREATE_WINDOW_MS, createWorkerHandler, JobWorker } from '../../../lambdas/worker/process-job';
 import { startContextHarness, type ContextHarness } from '../../support/service-context';
 import { jobFactory } from '../../support/job-factory';
 import { TEST_WEBHOOK_SECRET, tenantFactory } from '../../support/tenant-factory';
@@ -78,6 +81,16 @@ describe('an attempt', () => {
     expect(h.jobsQueue.sent).toEqual([]);
   });
 
+  it('of a job whose large payload has its own item gets that payload byte for byte, after a claim in one write', async () => {
+    const payload = JSON.parse('{"z":"' + 'q'.repeat(6000) + '","a":{"constructor":1,"b":[2,1]}}') as Record<string, unknown>;
+    const job = await putJob({ payload, sentFirst: true });
+
+    expect(await worker().processMessage(JSON.stringify({ tenantId: job.tenantId, jobId: job.jobId, attempts: 0 }))).toBe('succeeded');
+
+    expect(calls).toHaveLength(1);
+    expect(JSON.stringify(calls[0].payload)).toBe(JSON.stringify(payload));
+  });
+
   it('gets the job context: ids, attempt, the tenant secret, a signal and the timeout', async () => {
     const job = await putJob();
 
@@ -109,7 +122,9 @@ describe('an attempt', () => {
     expect(after).toMatchObject({ status: 'retry', attempts: 1, lastError: 'HTTP 503 from target', dispatched: true });
     expect(Date.parse(after.nextRunAt!)).toBe(h.clock.now() + 1000);
     expect(after.history).toMatchObject([{ attempt: 1, status: 'failed', error: 'HTTP 503 from target' }]);
-    expect(h.jobsQueue.sent).toEqual([{ message: { tenantId: job.tenantId, jobId: job.jobId }, delaySeconds: 1 }]);
+    // Sent before the retry was written, with the attempt count for a one-write claim.
+    expect(h.jobsQueue.sent).toEqual([{ message: { tenantId: job.tenantId, jobId: job.jobId, attempts: 1 }, delaySeconds: 1 }]);
+    expect(after.sentFirst).toBe(true);
   });
 
   it('honours a Retry-After longer than the backoff, and leaves a retry beyond the look-ahead to the sweep index', async () => {
@@ -225,8 +240,14 @@ describe('a finished job with a webhookUrl', () => {
   });
 });
 
+/** The jobs on the sweep index due by `atMs`. */
+async function sweepEntriesDueBy(atMs: number): Promise<string[]> {
+  const shards = await Promise.all(Array.from({ length: SWEEP_SHARDS }, (_, shard) => h.ctx.jobs.dueForSweep(shard, atMs, 1000)));
+  return shards.flat().map((entry) => entry.jobId);
+}
+
 describe('a retry whose re-send fails', () => {
-  it('is still recorded, and waits on the sweep index', async () => {
+  it('is still recorded, and waits on the sweep index, due for the scheduler to send it', async () => {
     const job = await putJob();
     behaviour = async () => {
       throw new RetryableJobError('HTTP 503 from target');
@@ -234,7 +255,98 @@ describe('a retry whose re-send fails', () => {
     h.jobsQueue.failNext();
 
     expect(await worker().processMessage(messageOf(job))).toBe('retry');
-    expect((await stored(job)).status).toBe('retry');
+    const after = await stored(job);
+    expect(after).toMatchObject({ status: 'retry', dispatched: false });
+    expect(after.sentFirst).toBeFalsy();
+    expect(await sweepEntriesDueBy(Date.parse(after.nextRunAt!))).toContain(job.jobId);
+  });
+
+  it('sent first, is on the sweep index only in case SQS loses its message: once it should have run', async () => {
+    const job = await putJob();
+    behaviour = async () => {
+      throw new RetryableJobError('HTTP 503 from target');
+    };
+
+    expect(await worker().processMessage(messageOf(job))).toBe('retry');
+    expect(h.jobsQueue.sent).toHaveLength(1);
+    const after = await stored(job);
+    expect(after.sentFirst).toBe(true);
+    const runAt = Date.parse(after.nextRunAt!);
+    expect(await sweepEntriesDueBy(runAt + h.ctx.config.staleAfterSeconds * 1000 - 1)).not.toContain(job.jobId);
+    expect(await sweepEntriesDueBy(runAt + h.ctx.config.staleAfterSeconds * 1000)).toContain(job.jobId);
+  });
+});
+
+describe('a create message (sent before its job is put)', () => {
+  const createMessageOf = (job: Pick<Job, 'tenantId' | 'jobId'>, sentAt: number) =>
+    JSON.stringify({ tenantId: job.tenantId, jobId: job.jobId, attempts: 0, sentAt });
+
+  it('that arrives before the put is sent again, delayed, and runs once the put has landed', async () => {
+    // Arrange: the api sent the message; its put has not landed yet.
+    const job = jobFactory(h.clock.now(), { type: 'test', sentFirst: true });
+    const body = createMessageOf(job, h.clock.now());
+
+    // Act + Assert: not dropped, sent again.
+    expect(await worker().processMessage(body)).toBe('awaiting-create');
+    const [again] = h.jobsQueue.drain();
+    expect(again).toEqual({ message: JSON.parse(body), delaySeconds: 2 });
+
+    // The put lands; the message comes back and runs the job.
+    await h.ctx.jobs.create(job);
+    h.clock.advance(2000);
+    expect(await worker().processMessage(JSON.stringify(again.message))).toBe('succeeded');
+    expect(calls).toHaveLength(1);
+  });
+
+  it('older than the create window finds no job and is dropped: the orphan of a create that answered 503', async () => {
+    const orphan = { tenantId: 'tenant-a', jobId: 'never-put' };
+    expect(await worker().processMessage(createMessageOf(orphan, h.clock.now() - CREATE_WINDOW_MS))).toBe('missing');
+    expect(h.jobsQueue.sent).toEqual([]);
+    expect(calls).toEqual([]);
+  });
+
+  it('claims in one write: no read of the job before the claim, and two writes in all (claim, finish)', async () => {
+    // Arrange: every DynamoDB call of the worker, by operation and item.
+    const job = await putJob({ sentFirst: true });
+    const calls: string[] = [];
+    const recorder = (next: (args: { input: Record<string, unknown> }) => Promise<unknown>, context: { commandName?: string }) =>
+      async (args: { input: Record<string, unknown> }) => {
+        const key = (args.input.Key ?? args.input.Item) as { pk?: unknown } | undefined;
+        calls.push(`${context.commandName} ${JSON.stringify(key?.pk)}`);
+        return next(args);
+      };
+    h.ctx.db.middlewareStack.add(recorder as never, { step: 'initialize', name: 'recordCalls' });
+    try {
+      // Act
+      expect(await worker().processMessage(createMessageOf(job, h.clock.now()))).toBe('succeeded');
+    } finally {
+      h.ctx.db.middlewareStack.remove('recordCalls');
+    }
+    // Assert
+    const pk = JSON.stringify(jobItemKey(job).pk);
+    expect(calls.filter((c) => c.endsWith(pk))).toEqual([`UpdateItemCommand ${pk}`, `PutItemCommand ${pk}`]);
+  });
+});
+
+describe('a worker killed mid-attempt', () => {
+  it('leaves no sweep entry; the same message, delivered again after the visibility timeout, takes the job over', async () => {
+    // Arrange: a worker claimed the job from its message and died (the message was never deleted).
+    const job = await putJob({ sentFirst: true, maxAttempts: 3, attemptLimit: 3 });
+    const body = JSON.stringify({ tenantId: job.tenantId, jobId: job.jobId, attempts: 0 });
+    const leaseMs = h.ctx.config.jobTimeoutSeconds * 1000 + LEASE_MARGIN_MS;
+    expect((await h.ctx.jobs.claimInPlace(job, inPlaceClaim(0, leaseMs, { nowMs: h.clock.now(), retentionDays: 7 }))).claimed).toBeDefined();
+    expect(await sweepEntriesDueBy(h.clock.now() + 86_400_000)).not.toContain(job.jobId);
+
+    // Act: SQS delivers the message again once its visibility timeout (longer than the lease) has passed.
+    h.clock.advance(leaseMs + 1);
+    expect(await worker().processMessage(body)).toBe('succeeded');
+
+    // Assert
+    const after = await stored(job);
+    expect(after.history.map((a) => [a.attempt, a.status, a.error])).toEqual([
+      [1, 'failed', 'lease expired'],
+      [2, 'succeeded', null],
+    ]);
   });
 });
 
@@ -265,7 +377,7 @@ describe('a message that must not run anything', () => {
     expect((await stored(job)).status).toBe('queued');
   });
 
-  it('for a job running under a live lease (a duplicate) does nothing', async () => {
+  it('for a job running under a live lease (a duplicate) runs nothing, and puts the job on the sweep index for the lease\'s end (it may be the only message left)', async () => {
     const job = await putJob();
     await h.ctx.jobs.transition(job, (j) => claim(j, 60_000, { nowMs: h.clock.now(), retentionDays: 7 }));
     const before = await stored(job);
@@ -274,6 +386,19 @@ describe('a message that must not run anything', () => {
 
     expect(calls).toEqual([]);
     expect(await stored(job)).toEqual(before);
+    // On the sweep index at the lease's end (a send could be lost, an entry cannot).
+    const leaseEnd = before.leaseUntilMs!;
+    expect(await sweepEntriesDueBy(leaseEnd + 999)).not.toContain(job.jobId);
+    expect(await sweepEntriesDueBy(leaseEnd + 1000)).toContain(job.jobId);
+    // The claiming worker died: the scheduler sends the job at the lease's end, and that message takes it over.
+    h.clock.set(leaseEnd + 1000);
+    await dispatchDueJobs(h.ctx);
+    // (Other tests' jobs share this table: the scheduler may send theirs too.)
+    const again = h.jobsQueue.drain().find((d) => d.message.jobId === job.jobId);
+    if (!again) throw new Error('the scheduler sent nothing for the busy job');
+    expect(again.message).toMatchObject({ tenantId: job.tenantId, jobId: job.jobId });
+    expect(await worker().processMessage(JSON.stringify(again.message))).toBe('succeeded');
+    expect((await stored(job)).history.map((a) => a.status)).toEqual(['failed', 'succeeded']);
   });
 
   it('delivered twice at once runs the handler once', async () => {
