@@ -91,6 +91,8 @@ describe("the bench's 200 B echo job", () => {
     process.stdout.write(`item bytes: create ${create}, claim ${claim}, finish ${finish}\n`);
     // A write is billed on the larger of the item before and after it.
     expect([writeUnits(create), writeUnits(Math.max(create, claim)), writeUnits(Math.max(claim, finish))]).toEqual([1, 1, 1]);
+    // With room to spare: a longer tenant id, type or key must not tip it over.
+    expect(Math.max(create, claim, finish)).toBeLessThanOrEqual(960);
     expect(finished.status).toBe('succeeded');
     expect(finished.result).toEqual(SMALL_PAYLOAD);
     expect(finished.history).toEqual([
