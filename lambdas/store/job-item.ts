@@ -9,6 +9,7 @@
  * (The webhook event's body is text already.) Items written before this
  * (payload and result as Maps) still read.
  */
+import { randomBytes } from 'node:crypto';
 import {
   ATTEMPT_HISTORY_LIMIT,
   ERROR_LIMIT_BYTES,
@@ -35,12 +36,15 @@ const ITEM_ONLY_ATTRIBUTES = [
 /**
  * The webhook's state as the attributes every version of the service wrote: its
  * fields as the API shows them (`webhook`, which the status index projects for
- * lists), the event (`webhookEvent`) and the events waiting behind it
- * (`webhookBacklog`) beside. An older service reads these items as it always did.
+ * lists), the event (`webhookEvent`, absent when none) and the events waiting
+ * behind it (`webhookBacklog`) beside; none of them for a job without a webhook.
  */
-function webhookAttributes(webhook: WebhookState): { webhook: WebhookView; webhookEvent: WebhookEvent | null; webhookBacklog?: WebhookEvent[] } {
+function webhookAttributes(webhook: WebhookState): { webhook?: WebhookView; webhookEvent?: WebhookEvent; webhookBacklog?: WebhookEvent[] } {
+  // No webhook: none of them (read back as none; the status index's readers default the view).
+  if (webhook.status === 'none') return {};
+  const event = webhookEventOf(webhook);
   const backlog = pendingWebhook(webhook)?.backlog ?? [];
-  return { webhook: webhookViewOf(webhook), webhookEvent: webhookEventOf(webhook), ...(backlog.length > 0 ? { webhookBacklog: backlog } : {}) };
+  return { webhook: webhookViewOf(webhook), ...(event === null ? {} : { webhookEvent: event }), ...(backlog.length > 0 ? { webhookBacklog: backlog } : {}) };
 }
 
 /** The state those attributes describe (written by this version or an earlier one). */
@@ -57,24 +61,121 @@ function webhookFromAttributes(item: Record<string, unknown>): WebhookState {
   return { status, event: event!, ...tries, lastError: tries.lastError ?? '' };
 }
 
-/** The job's fields as item attributes: tenant JSON as text, the webhook's state as its three attributes. */
-export function jobAttributes(job: Job): Record<string, unknown> {
-  const { payload, result, webhook, sentFirst, ...rest } = job;
+/**
+ * The stored form is compact (issue 11: a 200 B job's item stays within one
+ * write unit, 1 KB, at create, claim and finish; every byte is billed on every
+ * write): a field whose value is null, false or its default is left out and read
+ * back as such; `jobId` and `tenantId` are read from `pk`; `payloadHash` is its
+ * 32 bytes (Binary); an attempt record is `{ n, s, b, f?, e?, d? }` with epoch-ms
+ * stamps (its `durationMs` only when it is not `f - b`); `writeId` is 16
+ * characters. Items of the previous versions (every field, ISO stamps in the
+ * attempts) still read, and the API view is the same from either.
+ */
+const NULLABLE_FIELDS = ['idempotencyKey', 'webhookUrl', 'nextRunAt', 'leaseUntilMs', 'lastError', 'finishedAt'] as const;
+
+/** A write's id, told apart from any other write's (JobStore's lost-answer checks): 96 random bits. */
+export function newWriteId(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+/** The inverse of JobStore's `jobItemKey`: `JOB#<tenantId>#<jobId>` (a job id is a UUID, never with a `#`). */
+export function jobKeyOfPk(pk: string): { tenantId: string; jobId: string } {
+  const at = pk.lastIndexOf('#');
+  return { tenantId: pk.slice('JOB#'.length, at), jobId: pk.slice(at + 1) };
+}
+
+/** The job's key as an item gives it: from `pk`, or the attributes an item of a previous version also has. */
+function keyOfItem(item: Record<string, unknown>): { tenantId: string; jobId: string } {
+  if (typeof item.jobId === 'string' && typeof item.tenantId === 'string') return { tenantId: item.tenantId, jobId: item.jobId };
+  return jobKeyOfPk(String(item.pk));
+}
+
+const HASH_PATTERN = /^sha256:[0-9a-f]{64}$/;
+
+function storedHash(hash: string): string | Uint8Array {
+  return HASH_PATTERN.test(hash) ? new Uint8Array(Buffer.from(hash.slice('sha256:'.length), 'hex')) : hash;
+}
+
+function hashFromItem(value: unknown): string {
+  return value instanceof Uint8Array ? `sha256:${Buffer.from(value).toString('hex')}` : String(value);
+}
+
+/** An ISO stamp as epoch ms when that reads back as the very same text, else the text. */
+function storedStamp(stamp: string): number | string {
+  const ms = Date.parse(stamp);
+  return Number.isFinite(ms) && new Date(ms).toISOString() === stamp ? ms : stamp;
+}
+
+const stampFromItem = (value: unknown): string => (typeof value === 'number' ? new Date(value).toISOString() : String(value));
+
+/** An attempt record as stored: `n` attempt, `s` status, `b`/`f` started/finished, `e` error, `d` durationMs (see above). */
+interface StoredAttempt {
+  n: number;
+  s: Attempt['status'];
+  b: number | string;
+  f?: number | string;
+  e?: string;
+  d?: number | null;
+}
+
+const derivedDuration = (startedAt: string, finishedAt: string | null) =>
+  finishedAt === null ? null : Math.max(0, Date.parse(finishedAt) - Date.parse(startedAt));
+
+/** Also written by the one-write claim (JobStore.claimInPlace appends it to `history`). */
+export function storedAttempt(attempt: Attempt): StoredAttempt {
   return {
-    ...rest,
-    // Only when true: most states have no message sent ahead of them, and every byte is billed on every write.
+    n: attempt.attempt,
+    s: attempt.status,
+    b: storedStamp(attempt.startedAt),
+    ...(attempt.finishedAt === null ? {} : { f: storedStamp(attempt.finishedAt) }),
+    ...(attempt.error === null ? {} : { e: attempt.error }),
+    ...(attempt.durationMs === derivedDuration(attempt.startedAt, attempt.finishedAt) ? {} : { d: attempt.durationMs }),
+  };
+}
+
+function attemptFromItem(entry: StoredAttempt | Attempt): Attempt {
+  if ('startedAt' in entry) return entry; // the previous versions' record, as the API shows it
+  const startedAt = stampFromItem(entry.b);
+  const finishedAt = entry.f === undefined ? null : stampFromItem(entry.f);
+  return {
+    attempt: entry.n,
+    status: entry.s,
+    error: entry.e ?? null,
+    startedAt,
+    finishedAt,
+    durationMs: entry.d !== undefined ? entry.d : derivedDuration(startedAt, finishedAt),
+  };
+}
+
+/** The job's fields as item attributes (see above): tenant JSON as text, the webhook's state as its attributes. */
+export function jobAttributes(job: Job): Record<string, unknown> {
+  const { jobId: _inPk, tenantId: _alsoInPk, payload, result, webhook, sentFirst, dispatched, attemptLimit, payloadHash, history, ...rest } = job;
+  const attributes: Record<string, unknown> = { ...rest };
+  for (const field of NULLABLE_FIELDS) if (attributes[field] === null) delete attributes[field];
+  return {
+    ...attributes,
+    payloadHash: storedHash(payloadHash),
+    // Raised only by the retry route: until then it is `maxAttempts`.
+    ...(attemptLimit === job.maxAttempts ? {} : { attemptLimit }),
+    history: history.map(storedAttempt),
+    ...(dispatched ? { dispatched: true } : {}),
     ...(sentFirst ? { sentFirst: true } : {}),
     ...webhookAttributes(webhook),
     // Absent on a job whose size is estimated without it (sizeAtItsLargest: the payload's text is in the item already),
     // and on one whose payload has its own item.
     ...(payload === undefined || job.payloadItem !== undefined ? {} : { payloadJson: JSON.stringify(payload) }),
-    resultJson: JSON.stringify(result ?? null),
+    ...(result === null || result === undefined ? {} : { resultJson: JSON.stringify(result) }),
   };
 }
 
 export function jobFromItem(item: Record<string, unknown>): Job {
-  const job: Record<string, unknown> = { ...item };
+  const job: Record<string, unknown> = { ...item, ...keyOfItem(item) };
   for (const attribute of ITEM_ONLY_ATTRIBUTES) delete job[attribute];
+  for (const field of NULLABLE_FIELDS) job[field] ??= null;
+  job.payloadHash = hashFromItem(item.payloadHash);
+  job.attemptLimit ??= item.maxAttempts;
+  job.history = ((item.history ?? []) as Array<StoredAttempt | Attempt>).map(attemptFromItem);
+  job.dispatched = item.dispatched === true;
   // Items of the previous version keep payload and result as Maps: they are read as they are.
   if (typeof item.payloadJson === 'string') job.payload = JSON.parse(item.payloadJson);
   if (typeof item.resultJson === 'string') job.result = JSON.parse(item.resultJson);
@@ -87,15 +188,14 @@ export function jobFromItem(item: Record<string, unknown>): Job {
 export function jobSummaryFromItem(item: Record<string, unknown>): JobSummary {
   const webhook = (item.webhook ?? {}) as Partial<WebhookView>;
   return {
-    jobId: String(item.jobId),
-    tenantId: String(item.tenantId),
+    ...keyOfItem(item),
     type: String(item.type),
     status: item.status as JobSummary['status'],
     attempts: Number(item.attempts ?? 0),
     maxAttempts: Number(item.maxAttempts),
     nextRunAt: (item.nextRunAt ?? null) as string | null,
     idempotencyKey: (item.idempotencyKey ?? null) as string | null,
-    payloadHash: String(item.payloadHash),
+    payloadHash: hashFromItem(item.payloadHash),
     webhookUrl: (item.webhookUrl ?? null) as string | null,
     // Items of the previous version keep the result as a Map.
     result: typeof item.resultJson === 'string' ? JSON.parse(item.resultJson) : (item.result ?? null),
@@ -135,8 +235,11 @@ export const RESERVED_WEBHOOK_EVENTS = 2;
 export function sizeAtItsLargest(item: Record<string, unknown>, job: Job): number {
   const error = '"'.repeat(ERROR_LIMIT_BYTES); // a JSON string's worst: each byte escaped
   const result = 'x'.repeat(RESULT_LIMIT_BYTES - 2);
-  const stamp = new Date(8.64e15).toISOString();
-  const attempt: Attempt = { attempt: 1_000_000, status: 'succeeded', error, startedAt: stamp, finishedAt: stamp, durationMs: 8.64e15 };
+  // The latest time there is, with every digit significant: the widest number an epoch-ms field stores (and its ISO text the longest).
+  const latestMs = 8_639_999_999_999_999;
+  const stamp = new Date(latestMs).toISOString();
+  // Its durationMs not `f - b`, so stored too.
+  const attempt: Attempt = { attempt: 1_000_000, status: 'succeeded', error, startedAt: stamp, finishedAt: stamp, durationMs: latestMs };
   // Wider than any one state: a status code, an error and a delivery time at once.
   const widestWebhook: WebhookView = { status: 'delivered', attempts: 1_000_000, lastStatusCode: 599, lastError: error, deliveredAt: stamp };
   const largest: Omit<Job, 'webhook'> = {
@@ -145,27 +248,27 @@ export function sizeAtItsLargest(item: Record<string, unknown>, job: Job): numbe
     attempts: 1_000_000,
     attemptLimit: 1_000_000,
     nextRunAt: stamp,
-    leaseUntilMs: 8.64e15,
+    leaseUntilMs: latestMs,
     result,
     lastError: error,
     history: Array.from({ length: ATTEMPT_HISTORY_LIMIT }, () => attempt),
     updatedAt: stamp,
     finishedAt: stamp,
     expiresAt: 8.64e12,
-    version: 8.64e15,
+    version: latestMs,
   };
   let events: WebhookEvent[] = [];
   if (job.webhookUrl) {
     const { history: _notInTheView, ...shown } = largest;
     const body = JSON.stringify({ type: 'job.succeeded', timestamp: stamp, data: toJobView({ ...shown, webhook: widestWebhook }, { withPayload: false }) });
-    const event: WebhookEvent = { id: `msg_${'f'.repeat(32)}`, type: 'job.succeeded', body, nextAttemptAt: 8.64e15 };
+    const event: WebhookEvent = { id: `msg_${'f'.repeat(32)}`, type: 'job.succeeded', body, nextAttemptAt: latestMs };
     events = Array.from({ length: RESERVED_WEBHOOK_EVENTS }, () => event);
   }
   const [current, ...backlog] = events;
   // The payload never grows: its JSON text is the one already in `item`, not made again.
   const grown: Job = { ...largest, payload: undefined as unknown as Job['payload'], webhook: { status: 'none' } };
   const widestAttributes = { webhook: widestWebhook, webhookEvent: current ?? null, webhookBacklog: backlog };
-  return itemSize({ ...item, ...jobAttributes(grown), ...widestAttributes, sweepShard: 99, sweepAt: 8.64e15, sweepCount: 1_000_000, webhookEventId: current?.id });
+  return itemSize({ ...item, ...jobAttributes(grown), ...widestAttributes, sweepShard: 99, sweepAt: latestMs, sweepCount: 1_000_000, webhookEventId: current?.id });
 }
 
 /** The job as it fits, with the item it makes (built once: the payload's JSON text can be 256 KiB). */

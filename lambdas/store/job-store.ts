@@ -29,7 +29,7 @@ import type { Decision, InPlaceClaim } from '../jobs/transitions';
 import { ConcurrentUpdateError, isConditionalCheckFailed, isTransientFailure, ItemTooLargeError, StoreError, StoreUnavailableError } from './errors';
 import { ITEM_LIMIT_BYTES, itemSize } from './item-size';
 import { isInlinePayload, PAYLOAD_RETENTION_MARGIN_SECONDS, payloadFromItem, payloadItemKey, payloadItemOf } from './payload-item';
-import { fitJobToItemLimit, jobAttributes, jobFromItem, sizeAtItsLargest } from './job-item';
+import { fitJobToItemLimit, jobAttributes, jobFromItem, jobKeyOfPk, newWriteId, sizeAtItsLargest, storedAttempt } from './job-item';
 import { StatusIndexReader, statusIndexKeys, type JobPage, type ListQuery } from './status-index';
 
 export { InvalidCursorError } from './list-cursor';
@@ -164,7 +164,7 @@ export class JobStore {
       const nowSeconds = Math.floor(this.options.now() / 1000);
       const noJobYet = 'attribute_not_exists(pk)';
       const onlyAnExpiredJob = 'expiresAt <= :nowSeconds';
-      const writeId = randomUUID();
+      const writeId = newWriteId();
       try {
         try {
           await this.db.send(
@@ -202,7 +202,7 @@ export class JobStore {
 
   /** Refuses a job whose item could not hold what the job gains later (see `sizeAtItsLargest`). */
   private checkRoomToGrow(item: Record<string, unknown>, job: Job): void {
-    const bytes = sizeAtItsLargest({ ...item, writeId: randomUUID() }, job);
+    const bytes = sizeAtItsLargest({ ...item, writeId: newWriteId() }, job);
     if (bytes > ITEM_LIMIT_BYTES) throw new ItemTooLargeError(bytes, ITEM_LIMIT_BYTES);
   }
 
@@ -301,7 +301,7 @@ export class JobStore {
    * the SDK's retry failing the condition on it, is told by its `writeId`.
    */
   async claimInPlace(key: JobKey, claim: InPlaceClaim): Promise<InPlaceClaimOutcome> {
-    const writeId = randomUUID();
+    const writeId = newWriteId();
     const names = { '#status': 'status' };
     const values = {
       ':job': 'job',
@@ -315,9 +315,8 @@ export class JobStore {
       ':historyLimit': claim.historyLimit,
       ':pending': 'pending',
       ':null': null,
-      ':false': false,
       ':lease': claim.leaseUntilMs,
-      ':entry': [claim.attempt],
+      ':entry': [storedAttempt(claim.attempt)],
       ':updatedAt': claim.updatedAt,
       ':expiresAt': claim.expiresAt,
       ':one': 1,
@@ -330,13 +329,15 @@ export class JobStore {
       'nextRunAt <= :dueBy',
       'expiresAt > :nowSeconds',
       'size(history) < :historyLimit',
-      '(webhookEvent = :null OR webhook.#status <> :pending)',
+      // No event: absent (this version), or null (the previous ones).
+      '(attribute_not_exists(webhookEvent) OR webhookEvent = :null OR webhook.#status <> :pending)',
     ].join(' AND ');
     const update =
-      'SET #status = :running, attempts = :attempts, nextRunAt = :null, leaseUntilMs = :lease, dispatched = :false, ' +
+      'SET #status = :running, attempts = :attempts, leaseUntilMs = :lease, ' +
       'history = list_append(history, :entry), updatedAt = :updatedAt, expiresAt = :expiresAt, version = version + :one, ' +
       'writeId = :writeId ' +
-      'REMOVE sentFirst, sweepShard, sweepAt, sweepCount, webhookEventId';
+      // Null and false are stored as absent (job-item.ts).
+      'REMOVE nextRunAt, dispatched, sentFirst, sweepShard, sweepAt, sweepCount, webhookEventId';
     try {
       const { Attributes } = await this.db.send(
         new UpdateCommand({
@@ -363,7 +364,7 @@ export class JobStore {
   /** Writes `job` (with version + 1) if the stored version is still `expectedVersion`. */
   async replace(job: Job, expectedVersion: number): Promise<boolean> {
     await this.keepPayloadPastJob(job);
-    const writeId = randomUUID();
+    const writeId = newWriteId();
     // A write that grows the item never fails on its size: what can be shed is shed.
     const fitted = fitJobToItemLimit({ ...job, version: expectedVersion + 1 }, (candidate) => this.toItem(candidate, writeId));
     if (!fitted.fits) throw new ItemTooLargeError(fitted.bytes, ITEM_LIMIT_BYTES);
@@ -463,8 +464,8 @@ export class JobStore {
       }),
     );
     return (Items ?? []).map((item) => ({
-      tenantId: String(item.tenantId),
-      jobId: String(item.jobId),
+      // From the table's key, which every index projects (items of the previous versions also have the two attributes).
+      ...jobKeyOfPk(String(item.pk)),
       status: item.status as JobStatus,
       sweepAt: Number(item.sweepAt),
       sweepCount: Number(item.sweepCount ?? 0),

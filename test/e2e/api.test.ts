@@ -5,6 +5,7 @@
  */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { jobItemKey } from '../../lambdas/store/job-store';
 import { startTwin, type Twin } from '../../local/twin';
 import { addTenantWithKey, tenantFactory } from '../support/tenant-factory';
 import { apiClient, type ApiResponse } from '../support/twin';
@@ -288,7 +289,7 @@ describe('retention (SPEC §7)', () => {
     const listed = await api('GET', '/v1/jobs?status=queued&limit=100');
     expect(listed.body.items.map((j: { jobId: string }) => j.jobId)).not.toContain(created.body.jobId);
     const raw = await twin.context.db.send(
-      new ScanCommand({ TableName: twin.config.tableName, FilterExpression: 'jobId = :id', ExpressionAttributeValues: { ':id': created.body.jobId } }),
+      new ScanCommand({ TableName: twin.config.tableName, FilterExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': jobItemKey(created.body).pk } }),
     );
     expect(raw.Items).toHaveLength(1);
     // The key may now create a new job, even with another body.

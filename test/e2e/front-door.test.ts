@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { jobKeyOfPk } from '../../lambdas/store/job-item';
 import { addTenantWithKey, tenantFactory } from '../support/tenant-factory';
 import { sendRaw, type RawResponse } from '../support/raw-socket';
 import { startTestTwin, type ApiResponse, type TestTwin } from '../support/twin';
@@ -22,7 +23,10 @@ async function jobCounts(): Promise<Record<string, number>> {
     new ScanCommand({ TableName: t.twin.config.tableName, FilterExpression: 'entity = :job', ExpressionAttributeValues: { ':job': 'job' } }),
   );
   const counts: Record<string, number> = {};
-  for (const item of scan.Items ?? []) counts[`${item.tenantId}#${item.status}`] = (counts[`${item.tenantId}#${item.status}`] ?? 0) + 1;
+  for (const item of scan.Items ?? []) {
+    const bucket = `${jobKeyOfPk(String(item.pk)).tenantId}#${String(item.status)}`;
+    counts[bucket] = (counts[bucket] ?? 0) + 1;
+  }
   return counts;
 }
 

@@ -8,6 +8,7 @@
  * (SQS delays run on real time).
  */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { jobItemKey } from '../../lambdas/store/job-store';
 import { TestClock } from '../support/clock';
 import { scriptedByPath, startReceiver, type Receiver } from '../support/receiver';
 import { startTestTwin, type TestTwin } from '../support/twin';
@@ -93,14 +94,16 @@ describe('the TTL sweeper', () => {
     const job = await t.api.submit({ type: 'echo', payload: { old: true } });
     await t.api.waitForJob(job.jobId, ['succeeded']);
     const itemsOf = async () =>
-      (await t.twin.context.db.send(new ScanCommand({ TableName: t.twin.config.tableName, ProjectionExpression: 'jobId' }))).Items ?? [];
-    expect((await itemsOf()).some((item) => item.jobId === job.jobId)).toBe(true);
+      (await t.twin.context.db.send(new ScanCommand({ TableName: t.twin.config.tableName, ProjectionExpression: 'pk' }))).Items ?? [];
+    // The job's id is in its key (the item does not repeat it).
+    const { pk } = jobItemKey({ tenantId: job.tenantId, jobId: job.jobId });
+    expect((await itemsOf()).some((item) => item.pk === pk)).toBe(true);
 
     clock.advance(7 * 86_400_000 + 1000);
     const deleted = await t.twin.background.sweepExpiredNow();
 
     expect(deleted).toBeGreaterThanOrEqual(1);
-    expect((await itemsOf()).some((item) => item.jobId === job.jobId)).toBe(false);
+    expect((await itemsOf()).some((item) => item.pk === pk)).toBe(false);
     expect((await t.api.request('GET', `/v1/jobs/${job.jobId}`)).status).toBe(404);
   });
 });

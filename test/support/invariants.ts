@@ -12,6 +12,7 @@ import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb'
 import { Webhook } from 'standardwebhooks';
 import { isTerminal, type Job, type JobStatus, JOB_STATUSES, webhookEventOf } from '../../lambdas/jobs/job';
 import { jobIdFor } from '../../lambdas/jobs/job-id';
+import { jobKeyOfPk } from '../../lambdas/store/job-item';
 import { jobItemKey, type JobStore } from '../../lambdas/store/job-store';
 import type { JobWriteLog } from '../../local/faults';
 import { mapConcurrently } from './map-concurrently';
@@ -245,12 +246,15 @@ async function checkTable(run: RunRecord, target: CheckTarget, violation: Report
         TableName: target.tableName,
         FilterExpression: 'entity = :job',
         ExpressionAttributeValues: { ':job': 'job' },
-        ProjectionExpression: 'tenantId, jobId',
+        ProjectionExpression: 'pk',
         ExclusiveStartKey: startKey,
         ConsistentRead: true,
       }),
     );
-    for (const item of page.Items ?? []) inTable.set(String(item.jobId), { tenantId: String(item.tenantId), jobId: String(item.jobId) });
+    for (const item of page.Items ?? []) {
+      const key = jobKeyOfPk(String(item.pk));
+      inTable.set(key.jobId, key);
+    }
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   figures.itemsInTable = inTable.size;

@@ -2,20 +2,45 @@
 import { toJobView, type Attempt, type Job, type WebhookEvent, type WebhookState } from '../../../lambdas/jobs/job';
 import { ITEM_LIMIT_BYTES, itemSize } from '../../../lambdas/store/item-size';
 import { fitJobToItemLimit, jobAttributes, jobFromItem, jobSummaryFromItem } from '../../../lambdas/store/job-item';
+import { jobItemKey } from '../../../lambdas/store/job-store';
 import { jobFactory } from '../../support/job-factory';
 
 const NOW = Date.UTC(2026, 11, 3, 12);
-const itemOf = (job: Job) => jobAttributes(job);
+/** The job's attributes under its key (`jobId` and `tenantId` are read from `pk`). */
+const itemOf = (job: Job): Record<string, unknown> => ({ ...jobItemKey(job), ...jobAttributes(job) });
 const attempt = (n: number, error: string): Attempt => ({ attempt: n, status: 'failed', error, startedAt: 'a', finishedAt: 'b', durationMs: 1 });
 
 describe('jobAttributes / jobFromItem', () => {
   it('stores payload and result as JSON text and reads them back as they were', () => {
     const job = jobFactory(NOW, { payload: JSON.parse('{"b":1,"__proto__":{"a":[]}}'), result: { z: 1, a: 2 } });
-    const item = jobAttributes(job);
+    const item = itemOf(job);
     expect(item).toMatchObject({ payloadJson: '{"b":1,"__proto__":{"a":[]}}', resultJson: '{"z":1,"a":2}' });
     expect(item).not.toHaveProperty('payload');
     expect(item).not.toHaveProperty('result');
     expect(jobFromItem(item)).toEqual(job);
+  });
+
+  it('leaves out what is null, false, a default or in the key, and reads it all back', () => {
+    const started = new Date(NOW).toISOString();
+    const history: Attempt[] = [
+      { attempt: 1, status: 'failed', error: 'boom', startedAt: started, finishedAt: new Date(NOW + 1500).toISOString(), durationMs: 1500 },
+      // Not `finishedAt - startedAt`, and stamps that are not an ISO text of their own instant: kept as they are.
+      { attempt: 2, status: 'failed', error: null, startedAt: '2026-12-03T12:00:00Z', finishedAt: started, durationMs: 7 },
+      { attempt: 3, status: 'running', error: null, startedAt: started, finishedAt: null, durationMs: null },
+    ];
+    const job = jobFactory(NOW, { status: 'running', attempts: 3, nextRunAt: null, dispatched: false, history, payloadHash: `sha256:${'ab'.repeat(32)}` });
+    const item = itemOf(job);
+    for (const absent of ['jobId', 'tenantId', 'idempotencyKey', 'webhookUrl', 'nextRunAt', 'leaseUntilMs', 'lastError', 'finishedAt', 'dispatched', 'sentFirst', 'attemptLimit', 'webhook', 'webhookEvent', 'resultJson']) {
+      expect(item).not.toHaveProperty(absent);
+    }
+    expect(item.payloadHash).toEqual(new Uint8Array(32).fill(0xab));
+    expect(item.history).toEqual([
+      { n: 1, s: 'failed', b: NOW, f: NOW + 1500, e: 'boom' },
+      { n: 2, s: 'failed', b: '2026-12-03T12:00:00Z', f: NOW, d: 7 },
+      { n: 3, s: 'running', b: NOW },
+    ]);
+    expect(jobFromItem(item)).toEqual(job);
+    expect(jobFromItem({ ...itemOf({ ...job, attemptLimit: 6 }) }).attemptLimit).toBe(6);
   });
 
   it('reads an item of the previous version (payload and result as Maps)', () => {
@@ -42,10 +67,10 @@ describe('the webhook state in the item', () => {
     // Arrange
     const job = jobFactory(NOW, { status: 'succeeded', webhookUrl: 'https://hooks.example.com/x', webhook });
     // Act
-    const item = jobAttributes(job);
-    // Assert: `webhook` is what the API shows (the status index projects it), the event and backlog beside it.
-    expect(item.webhook).toEqual((toJobView(job, { withPayload: false }) as { webhook: unknown }).webhook);
-    expect(item.webhookEvent).toEqual(webhook.status === 'none' ? null : webhook.event);
+    const item = itemOf(job);
+    // Assert: `webhook` is what the API shows (the status index projects it), the event and backlog beside it; none of them without a webhook.
+    expect(item.webhook).toEqual(webhook.status === 'none' ? undefined : (toJobView(job, { withPayload: false }) as { webhook: unknown }).webhook);
+    expect(item.webhookEvent).toEqual(webhook.status === 'none' ? undefined : (webhook.event ?? undefined));
     expect(item.webhookBacklog).toEqual(webhook.status === 'pending' && webhook.event ? webhook.backlog : undefined);
     expect(jobFromItem(item)).toEqual(job);
   });
@@ -74,7 +99,7 @@ describe('the webhook state in the item', () => {
 
   it('reads a job from the status index, which projects the webhook as shown but not its event', () => {
     const job = jobFactory(NOW, { status: 'succeeded', webhookUrl: 'https://hooks.example.com/x', webhook: states[3][1], result: { z: 1 } });
-    const { webhookEvent: _notProjected, payloadJson: _neither, history: _norThis, ...projected } = jobAttributes(job);
+    const { webhookEvent: _notProjected, payloadJson: _neither, history: _norThis, ...projected } = itemOf(job);
     expect(toJobView(jobSummaryFromItem(projected), { withPayload: false })).toEqual(toJobView(job, { withPayload: false }));
   });
 
