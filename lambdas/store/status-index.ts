@@ -19,7 +19,7 @@ import { BatchGetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws
 import type { JobStatus, JobSummary } from '../jobs/job';
 import { STATUS_INDEX } from '../resources';
 import { StoreUnavailableError } from './errors';
-import { jobSummaryFromItem } from './job-item';
+import { jobKeyOfPk, jobSummaryFromItem } from './job-item';
 import { decodeListCursor, encodeListCursor } from './list-cursor';
 
 export interface ListQuery {
@@ -190,7 +190,8 @@ export class StatusIndexReader {
 function isListed(item: Record<string, unknown>, query: ListQuery, nowSeconds: number): boolean {
   return (
     item.entity === 'job' &&
-    item.tenantId === query.tenantId &&
+    // The item keeps its tenant in `pk` only (job-item.ts).
+    jobKeyOfPk(String(item.pk)).tenantId === query.tenantId &&
     item.status === query.status &&
     (query.type === undefined || item.type === query.type) &&
     Number(item.expiresAt) > nowSeconds

@@ -116,6 +116,8 @@ function lambdaEnvironment(name: FunctionName): Record<string, string> {
     JOBS_TABLE_NAME: twin.config.tableName,
     JOBS_QUEUE_URL: twin.jobsQueueUrl,
     WEBHOOKS_QUEUE_URL: twin.webhooksQueueUrl,
+    JOBS_DLQ_URL: twin.jobsDlqUrl,
+    WEBHOOKS_DLQ_URL: twin.webhooksDlqUrl,
   };
   const environment: Record<string, string> = {};
   for (const [variable, value] of Object.entries(functions[name].environment)) {

@@ -4,6 +4,7 @@
  * finishes through the sweep index, a job whose worker died mid-attempt through
  * its own message coming back, a dead-lettered one through the scheduler's drain.
  */
+import { randomUUID } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { inPlaceClaim } from '../../lambdas/jobs/transitions';
 import { startTestTwin, type TestTwin } from '../support/twin';
@@ -83,13 +84,17 @@ describe('a job whose SQS message was lost', () => {
 });
 
 describe('a job whose worker died mid-attempt', () => {
-  /** The worker's write of this job's outcome fails once, as if it died: its message is not deleted, and comes back. */
-  function workerDiesAfterClaiming(jobId: () => string): void {
+  /**
+   * The worker's write of the outcome of the job carrying `marker` in its payload fails once, as if it died:
+   * its message is not deleted, and comes back. Told by its payload, not its id: a job sent first can run
+   * before the submit's answer (and so its id) reaches the test.
+   */
+  function workerDiesAfterClaiming(marker: string): void {
     const store = t.twin.context.jobs;
     const replace = store.replace.bind(store);
     let died = false;
     jest.spyOn(store, 'replace').mockImplementation(async (job, version) => {
-      if (!died && job.jobId === jobId() && job.status !== 'running') {
+      if (!died && (job.payload as { marker?: unknown } | undefined)?.marker === marker && job.status !== 'running') {
         died = true;
         throw new Error('worker died');
       }
@@ -99,12 +104,11 @@ describe('a job whose worker died mid-attempt', () => {
 
   it('is taken over by its own message, delivered again after the visibility timeout: the lost attempt failed "lease expired", the next one ran', async () => {
     // Arrange
-    let jobId = '';
-    workerDiesAfterClaiming(() => jobId);
+    const marker = randomUUID();
+    workerDiesAfterClaiming(marker);
 
     // Act
-    const job = await t.api.submit({ type: 'echo', payload: { n: 2 } });
-    jobId = job.jobId;
+    const job = await t.api.submit({ type: 'echo', payload: { n: 2, marker } });
     const done = await t.api.waitForJob(job.jobId, ['succeeded', 'fatal'], 25_000);
 
     // Assert
@@ -116,10 +120,9 @@ describe('a job whose worker died mid-attempt', () => {
   });
 
   it('on its last attempt becomes fatal', async () => {
-    let jobId = '';
-    workerDiesAfterClaiming(() => jobId);
-    const job = await t.api.submit({ type: 'echo', payload: {}, maxAttempts: 1 });
-    jobId = job.jobId;
+    const marker = randomUUID();
+    workerDiesAfterClaiming(marker);
+    const job = await t.api.submit({ type: 'echo', payload: { marker }, maxAttempts: 1 });
 
     const done = await t.api.waitForJob(job.jobId, ['succeeded', 'fatal'], 25_000);
 

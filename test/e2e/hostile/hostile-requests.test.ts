@@ -18,6 +18,7 @@ import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/clien
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import canonicalize from 'canonicalize';
 import { JOB_STATUSES } from '../../../lambdas/jobs/job';
+import { jobKeyOfPk } from '../../../lambdas/store/job-item';
 import type { TenantStatus } from '../../../lambdas/store/tenant-store';
 import { rawRequest, sendRaw, type RawResponse } from '../../support/raw-http';
 import { addTenantWithKey, tenantFactory } from '../../support/tenant-factory';
@@ -355,9 +356,10 @@ describe('keys named like Object.prototype members are accepted and read back as
     );
     const newItems = Object.keys(after.items)
       .filter((key) => !(key in before.items))
-      .map((key) => after.items[key] as { pk: string; sk: string; jobId?: string });
+      .map((key) => after.items[key] as { pk: string; sk: string });
     const newJobItems = newItems.filter((item) => item.sk === 'JOB');
-    const newJobIds = newJobItems.map((item) => item.jobId);
+    // The job item keeps its id in `pk` only (lambdas/store/job-item.ts).
+    const newJobIds = newJobItems.map((item) => jobKeyOfPk(item.pk).jobId);
     expect(new Set(newJobIds)).toEqual(created);
     expect(newJobIds).toHaveLength(created.size);
     // Anything else new is a large payload's own item, in the partition of one of those jobs.

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DeadLetterQueue, type DeadLetter } from '../../../lambdas/queue/job-queue';
 import { sweepShardOf } from '../../../lambdas/jobs/sweep';
+import { SWEEP_SHARDS } from '../../../lambdas/resources';
 import { jobItemKey } from '../../../lambdas/store/job-store';
 import { jobFactory } from '../../support/job-factory';
 import { startContextHarness, type ContextHarness } from '../../support/service-context';
@@ -201,18 +202,18 @@ describe('sends that fail', () => {
 
 describe('a backlog', () => {
   it('is sent in batches, bounded per shard per run, and reported incomplete until done', async () => {
-    await Promise.all(Array.from({ length: 60 }, () => putJob()));
+    await Promise.all(Array.from({ length: 200 }, () => putJob()));
     h.clock.advance(STALE_MS + 5000);
 
     const first = await dispatchDueJobs(h.ctx, { maxPerShard: 5, pageSize: 5 });
-    expect(first.redispatched).toBeLessThanOrEqual(20);
+    expect(first.redispatched).toBeLessThanOrEqual(5 * SWEEP_SHARDS);
     expect(first.complete).toBe(false);
     expect(first.oldestOverdueSeconds).toBe(5);
 
     let total = first.redispatched;
-    for (let run = 0; run < 20 && total < 60; run++) total += (await dispatchDueJobs(h.ctx, { maxPerShard: 5, pageSize: 5 })).redispatched;
-    expect(total).toBe(60);
-    expect(new Set(h.jobsQueue.sent.map((d) => d.message.jobId)).size).toBe(60);
+    for (let run = 0; run < 20 && total < 200; run++) total += (await dispatchDueJobs(h.ctx, { maxPerShard: 5, pageSize: 5 })).redispatched;
+    expect(total).toBe(200);
+    expect(new Set(h.jobsQueue.sent.map((d) => d.message.jobId)).size).toBe(200);
     expect(await dispatchDueJobs(h.ctx)).toMatchObject({ redispatched: 0, complete: true, oldestOverdueSeconds: 0 });
   });
 

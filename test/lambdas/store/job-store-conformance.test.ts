@@ -14,6 +14,8 @@ import { pendingWebhook, webhookEventOf, type Job, type WebhookEvent } from '../
 import { ItemTooLargeError } from '../../../lambdas/store/errors';
 import { ITEM_LIMIT_BYTES, itemSize } from '../../../lambdas/store/item-size';
 import { JobStore, jobItemKey } from '../../../lambdas/store/job-store';
+import { statusIndexKeys } from '../../../lambdas/store/status-index';
+import { STATUS_INDEX_SHARDS } from '../../../lambdas/resources';
 import { ensureTable, startDynamoDb } from '../../../local/dynamodb';
 import { startDynamoDbLocal } from '../../support/dynamodb-local';
 import { jobFactory } from '../../support/job-factory';
@@ -285,7 +287,8 @@ describe.each(BACKENDS)('JobStore on %s', (_name, start) => {
       const item = await rawItem(job);
       expect(item).not.toHaveProperty('sweepAt');
       expect(item).not.toHaveProperty('sweepShard');
-      expect(item).toMatchObject({ status: 'running', attempts: 1, gsi1pk: `${job.tenantId}#running` });
+      // The open bucket holds queued and running alike: the claim leaves the status index alone.
+      expect(item).toMatchObject({ status: 'running', attempts: 1, gsi1pk: statusIndexKeys(job, STATUS_INDEX_SHARDS).gsi1pk });
       expect(await store.get(job, { consistent: true })).toEqual(outcome.claimed);
     });
 

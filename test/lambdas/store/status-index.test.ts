@@ -18,7 +18,7 @@ import { jobIdFor } from '../../../lambdas/jobs/job-id';
 import { claim, finishAttempt } from '../../../lambdas/jobs/transitions';
 import { RETIRED_STATUS_INDEX, STATUS_INDEX, STATUS_INDEX_SHARDS, type IndexDefinition } from '../../../lambdas/resources';
 import { StoreUnavailableError } from '../../../lambdas/store/errors';
-import { jobAttributes } from '../../../lambdas/store/job-item';
+import { jobAttributes, jobKeyOfPk } from '../../../lambdas/store/job-item';
 import { InvalidCursorError, JobStore, jobItemKey } from '../../../lambdas/store/job-store';
 import { encodeListCursor } from '../../../lambdas/store/list-cursor';
 import { StatusIndexReader, listPartitions, statusIndexKeys, statusIndexShardOf, type ListQuery } from '../../../lambdas/store/status-index';
@@ -379,7 +379,7 @@ describe.each(BACKENDS)('the status index on %s', (backendName, start) => {
         expect(batches).toHaveLength(1);
         // Read units (eventually consistent: 0.5 per started 4 KB, per Query on the entries read, per item on a batch get).
         const units = (bytes: number) => 0.5 * Math.max(1, Math.ceil(bytes / 4096));
-        const raw = await Promise.all(batches[0].items.map((item) => rawItem({ tenantId, jobId: String(item.jobId) } as Job)));
+        const raw = await Promise.all(batches[0].items.map((item) => rawItem({ tenantId, jobId: jobKeyOfPk(String(item.pk)).jobId } as Job)));
         const entryBytes = raw.map((item) => indexEntryOf(item, STATUS_INDEX)!.bytes);
         const queryUnits = queries.reduce((sum, q) => sum + units(q.items.length * Math.max(...entryBytes)), 0);
         const itemUnits = raw.reduce((sum, item) => sum + units(itemSize(item)), 0);

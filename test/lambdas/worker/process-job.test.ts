@@ -233,7 +233,7 @@ describe('a finished job with a webhookUrl', () => {
 
     const after = await stored(job);
     expect(after).toMatchObject({ status: 'succeeded', webhook: { status: 'pending' } });
-    const [entry] = (await Promise.all([0, 1, 2, 3].map((s) => h.ctx.jobs.dueForSweep(s, h.clock.now() + 3_600_000, 100))))
+    const [entry] = (await Promise.all(Array.from({ length: SWEEP_SHARDS }, (_, s) => h.ctx.jobs.dueForSweep(s, h.clock.now() + 3_600_000, 100))))
       .flat()
       .filter((e) => e.jobId === job.jobId);
     expect(entry).toMatchObject({ status: 'succeeded', webhookEventId: webhookEventOf(after.webhook)!.id });
