@@ -180,12 +180,15 @@ export class JobStore {
         } catch (error) {
           if (!isConditionalCheckFailed(error)) throw error;
           const existing = await this.itemAfterLostCondition(job, error);
-          if (existing?.writeId === writeId) return { created: true, job };
+          if (existing?.writeId === writeId || (existing && isThisCreate(this.fromItem(existing), job))) return { created: true, job };
           if (existing && !this.isExpired(this.fromItem(existing))) return { created: false, job: this.fromItem(existing) };
           // It was deleted or expired between our put and our read: try again.
         }
       } catch (error) {
-        throw await this.createFailed(job, writeId, error);
+        // Our put may have landed and the job moved on already (a worker claims a job sent first
+        // within milliseconds): then it runs, and the answer is 202, not a 503 for a job that exists.
+        if ((await this.undoCreate(job, writeId)) === 'moved-on') return { created: true, job };
+        throw createError(job, error);
       }
     }
     throw new ConcurrentUpdateError(`job ${job.jobId}: create kept losing to concurrent writers`);
@@ -210,10 +213,12 @@ export class JobStore {
    * A create whose write failed otherwise than by its condition. Its answer may
    * have been lost after the item was written, so the item is deleted again if
    * it is this write's (its `writeId`): a job the client was told nothing about
-   * must not run. Best effort: if even that fails, the job stays and runs, and a
-   * retry with the same Idempotency-Key finds it (a 200 replay, not a second job).
+   * must not run. When the item is this create's but already changed (a worker
+   * claimed the job its message named), it is `moved-on`: the job runs, so the
+   * create stands. Best effort: if even the delete fails, the job stays and runs,
+   * and a retry with the same Idempotency-Key finds it (a 200 replay, not a second job).
    */
-  private async createFailed(job: Job, writeId: string, error: unknown): Promise<unknown> {
+  private async undoCreate(job: Job, writeId: string): Promise<'undone' | 'moved-on' | 'unknown'> {
     // Tried a few times of our own: the SDK's retry quota may be spent by the very failures that got us here.
     for (let attempt = 0; attempt < UNDO_CREATE_TRIES; attempt++) {
       try {
@@ -225,14 +230,16 @@ export class JobStore {
             ExpressionAttributeValues: { ':writeId': writeId },
           }),
         );
-        break;
+        return 'undone';
       } catch (deleteError) {
-        if (isConditionalCheckFailed(deleteError)) break; // nothing of ours there
+        if (isConditionalCheckFailed(deleteError)) {
+          const current = await this.get(job, { consistent: true, withPayload: false }).catch(() => undefined);
+          return current && isThisCreate(current, job) ? 'moved-on' : 'undone';
+        }
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * 2 ** attempt));
       }
     }
-    if (error instanceof StoreError || !isTransientFailure(error)) return error;
-    return new StoreUnavailableError(`job ${job.jobId}: DynamoDB did not take the write (${(error as Error).name})`, { cause: error });
+    return 'unknown';
   }
 
   /**
@@ -590,4 +597,20 @@ export class JobStore {
   private fromItem(item: Record<string, unknown>): Job {
     return jobFromItem(item);
   }
+}
+
+/**
+ * Whether `stored` is the job `created` wrote, whatever happened to it since: the
+ * same id (tenant + Idempotency-Key), created at the same instant with the same
+ * request. A concurrent create with the same key is another request, made at
+ * another instant (or, at the very same millisecond, the same job anyway).
+ */
+function isThisCreate(stored: Job, created: Job): boolean {
+  return stored.createdAt === created.createdAt && stored.payloadHash === created.payloadHash;
+}
+
+/** What a create that could not be written throws: transient failures as StoreUnavailableError (503). */
+function createError(job: Job, error: unknown): unknown {
+  if (error instanceof StoreError || !isTransientFailure(error)) return error;
+  return new StoreUnavailableError(`job ${job.jobId}: DynamoDB did not take the write (${(error as Error).name})`, { cause: error });
 }
