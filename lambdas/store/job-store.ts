@@ -180,7 +180,7 @@ export class JobStore {
         } catch (error) {
           if (!isConditionalCheckFailed(error)) throw error;
           const existing = await this.itemAfterLostCondition(job, error);
-          if (existing?.writeId === writeId || (existing && isThisCreate(this.fromItem(existing), job))) return { created: true, job };
+          if (existing?.writeId === writeId) return { created: true, job };
           if (existing && !this.isExpired(this.fromItem(existing))) return { created: false, job: this.fromItem(existing) };
           // It was deleted or expired between our put and our read: try again.
         }
@@ -602,8 +602,9 @@ export class JobStore {
 /**
  * Whether `stored` is the job `created` wrote, whatever happened to it since: the
  * same id (tenant + Idempotency-Key), created at the same instant with the same
- * request. A concurrent create with the same key is another request, made at
- * another instant (or, at the very same millisecond, the same job anyway).
+ * request. Only asked after this create's own put failed: whether it was this
+ * create or an identical one in the same millisecond (a batch repeating a key),
+ * the job exists and runs, so the answer is 202, never a 503.
  */
 function isThisCreate(stored: Job, created: Job): boolean {
   return stored.createdAt === created.createdAt && stored.payloadHash === created.payloadHash;

@@ -15,7 +15,8 @@ import { prepareJob, type SubmissionPolicy } from '../../../lambdas/jobs/prepare
 import { finishAttempt, inPlaceClaim } from '../../../lambdas/jobs/transitions';
 import { jobFromItem } from '../../../lambdas/store/job-item';
 import { JobStore, jobItemKey } from '../../../lambdas/store/job-store';
-import { ensureTable, startDynamoDb } from '../../../local/dynamodb';
+import { startDynamoDb } from '../../../local/dynamodb';
+import { storeOn } from '../../support/store-on';
 
 const NOW = Date.UTC(2026, 11, 3, 12);
 const timing = { nowMs: NOW, retentionDays: 7 };
@@ -50,10 +51,7 @@ const rawItem = async (job: Job) => (await db.send(new GetCommand({ TableName: '
 
 beforeAll(async () => {
   local = await startDynamoDb({});
-  client = new DynamoDBClient({ endpoint: local.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  await ensureTable(client, 'jobs');
-  db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
-  store = new JobStore(db, { tableName: 'jobs', now: () => NOW, sweep: { lookaheadMs: 300_000, staleAfterMs: 120_000 } });
+  ({ client, db, store } = await storeOn(local.url, NOW));
 }, 60_000);
 
 afterAll(async () => {

@@ -22,9 +22,10 @@ import { jobAttributes, jobKeyOfPk } from '../../../lambdas/store/job-item';
 import { InvalidCursorError, JobStore, jobItemKey } from '../../../lambdas/store/job-store';
 import { encodeListCursor } from '../../../lambdas/store/list-cursor';
 import { StatusIndexReader, listPartitions, statusIndexKeys, statusIndexShardOf, type ListQuery } from '../../../lambdas/store/status-index';
-import { ensureTable, startDynamoDb } from '../../../local/dynamodb';
+import { startDynamoDb } from '../../../local/dynamodb';
 import { startDynamoDbLocal } from '../../support/dynamodb-local';
 import { jobFactory } from '../../support/job-factory';
+import { storeOn } from '../../support/store-on';
 
 const NOW = Date.UTC(2026, 11, 3, 12);
 const timing = { nowMs: NOW, retentionDays: 7 };
@@ -103,10 +104,7 @@ describe.each(BACKENDS)('the status index on %s', (backendName, start) => {
 
   beforeAll(async () => {
     backend = await start();
-    client = new DynamoDBClient({ endpoint: backend.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-    await ensureTable(client, 'jobs');
-    db = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false } });
-    store = new JobStore(db, { tableName: 'jobs', now: () => NOW, sweep: { lookaheadMs: 300_000, staleAfterMs: 120_000 } });
+    ({ client, db, store } = await storeOn(backend.url, NOW));
   }, 60_000);
 
   afterAll(async () => {
