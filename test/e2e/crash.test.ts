@@ -5,7 +5,9 @@
  * twice. Then a polite SIGTERM stops it within a few seconds.
  *
  * The jobs are `http` requests to a receiver in this process that answers after
- * 200 ms, so at the moment of the kill dozens of attempts are mid-request.
+ * 200 ms; from the 41st request until the kill it holds its answers, so at the
+ * moment of the kill attempts are certainly mid-request (a kill that landed
+ * between two rounds of batches would find none running).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,9 +35,14 @@ const env = {
 };
 let receiver: Receiver;
 let twin: MainProcess | undefined;
+let killed!: () => void;
+const kill = new Promise<void>((resolve) => (killed = resolve));
+let killedYet = false;
 
 beforeAll(async () => {
-  receiver = await startReceiver(() => ({ status: 200, body: 'ok', delayMs: 200 }));
+  receiver = await startReceiver((_request, index) =>
+    index >= 40 && !killedYet ? { status: 200, body: 'ok', after: kill } : { status: 200, body: 'ok', delayMs: 200 },
+  );
 });
 
 afterAll(async () => {
@@ -57,6 +64,8 @@ it('finishes every job after kill -9 and a restart, none succeeding twice', asyn
   // Act: kill -9 mid-flight, then start again on the same data directory.
   twin.child.kill('SIGKILL');
   expect(await twin.exited).toBe('SIGKILL');
+  killedYet = true;
+  killed();
   const requestsAtKill = receiver.requests.length;
   const firstKey = twin.apiKey;
   twin = await startMainProcess(env);
