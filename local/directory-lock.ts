@@ -7,7 +7,13 @@
  * so a stale file can name a live stranger. The lock is instead a listening
  * unix socket, which exists only while some process holds its fd open:
  * - Linux: a socket in the abstract namespace named after the directory's
- *   realpath (nothing on disk; binding it again gives EADDRINUSE while held);
+ *   realpath (nothing on disk; binding it again gives EADDRINUSE while held).
+ *   Its name fills the whole of sun_path, NUL-padded: an abstract name is all
+ *   the bytes the address length covers, and libuv 1.46 (Node 20) always passes
+ *   sizeof(sockaddr_un) while libuv ≥ 1.48 (Node 22, 24) passes just the name's
+ *   length, so a shorter name gives two different sockets, each invisible to the
+ *   other version (libuv/libuv#4266). A full-length name is the same 110-byte
+ *   address under both rules (and the address Node 20 always bound);
  * - Windows: a named pipe of that name;
  * - elsewhere (macOS): a socket file in the directory (in /tmp, named by the
  *   hash, when the directory's path is too long for a socket); a file left by a
@@ -49,6 +55,8 @@ export const LOCK_SOCKET_FILE = '.lock.sock';
 
 const RETRY_INTERVAL_MS = 100;
 const MAX_SOCKET_PATH_BYTES = 100;
+/** sizeof(sockaddr_un.sun_path) on Linux; Node refuses a longer abstract name (EINVAL). */
+const SUN_PATH_BYTES = 108;
 
 const defaultKind = (): LockKind => (process.platform === 'linux' ? 'abstract' : process.platform === 'win32' ? 'pipe' : 'file');
 
@@ -78,7 +86,7 @@ export async function lockDirectory(directory: string, options: LockOptions = {}
 
 function lockAddress(realDirectory: string, kind: LockKind): string {
   const name = `jobs-twin-lock-${createHash('sha256').update(realDirectory).digest('hex').slice(0, 40)}`;
-  if (kind === 'abstract') return `\0${name}`;
+  if (kind === 'abstract') return `\0${name}`.padEnd(SUN_PATH_BYTES, '\0');
   if (kind === 'pipe') return `\\\\.\\pipe\\${name}`;
   const inDirectory = join(realDirectory, LOCK_SOCKET_FILE);
   // A socket path has a small limit (104 bytes on macOS); a deep directory's lock goes to /tmp under its hash.
