@@ -13,7 +13,7 @@ import { Webhook } from 'standardwebhooks';
 import { loadConfig, type Config } from '../../../lambdas/config';
 import { pendingWebhook, webhookEventOf, webhookViewOf, type Job } from '../../../lambdas/jobs/job';
 import { sweepShardOf } from '../../../lambdas/jobs/sweep';
-import { claim, finishAttempt, LEASE_MARGIN_MS, redeliverWebhook, type Decision } from '../../../lambdas/jobs/transitions';
+import { claim, finishAttempt, LEASE_MARGIN_MS, redeliverWebhook, webhookBodyOf, type Decision } from '../../../lambdas/jobs/transitions';
 import { MessageQueue, type WebhookMessage } from '../../../lambdas/queue/job-queue';
 import { dispatchDueJobs } from '../../../lambdas/scheduler/dispatch-due-jobs';
 import { createServiceContext, type ServiceContext } from '../../../lambdas/service-context';
@@ -194,7 +194,7 @@ describe('webhook delivery', () => {
     expect(request.path).toBe('/hooks?token=QUERY-TOKEN');
     expect(request.headers['content-type']).toBe('application/json');
     expect(request.headers['user-agent']).toBe(USER_AGENT);
-    expect(request.body).toBe(webhookEventOf(job.webhook)!.body);
+    expect(request.body).toBe(webhookBodyOf(job, webhookEventOf(job.webhook)!));
     const verified = new Webhook(SECRET).verify(request.body, request.headers as Record<string, string>);
     expect(verified).toMatchObject({ type: 'job.succeeded', data: { jobId: job.jobId, status: 'succeeded', result: { marker: 'RESULT-MARKER' } } });
     expect(verified).not.toHaveProperty('data.payload');
