@@ -151,7 +151,7 @@ function eventFromItem(stored: unknown, item: Record<string, unknown>): WebhookE
 function webhookFromAttributes(item: Record<string, unknown>): WebhookState {
   const event = item.webhookEvent ? eventFromItem(item.webhookEvent, item) : null;
   const implied = event !== null || (typeof item.webhookUrl === 'string' && !isTerminal(item.status as Job['status'])) ? { status: 'pending' as const } : {};
-  const view = viewFromItem((item.webhook ?? implied) as Partial<WebhookView>);
+  const view = viewFromItem((item.webhook ?? implied));
   const tries = { attempts: view.attempts ?? 0, lastStatusCode: view.lastStatusCode ?? null, lastError: view.lastError ?? null };
   const status = view.status ?? 'none';
   // Every write that ends an event keeps it, so a delivered or failed state always has one;
@@ -252,7 +252,7 @@ function attemptFromItem(entry: StoredAttempt | Attempt): Attempt {
 
 /** The job's fields as item attributes (see above): tenant JSON as text, the webhook's state as its attributes. */
 export function jobAttributes(job: Job): Record<string, unknown> {
-  const { jobId: _inPk, tenantId: _alsoInPk, payload, result, webhook, sentFirst, dispatched, attemptLimit, payloadHash, history, ...rest } = job;
+  const { jobId: _inPk, tenantId: _alsoInPk, payload, result, webhook: _webhook, sentFirst, dispatched, attemptLimit, payloadHash, history, ...rest } = job;
   const attributes: Record<string, unknown> = { ...rest };
   for (const field of NULLABLE_FIELDS) if (attributes[field] === null) delete attributes[field];
   return {
@@ -403,7 +403,7 @@ export function fitJobToItemLimit(job: Job, itemOf: (job: Job) => Record<string,
 /** The webhook as shown, from an item with or without its event (the status index of earlier versions projected the view alone). */
 function summaryViewOf(item: Record<string, unknown>): WebhookView {
   if (!item.webhook) return webhookViewOf(webhookFromAttributes(item));
-  const view = viewFromItem(item.webhook as Partial<WebhookView>);
+  const view = viewFromItem(item.webhook);
   return {
     status: view.status ?? 'none',
     attempts: view.attempts ?? 0,
