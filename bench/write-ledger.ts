@@ -32,14 +32,17 @@ const TERMINAL = new Set(['succeeded', 'fatal', 'canceled']);
 
 /**
  * A webhook's delivery state on an item: the `webhook` the API shows (SPEC §3.6),
- * a flat `webhookStatus`, or — for an item of its own — a `status` only webhook
- * states use (no job status is `pending` or `delivered`).
+ * a flat `webhookStatus`, an event with no view (a fresh one's, left out), or —
+ * for an item of its own — a `status` only webhook states use (no job status is
+ * `pending` or `delivered`).
  */
 export function webhookStateOf(item: DocumentItem | undefined): string | undefined {
   if (!item) return undefined;
   const view = item.webhook;
   if (view && typeof view === 'object' && typeof (view as { status?: unknown }).status === 'string') return (view as { status: string }).status;
   if (typeof item.webhookStatus === 'string') return item.webhookStatus;
+  // A fresh event's view is left out of the job item (lambdas/store/job-item.ts): an event and no view is pending.
+  if (item.webhookEvent && typeof item.webhookEvent === 'object') return 'pending';
   if (item.status === 'pending' || item.status === 'delivered') return item.status;
   return undefined;
 }

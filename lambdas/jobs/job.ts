@@ -205,13 +205,25 @@ export function unreachable(value: never): never {
   throw new Error(`unreachable: ${JSON.stringify(value)}`);
 }
 
-/** The webhook event of the latest terminal transition; fixed when created. */
+/**
+ * The webhook event of a terminal transition; fixed when created. Its body is
+ * the finished job's view (SPEC §6), so it is not stored while the job still
+ * is that finished job: it is made again, byte for byte, from the job and
+ * `at` / `expiresAt` at each try (transitions.ts `webhookBodyOf`), and written
+ * out only once the job moves on (the retry route) or for an event that waits
+ * in the backlog. Issue 11: about 3 KB in the job item made every later write
+ * of a webhook job cost 3 write units.
+ */
 export interface WebhookEvent {
   /** `webhook-id`: the same on every try of this event. */
   id: string;
   type: 'job.succeeded' | 'job.fatal';
-  /** The exact body sent on every try. */
-  body: string;
+  /** The exact body sent on every try, when stored (see above; items of earlier versions always store it). */
+  body?: string;
+  /** Epoch ms of the terminal transition: the body's `timestamp`, and the job's `updatedAt` / `finishedAt` in it. */
+  at?: number;
+  /** The job's `expiresAt` (epoch seconds) as the body shows it: the job's own moves with every later write. */
+  expiresAt?: number;
   /** Epoch ms of the next delivery try, while pending. */
   nextAttemptAt: number | null;
   /** Set while a try is in flight: that try owns the event until `untilMs` (lambdas/webhooks/webhook-transitions.ts). */

@@ -18,6 +18,8 @@ import {
   webhookEventOf,
   type Attempt,
   type Job,
+  type WebhookEvent,
+  type WebhookState,
 } from './job';
 
 /**
@@ -71,20 +73,52 @@ function endRunningAttempt(job: Job, status: 'failed' | 'succeeded', error: stri
  * and the sweep index re-sends it if that never happens. If an earlier event is
  * still being delivered (the job was re-run by the retry route), the new one
  * waits behind it in the backlog, so neither is lost and they arrive in order.
+ *
+ * The event's body is not stored: it is this finished job's view, made again at
+ * each try (`webhookBodyOf`). A backlog event stores its body (rare: a re-run
+ * while an event is still being tried).
  */
 function finished(job: Job, status: 'succeeded' | 'fatal', t: Timing): Job {
   const done: Job = touched({ ...job, status, nextRunAt: null, leaseUntilMs: null, finishedAt: iso(t.nowMs), dispatched: false, sentFirst: false }, t);
   if (!job.webhookUrl) return { ...done, webhook: { status: 'none' } };
   const type = status === 'succeeded' ? 'job.succeeded' : 'job.fatal';
-  // The body shows the webhook as a fresh event's: pending, not tried yet.
-  const body = JSON.stringify({ type, timestamp: iso(t.nowMs), data: toJobView({ ...done, webhook: awaitedWebhook(job.webhookUrl) }, { withPayload: false }) });
-  const event = { id: `msg_${randomUUID().replaceAll('-', '')}`, type, body, nextAttemptAt: t.nowMs } as const;
+  const id = `msg_${randomUUID().replaceAll('-', '')}`;
   const inDelivery = pendingWebhook(job.webhook);
   if (inDelivery) {
+    const queued: WebhookEvent = { id, type, body: eventBody(done, type, t.nowMs, done.expiresAt), nextAttemptAt: t.nowMs };
     // Not dispatched: the sweep index brings the earlier event's next try (it may have been waiting there).
-    return { ...done, webhook: { ...inDelivery, backlog: [...inDelivery.backlog, event].slice(-WEBHOOK_BACKLOG_LIMIT) } };
+    return { ...done, webhook: { ...inDelivery, backlog: [...inDelivery.backlog, queued].slice(-WEBHOOK_BACKLOG_LIMIT) } };
   }
-  return { ...done, dispatched: true, webhook: freshDelivery(event) };
+  return { ...done, dispatched: true, webhook: freshDelivery({ id, type, at: t.nowMs, expiresAt: done.expiresAt, nextAttemptAt: t.nowMs }) };
+}
+
+/**
+ * The exact body of `event` for every try (SPEC §6: fixed when the event is
+ * created): the stored one, or the finished job's view made again. That view
+ * is a pure function of the job as `finished` wrote it: the webhook's own
+ * writes change only `webhook`, `updatedAt`, `expiresAt` and `dispatched`, and
+ * the body takes those from the event (`at`, `expiresAt`; the webhook as a
+ * fresh event's, pending and not tried); nothing else changes a finished job
+ * but the retry route, which writes the body out first (`retry`).
+ */
+export function webhookBodyOf(job: Job, event: WebhookEvent): string {
+  if (event.body !== undefined) return event.body;
+  if (event.at === undefined || event.expiresAt === undefined) throw new Error(`webhook event ${event.id} has neither a body nor what makes it`);
+  return eventBody(job, event.type, event.at, event.expiresAt);
+}
+
+function eventBody(job: Job, type: WebhookEvent['type'], atMs: number, expiresAt: number): string {
+  const at = iso(atMs);
+  // The body shows the webhook as a fresh event's: pending, not tried yet.
+  const shown: Job = { ...job, updatedAt: at, expiresAt, webhook: awaitedWebhook(job.webhookUrl) };
+  return JSON.stringify({ type, timestamp: at, data: toJobView(shown, { withPayload: false }) });
+}
+
+/** The event with its body stored, for a job about to stop being the finished job that makes it. */
+function withStoredBody(job: Job, event: WebhookEvent): WebhookEvent {
+  if (event.body !== undefined) return event;
+  const { at: _at, expiresAt: _expiresAt, ...rest } = event;
+  return { ...rest, body: webhookBodyOf(job, event) };
 }
 
 // ---------------------------------------------------------------------------
@@ -298,12 +332,18 @@ export function retry(job: Job | undefined, t: Timing): Decision<ActionResult> {
       result: null,
       dispatched: true,
       sentFirst: false,
-      // An event still being delivered goes on being delivered while the job runs again.
-      webhook: pendingWebhook(job.webhook) ?? awaitedWebhook(job.webhookUrl),
+      // An event still being delivered goes on being delivered while the job runs again, its body written out:
+      // the job no longer is the finished one it was made from.
+      webhook: retainedWebhook(job),
     },
     t,
   );
   return { write: queued, result: { ok: true, job: queued } };
+}
+
+function retainedWebhook(job: Job): WebhookState {
+  const pending = pendingWebhook(job.webhook);
+  return pending ? { ...pending, event: withStoredBody(job, pending.event) } : awaitedWebhook(job.webhookUrl);
 }
 
 /** `DELETE /v1/jobs/{jobId}`: a finished job is deleted now, not at retention's end (its idempotency key becomes free). */

@@ -31,7 +31,8 @@ export interface JobMessage {
 export interface WebhookMessage {
   readonly tenantId: string;
   readonly jobId: string;
-  readonly eventId: string;
+  /** The event it is for; absent (the scheduler's re-send for a finished job): whichever event is pending. */
+  readonly eventId?: string;
 }
 
 export interface Dispatch<M> {
@@ -67,7 +68,12 @@ function countIn(value: unknown): number | undefined {
 }
 
 export function parseWebhookMessage(body: string): WebhookMessage | undefined {
-  return parsePointer(body, ['tenantId', 'jobId', 'eventId']) as WebhookMessage | undefined;
+  const pointer = parsePointer(body, ['tenantId', 'jobId']);
+  if (!pointer) return undefined;
+  const eventId = (JSON.parse(body) as { eventId?: unknown }).eventId;
+  if (eventId === undefined) return { tenantId: pointer.tenantId, jobId: pointer.jobId };
+  if (typeof eventId !== 'string' || eventId.length === 0 || eventId.length > 256) return undefined;
+  return { tenantId: pointer.tenantId, jobId: pointer.jobId, eventId };
 }
 
 export class MessageQueue<M extends { tenantId: string }> {

@@ -216,7 +216,7 @@ function drainWebhookDeadLetters(ctx: ServiceContext, report: DispatchReport, de
     const job = await ctx.jobs.get(message, { consistent: true, withPayload: false });
     const pending = job && pendingWebhook(job.webhook);
     // Only the pending event's message: a backlog event waits its turn (the end of the one before sends it).
-    if (!pending || pending.event.id !== message.eventId) return 'dropped';
+    if (!pending || (message.eventId !== undefined && pending.event.id !== message.eventId)) return 'dropped';
     await ctx.jobs.sweepNoLaterThan(message, ctx.now());
     return 'requeued';
   });
@@ -310,9 +310,14 @@ function actionFor(ctx: ServiceContext, entry: SweepEntry, nowMs: number): Actio
     }
     case 'running':
       return { kind: 'leaseTakeovers', entry, dispatch: { message }, nextSweepAt: nowMs + backoffMs };
-    // Canceled after a re-run: an earlier run's event may still be pending.
+    // A succeeded or fatal job's entry is for its webhook: the message names the event when the entry does
+    // (items of earlier versions), else it asks for whichever is pending (JobStore.toItem).
     case 'succeeded':
-    case 'fatal':
+    case 'fatal': {
+      const eventId = entry.webhookEventId;
+      return { kind: 'webhooks', entry, dispatch: { message: { ...message, ...(eventId ? { eventId } : {}) } }, nextSweepAt: nowMs + backoffMs };
+    }
+    // Canceled after a re-run: an earlier run's event may still be pending (its entry names it).
     case 'canceled': {
       const eventId = entry.webhookEventId;
       if (!eventId) return undefined;

@@ -14,6 +14,7 @@ import {
   ATTEMPT_HISTORY_LIMIT,
   ERROR_LIMIT_BYTES,
   RESULT_LIMIT_BYTES,
+  isTerminal,
   pendingWebhook,
   toJobView,
   webhookEventOf,
@@ -34,29 +35,131 @@ const ITEM_ONLY_ATTRIBUTES = [
 ] as const;
 
 /**
- * The webhook's state as the attributes every version of the service wrote: its
- * fields as the API shows them (`webhook`, which the status index projects for
- * lists), the event (`webhookEvent`, absent when none) and the events waiting
- * behind it (`webhookBacklog`) beside; none of them for a job without a webhook.
+ * The webhook's state as attributes: its fields as the API shows them
+ * (`webhook`), the event (`webhookEvent`, absent when none) and the events
+ * waiting behind it (`webhookBacklog`); none of them for a job without a
+ * webhook. Compact (issue 11: a 200 B job with a webhook stays within one write
+ * unit at its finish, its sweep entry included): `webhook` is left out while it
+ * is a fresh one's (pending, not tried), and an event is `{ i, y?, b?, a?, x?,
+ * n?, l? }` (`StoredEvent`), its id as 16 bytes, its type and time left out
+ * while they are the finished job's. Items of earlier versions (the view always,
+ * events as `{ id, type, body, nextAttemptAt, deliveryLease? }`) still read.
  */
-function webhookAttributes(webhook: WebhookState): { webhook?: WebhookView; webhookEvent?: WebhookEvent; webhookBacklog?: WebhookEvent[] } {
+function webhookAttributes(job: Job): { webhook?: StoredView; webhookEvent?: StoredEvent; webhookBacklog?: StoredEvent[] } {
+  const { webhook } = job;
   // No webhook: none of them (read back as none; the status index's readers default the view).
   if (webhook.status === 'none') return {};
   const event = webhookEventOf(webhook);
   const backlog = pendingWebhook(webhook)?.backlog ?? [];
-  return { webhook: webhookViewOf(webhook), ...(event === null ? {} : { webhookEvent: event }), ...(backlog.length > 0 ? { webhookBacklog: backlog } : {}) };
+  const view = webhookViewOf(webhook);
+  const fresh = view.status === 'pending' && view.attempts === 0 && view.lastStatusCode === null && view.lastError === null;
+  // Left out only where the reader makes the same state again (`webhookFromAttributes`).
+  const implied = fresh && (event !== null || (job.webhookUrl !== null && !isTerminal(job.status)));
+  return {
+    ...(implied ? {} : { webhook: storedView(view) }),
+    ...(event === null ? {} : { webhookEvent: storedEvent(event, job) }),
+    ...(backlog.length > 0 ? { webhookBacklog: backlog.map((queued) => storedEvent(queued, job)) } : {}),
+  };
+}
+
+/**
+ * The view as stored: `status` (the key older versions, the one-write claim's
+ * condition and the bench read), the rest short and only when not null or zero:
+ * `k` tries, `c` last status code, `e` last error, `d` delivered at (epoch ms).
+ */
+interface StoredView {
+  status: WebhookView['status'];
+  k?: number;
+  c?: number;
+  e?: string;
+  d?: number | string;
+}
+
+function storedView(view: WebhookView): StoredView {
+  const stored: StoredView = { status: view.status };
+  if (view.attempts !== 0) stored.k = view.attempts;
+  if (view.lastStatusCode !== null) stored.c = view.lastStatusCode;
+  if (view.lastError !== null) stored.e = view.lastError;
+  if (view.deliveredAt !== null) stored.d = storedStamp(view.deliveredAt);
+  return stored;
+}
+
+/** A stored view of this version or an earlier one (every field, long names) as the view. */
+function viewFromItem(stored: Partial<WebhookView> & Partial<StoredView>): Partial<WebhookView> {
+  return {
+    status: stored.status,
+    attempts: stored.attempts ?? stored.k,
+    lastStatusCode: stored.lastStatusCode ?? stored.c,
+    lastError: stored.lastError ?? stored.e,
+    deliveredAt: stored.deliveredAt ?? (stored.d === undefined ? undefined : stampFromItem(stored.d)),
+  };
+}
+
+/** A webhook event as this version stores it (see `webhookAttributes`). */
+interface StoredEvent {
+  /** The id: `msg_` + 32 hex digits as their 16 bytes, any other id as text. */
+  i: Uint8Array | string;
+  /** The type, unless it is the finished job's (`job.<status>`). */
+  y?: WebhookEvent['type'];
+  b?: string;
+  /** `at`, unless it is the job's `finishedAt`. */
+  a?: number;
+  x?: number;
+  /** `nextAttemptAt`; absent: null. */
+  n?: number;
+  l?: WebhookEvent['deliveryLease'];
+}
+
+const EVENT_ID = /^msg_[0-9a-f]{32}$/;
+
+const eventTypeOfStatus = (status: unknown): WebhookEvent['type'] | undefined =>
+  status === 'succeeded' ? 'job.succeeded' : status === 'fatal' ? 'job.fatal' : undefined;
+
+const finishedMsOf = (finishedAt: unknown): number | undefined => (typeof finishedAt === 'string' ? Date.parse(finishedAt) : undefined);
+
+function storedEvent(event: WebhookEvent, job: Job): StoredEvent {
+  const stored: StoredEvent = { i: EVENT_ID.test(event.id) ? new Uint8Array(Buffer.from(event.id.slice(4), 'hex')) : event.id };
+  if (event.type !== eventTypeOfStatus(job.status)) stored.y = event.type;
+  if (event.body !== undefined) stored.b = event.body;
+  if (event.at !== undefined && event.at !== finishedMsOf(job.finishedAt)) stored.a = event.at;
+  if (event.expiresAt !== undefined) stored.x = event.expiresAt;
+  if (event.nextAttemptAt !== null) stored.n = event.nextAttemptAt;
+  if (event.deliveryLease) stored.l = event.deliveryLease;
+  return stored;
+}
+
+function eventFromItem(stored: unknown, item: Record<string, unknown>): WebhookEvent {
+  if (typeof stored === 'object' && stored !== null && 'id' in stored) {
+    const earlier = stored as WebhookEvent; // an earlier version's form, body included
+    return { ...earlier, nextAttemptAt: earlier.nextAttemptAt ?? null };
+  }
+  const s = stored as StoredEvent;
+  const id = s.i instanceof Uint8Array ? `msg_${Buffer.from(s.i).toString('hex')}` : s.i;
+  const at = s.a ?? (s.b === undefined ? finishedMsOf(item.finishedAt) : undefined);
+  return {
+    id,
+    type: s.y ?? eventTypeOfStatus(item.status)!,
+    ...(s.b === undefined ? {} : { body: s.b }),
+    ...(at === undefined ? {} : { at }),
+    ...(s.x === undefined ? {} : { expiresAt: s.x }),
+    nextAttemptAt: s.n ?? null,
+    ...(s.l ? { deliveryLease: s.l } : {}),
+  };
 }
 
 /** The state those attributes describe (written by this version or an earlier one). */
 function webhookFromAttributes(item: Record<string, unknown>): WebhookState {
-  const view = (item.webhook ?? {}) as Partial<WebhookView>;
-  const event = (item.webhookEvent ?? null) as WebhookEvent | null;
+  const event = item.webhookEvent ? eventFromItem(item.webhookEvent, item) : null;
+  const implied = event !== null || (typeof item.webhookUrl === 'string' && !isTerminal(item.status as Job['status'])) ? { status: 'pending' as const } : {};
+  const view = viewFromItem((item.webhook ?? implied));
   const tries = { attempts: view.attempts ?? 0, lastStatusCode: view.lastStatusCode ?? null, lastError: view.lastError ?? null };
   const status = view.status ?? 'none';
   // Every write that ends an event keeps it, so a delivered or failed state always has one;
   // an item that says otherwise is read as having no webhook rather than not read at all.
   if (status === 'none' || (event === null && status !== 'pending')) return { status: 'none' };
-  if (status === 'pending') return event === null ? { status, event } : { status, event, ...tries, backlog: (item.webhookBacklog ?? []) as WebhookEvent[] };
+  if (status === 'pending') {
+    return event === null ? { status, event } : { status, event, ...tries, backlog: ((item.webhookBacklog ?? []) as unknown[]).map((queued) => eventFromItem(queued, item)) };
+  }
   if (status === 'delivered') return { status, event: event!, attempts: tries.attempts, lastStatusCode: tries.lastStatusCode ?? 200, deliveredAt: view.deliveredAt ?? String(item.updatedAt) };
   return { status, event: event!, ...tries, lastError: tries.lastError ?? '' };
 }
@@ -149,7 +252,7 @@ function attemptFromItem(entry: StoredAttempt | Attempt): Attempt {
 
 /** The job's fields as item attributes (see above): tenant JSON as text, the webhook's state as its attributes. */
 export function jobAttributes(job: Job): Record<string, unknown> {
-  const { jobId: _inPk, tenantId: _alsoInPk, payload, result, webhook, sentFirst, dispatched, attemptLimit, payloadHash, history, ...rest } = job;
+  const { jobId: _inPk, tenantId: _alsoInPk, payload, result, webhook: _webhook, sentFirst, dispatched, attemptLimit, payloadHash, history, ...rest } = job;
   const attributes: Record<string, unknown> = { ...rest };
   for (const field of NULLABLE_FIELDS) if (attributes[field] === null) delete attributes[field];
   return {
@@ -160,7 +263,7 @@ export function jobAttributes(job: Job): Record<string, unknown> {
     history: history.map(storedAttempt),
     ...(dispatched ? { dispatched: true } : {}),
     ...(sentFirst ? { sentFirst: true } : {}),
-    ...webhookAttributes(webhook),
+    ...webhookAttributes(job),
     // Absent on a job whose size is estimated without it (sizeAtItsLargest: the payload's text is in the item already),
     // and on one whose payload has its own item.
     ...(payload === undefined || job.payloadItem !== undefined ? {} : { payloadJson: JSON.stringify(payload) }),
@@ -186,7 +289,6 @@ export function jobFromItem(item: Record<string, unknown>): Job {
 
 /** A job as read from the status index (lists): only what it projects; the webhook as the API shows it. */
 export function jobSummaryFromItem(item: Record<string, unknown>): JobSummary {
-  const webhook = (item.webhook ?? {}) as Partial<WebhookView>;
   return {
     ...keyOfItem(item),
     type: String(item.type),
@@ -204,13 +306,7 @@ export function jobSummaryFromItem(item: Record<string, unknown>): JobSummary {
     updatedAt: String(item.updatedAt),
     finishedAt: (item.finishedAt ?? null) as string | null,
     expiresAt: Number(item.expiresAt),
-    webhook: {
-      status: webhook.status ?? 'none',
-      attempts: webhook.attempts ?? 0,
-      lastStatusCode: webhook.lastStatusCode ?? null,
-      lastError: webhook.lastError ?? null,
-      deliveredAt: webhook.deliveredAt ?? null,
-    },
+    webhook: summaryViewOf(item),
   };
 }
 
@@ -302,4 +398,17 @@ export function fitJobToItemLimit(job: Job, itemOf: (job: Job) => Record<string,
   }
   while (!fits(current) && current.history.length > 1) current = { ...current, history: current.history.slice(1) };
   return fits(current) ? { fits: true, job: current, item } : { fits: false, bytes: itemSize(item) };
+}
+
+/** The webhook as shown, from an item with or without its event (the status index of earlier versions projected the view alone). */
+function summaryViewOf(item: Record<string, unknown>): WebhookView {
+  if (!item.webhook) return webhookViewOf(webhookFromAttributes(item));
+  const view = viewFromItem(item.webhook);
+  return {
+    status: view.status ?? 'none',
+    attempts: view.attempts ?? 0,
+    lastStatusCode: view.lastStatusCode ?? null,
+    lastError: view.lastError ?? null,
+    deliveredAt: view.deliveredAt ?? null,
+  };
 }

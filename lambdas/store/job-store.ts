@@ -589,9 +589,12 @@ export class JobStore {
       ...jobAttributes(job),
       writeId,
       ...statusIndexKeys(job, STATUS_INDEX_SHARDS),
-      ...(sweepAt === null ? {} : { sweepShard: sweepShardOf(job.jobId), sweepAt, sweepCount: 0 }),
-      // Top level so the sweep index can project it (the event body itself stays off the index).
-      ...(sweepAt !== null && pending ? { webhookEventId: pending.event.id } : {}),
+      // sweepCount 0 is left out (read as 0): every byte counts on every write.
+      ...(sweepAt === null ? {} : { sweepShard: sweepShardOf(job.jobId), sweepAt }),
+      // Top level so the sweep index can project it, for a job re-run (or canceled) while an earlier event is
+      // pending: the scheduler sends the event too. A succeeded or fatal job's entry is for its webhook anyway,
+      // and the scheduler's message names no event (the pending one is delivered): 50 B fewer at such a finish.
+      ...(sweepAt !== null && pending && job.status !== 'succeeded' && job.status !== 'fatal' ? { webhookEventId: pending.event.id } : {}),
     };
   }
 

@@ -27,8 +27,8 @@
 import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { Job } from '../jobs/job';
-import { LEASE_MARGIN_MS, type Decision } from '../jobs/transitions';
+import { webhookEventOf, type Job, type WebhookEvent } from '../jobs/job';
+import { LEASE_MARGIN_MS, webhookBodyOf, type Decision } from '../jobs/transitions';
 import { countJobs, publishingMetrics } from '../observability';
 import { TenantProfiles } from '../store/tenant-profiles';
 import { parseWebhookMessage, type WebhookMessage } from '../queue/job-queue';
@@ -38,7 +38,17 @@ import { OutboundError } from '../outbound/errors';
 import { sendPinnedRequest } from '../outbound/pinned-request';
 import { signWebhook } from '../outbound/signer';
 import type { Resolver } from '../outbound/url-guard';
-import { leaseDelivery, LOST_TRY_ERROR, outcomeOfStatus, recordTry, type SkipReason, type TryOutcome, type TryResult } from './webhook-transitions';
+import type { JobKey } from '../store/job-store';
+import { firstTry, leaseDelivery, LOST_TRY_ERROR, outcomeOfStatus, recordTry, type SkipReason, type TryFence, type TryOutcome } from './webhook-transitions';
+
+/** The try about to be made: the job and event as it holds them, its number, how its outcome is fenced. */
+interface Attempt {
+  readonly job: Job;
+  readonly url: string;
+  readonly event: WebhookEvent;
+  readonly number: number;
+  readonly fence: TryFence;
+}
 
 export const USER_AGENT = 'JobsService-Webhooks/1';
 /** The receiver's answer is not used; reading a little of it lets the connection end cleanly. */
@@ -81,44 +91,55 @@ export class WebhookDeliverer {
    * Handles one message. Throws only when the message is malformed or the store
    * fails; SQS then brings the message back (and finally to the DLQ).
    */
-  async deliver(message: WebhookMessage): Promise<DeliveryReport> {
+  async deliver(message: WebhookMessage, receiveCount = 1): Promise<DeliveryReport> {
     const { ctx } = this;
     const key = { tenantId: message.tenantId, jobId: message.jobId };
     const timing = () => ({ nowMs: ctx.now(), retentionDays: ctx.config.retentionDays });
     const retrySchedule = ctx.config.webhookRetrySchedule;
-    const token = randomUUID();
-    // Long enough for the whole try (DNS and the POST are within the timeout) and its outcome write.
-    const leaseMs = ctx.config.webhookTimeoutSeconds * 1000 + LEASE_MARGIN_MS;
-    const lease = await ctx.jobs.transition(key, (job) => leaseDelivery(job, message, { token, leaseMs, retrySchedule }, timing()), { withPayload: false });
-    const logKeys = { tenantId: message.tenantId, jobId: message.jobId, eventId: message.eventId };
-    if (lease.outcome === 'skipped') {
-      ctx.logger.debug('webhook message skipped', { ...logKeys, reason: lease.reason });
-      return { outcome: 'skipped', reason: lease.reason };
+    const read = await ctx.jobs.get(key, { consistent: true, withPayload: false });
+    const logKeys = { tenantId: message.tenantId, jobId: message.jobId, eventId: message.eventId ?? (read && webhookEventOf(read.webhook)?.id) };
+    // A first receive covers a crash with its own message: no lease write before the POST.
+    const first = receiveCount <= 1 ? firstTry(read, message, ctx.now()) : { outcome: 'lease-needed' as const };
+    let attempt: Attempt;
+    if (first.outcome === 'skipped') {
+      ctx.logger.debug('webhook message skipped', { ...logKeys, reason: first.reason });
+      return { outcome: 'skipped', reason: first.reason };
+    } else if (first.outcome === 'ready') {
+      attempt = { job: first.job, url: first.url, event: first.event, number: first.attempt, fence: first.fence };
+    } else {
+      const token = randomUUID();
+      // Long enough for the whole try (DNS and the POST are within the timeout) and its outcome write.
+      const leaseMs = ctx.config.webhookTimeoutSeconds * 1000 + LEASE_MARGIN_MS;
+      const lease = await this.decide(read, key, (job) => leaseDelivery(job, message, { token, leaseMs, retrySchedule }, timing()));
+      if (lease.outcome === 'skipped') {
+        ctx.logger.debug('webhook message skipped', { ...logKeys, reason: lease.reason });
+        return { outcome: 'skipped', reason: lease.reason };
+      }
+      if (lease.outcome === 'failed') {
+        ctx.logger.warn('webhook failed for good', { ...logKeys, type: lease.job.type, attempt: lease.attempt, error: LOST_TRY_ERROR });
+        countJobs(ctx.metrics, 'WebhooksFailed', lease.job.type);
+        if (lease.next) await this.enqueue({ ...message, eventId: lease.next.id }, 0);
+        return { outcome: 'failed', attempt: lease.attempt, statusCode: null };
+      }
+      if (lease.lostTry) ctx.logger.warn('webhook try lost (lease expired); taking the event over', { ...logKeys, type: lease.job.type, attempt: lease.attempt });
+      attempt = { job: lease.job, url: lease.url, event: lease.event, number: lease.attempt, fence: { token } };
     }
-    if (lease.outcome === 'failed') {
-      ctx.logger.warn('webhook failed for good', { ...logKeys, type: lease.job.type, attempt: lease.attempt, error: LOST_TRY_ERROR });
-      countJobs(ctx.metrics, 'WebhooksFailed', lease.job.type);
-      if (lease.next) await this.enqueue({ ...message, eventId: lease.next.id }, 0);
-      return { outcome: 'failed', attempt: lease.attempt, statusCode: null };
-    }
-    const jobType = lease.job.type;
-    const attempt = lease.attempt;
-    if (lease.lostTry) ctx.logger.warn('webhook try lost (lease expired); taking the event over', { ...logKeys, type: jobType, attempt });
-    const outcome = await this.tryOnce(lease.url, lease.event.id, lease.event.body, message.tenantId);
+    const jobType = attempt.job.type;
+    const outcome = await this.tryOnce(attempt.url, attempt.event.id, webhookBodyOf(attempt.job, attempt.event), message.tenantId);
 
-    const result = await this.recordOutcome(lease.job, (current) =>
+    const result = await this.decide(attempt.job, key, (current) =>
       recordTry(
         current,
-        { eventId: lease.event.id, token, outcome, retrySchedule, dispatchWithinMs: MAX_SQS_DELAY_SECONDS * 1000 },
+        { eventId: attempt.event.id, fence: attempt.fence, outcome, retrySchedule, dispatchWithinMs: MAX_SQS_DELAY_SECONDS * 1000 },
         timing(),
       ),
     );
     const statusCode = outcome.statusCode;
-    const fields = { ...logKeys, type: jobType, attempt, statusCode };
+    const fields = { ...logKeys, type: jobType, attempt: attempt.number, statusCode };
     switch (result.outcome) {
       case 'stale':
-        ctx.logger.info('webhook try not recorded: its lease expired and another try took the event over', fields);
-        return { outcome: 'stale', attempt, statusCode };
+        ctx.logger.info('webhook try not recorded: another try or a redelivery changed the event meanwhile', fields);
+        return { outcome: 'stale', attempt: attempt.number, statusCode };
       case 'delivered':
         ctx.logger.info('webhook delivered', { ...fields, attempt: result.attempt });
         countJobs(ctx.metrics, 'WebhooksDelivered', jobType);
@@ -136,20 +157,21 @@ export class WebhookDeliverer {
           error: errorOf(outcome),
           retryInSeconds: result.delayMs / 1000,
         });
-        if (result.dispatch) await this.enqueue(message, result.delayMs);
+        if (result.dispatch) await this.enqueue({ ...message, eventId: attempt.event.id }, result.delayMs);
         return { outcome: 'retry', attempt: result.attempt, statusCode };
     }
   }
 
   /**
-   * Writes the outcome on top of the job as the lease write left it, without
-   * reading it again; only if something else wrote since (the job re-run or
-   * finished again, the redeliver route) is it read and decided afresh.
+   * Decides on the job as last read (or written) and writes the decision on top
+   * of it, without reading it again; only if something else wrote since is it
+   * read and decided afresh (the store's read-decide-write loop).
    */
-  private async recordOutcome(leased: Job, decide: (job: Job | undefined) => Decision<TryResult>): Promise<TryResult> {
-    const decision = decide(leased);
-    if ('write' in decision && (await this.ctx.jobs.replace(decision.write, leased.version))) return decision.result;
-    return this.ctx.jobs.transition(leased, decide, { withPayload: false });
+  private async decide<R>(known: Job | undefined, key: JobKey, decide: (job: Job | undefined) => Decision<R>): Promise<R> {
+    const decision = decide(known);
+    if (!('write' in decision)) return decision.result;
+    if (known && (await this.ctx.jobs.replace(decision.write, known.version))) return decision.result;
+    return this.ctx.jobs.transition(key, decide, { withPayload: false });
   }
 
   /** One signed POST; every way it can end becomes a TryOutcome (store errors aside). */
@@ -215,7 +237,9 @@ export function createWebhookHandler(ctx: ServiceContext, options: WebhookHandle
       ctx.logger.error('malformed webhooks-queue message', { messageId: record.messageId });
       throw new MalformedWebhookMessageError(`message ${record.messageId} is not a webhook message`);
     }
-    return deliverer.deliver(message);
+    // Absent or unreadable: as if received again (the leased try, the safe side).
+    const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? Number.NaN);
+    return deliverer.deliver(message, Number.isInteger(receiveCount) ? receiveCount : 2);
   };
   return async (event, context) => {
     // One processor per invocation: the local twin runs several batches at once through one handler.

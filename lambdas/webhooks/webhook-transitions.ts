@@ -16,17 +16,24 @@
  * schedule is exhausted, or the receiver answers 410 Gone, or the target can never
  * be reached (blocked by the URL guard), the webhook is `failed`.
  *
- * A try owns its event while it runs, as a worker owns a running job (SPEC §4,
- * leases): `leaseDelivery` sets the event's `deliveryLease` (a fresh token, an
- * end) in one conditional write before the POST, and only the write of that
- * token's outcome (`recordTry`) counts. Any other copy of the event's message
- * (the queue's delayed re-send, the scheduler's re-dispatch, a redelivery)
- * stands back while the lease holds, so one event is never POSTed twice at once
- * and the next event of the backlog is never sent while the one before is still
- * in flight. A try that dies leaves its lease to expire; its message comes back
- * after the webhooks queue's visibility timeout, and the job's sweep entry (at
- * the later of the lease's end and the try's stall time, lambdas/jobs/sweep.ts)
- * brings the event back too; the delivery that takes it over counts the lost try.
+ * A first try writes nothing before its POST (issue 11: that write cost a write
+ * unit, three while the body lived in the item): the message it came in stays
+ * in flight until the outcome is written, as a running job's does, so if the
+ * deliverer dies mid-POST the message comes back after the webhooks queue's
+ * visibility timeout (and the job's sweep entry brings the event back too). Its
+ * outcome counts only if the event is still as the try read it (`firstTry`'s
+ * `fence`: same event, same tries, same schedule, no lease): a second copy of
+ * the message may POST the same event meanwhile (at-least-once, same
+ * `webhook-id`, same body), but only one of them records what came of it.
+ *
+ * A message received again (its first receive may have died mid-POST) leases
+ * the event instead, as a worker owns a running job (SPEC §4, leases):
+ * `leaseDelivery` sets the event's `deliveryLease` (a fresh token, an end) in
+ * one conditional write before the POST, and only the write of that token's
+ * outcome (`recordTry`) counts. Other copies stand back while the lease holds.
+ * A leased try that dies leaves its lease to expire; the delivery that takes it
+ * over counts the lost try, so a receiver that kills every deliverer still ends
+ * `failed` (each message's first receive aside, every later one counts).
  */
 import { freshDelivery, isTerminal, pendingWebhook, webhookEventOf, type DeliveredWebhook, type FailedWebhook, type Job, type PendingWebhook, type WebhookEvent } from '../jobs/job';
 import { iso, touched, type Decision, type Timing } from '../jobs/transitions';
@@ -62,12 +69,35 @@ export function checkDeliverable(job: Job | undefined, message: WebhookMessage, 
   // and it is delivered even while the retry route has the job running again.
   const event = webhookEventOf(job.webhook);
   if (!event || !job.webhookUrl) return { deliver: false, reason: 'no-event' };
-  if (event.id !== message.eventId) return { deliver: false, reason: 'other-event' };
+  if (message.eventId !== undefined && event.id !== message.eventId) return { deliver: false, reason: 'other-event' };
   const pending = pendingWebhook(job.webhook);
   if (!pending) return { deliver: false, reason: 'not-pending' };
   if (event.deliveryLease && event.deliveryLease.untilMs > nowMs) return { deliver: false, reason: 'in-flight' };
   if (event.nextAttemptAt !== null && event.nextAttemptAt - nowMs > EARLY_TOLERANCE_MS) return { deliver: false, reason: 'not-due' };
   return { deliver: true, job, url: job.webhookUrl, pending };
+}
+
+/** How a try's outcome is told to still be the one that counts (see above). */
+export type TryFence =
+  /** A leased try: its lease's token. */
+  | { readonly token: string }
+  /** A first try, unleased: the event's tries and next try as it read them. */
+  | { readonly attempts: number; readonly nextAttemptAt: number | null };
+
+export type FirstTryCheck =
+  | { outcome: 'ready'; job: Job; url: string; event: WebhookEvent; attempt: number; fence: TryFence }
+  | { outcome: 'skipped'; reason: SkipReason }
+  /** The event carries a lease (live: skipped above; expired: a try died): only a leased try may take it. */
+  | { outcome: 'lease-needed' };
+
+/** Whether a first receive of `message` tries the event now without a lease (see above). */
+export function firstTry(job: Job | undefined, message: WebhookMessage, nowMs: number): FirstTryCheck {
+  const check = checkDeliverable(job, message, nowMs);
+  if (!check.deliver) return { outcome: 'skipped', reason: check.reason };
+  const { pending } = check;
+  if (pending.event.deliveryLease !== undefined) return { outcome: 'lease-needed' };
+  const fence = { attempts: pending.attempts, nextAttemptAt: pending.event.nextAttemptAt };
+  return { outcome: 'ready', job: check.job, url: check.url, event: pending.event, attempt: pending.attempts + 1, fence };
 }
 
 export interface LeaseFacts {
@@ -133,8 +163,8 @@ export function outcomeOfStatus(statusCode: number): TryOutcome {
 
 export interface TryFacts {
   readonly eventId: string;
-  /** The token of the lease this try took (`leaseDelivery`): only the lease holder records an outcome. */
-  readonly token: string;
+  /** The lease this try took (`leaseDelivery`), or the event as a first try read it (`firstTry`): see above. */
+  readonly fence: TryFence;
   readonly outcome: TryOutcome;
   /** Seconds to wait after the 1st, 2nd, … failed try (`WEBHOOK_RETRY_SCHEDULE`). */
   readonly retrySchedule: readonly number[];
@@ -152,14 +182,14 @@ export type TryResult =
   | { outcome: 'failed'; job: Job; attempt: number; next?: WebhookEvent };
 
 /**
- * Records the outcome of the try holding the event's lease, and clears the lease.
- * Fenced by the lease's token, a 2xx included: a try whose lease was taken over
- * has no say any more (the try that took over records), so an event ends, and the
- * next one of the backlog starts, only once no try of it can still be in flight.
+ * Records the outcome of a try, and clears the lease it held. Fenced, a 2xx
+ * included: a try whose lease was taken over has no say any more (the try that
+ * took over records), nor has a first try once anything else recorded a try,
+ * redelivered the event or leased it; so two outcomes are never recorded for one try.
  */
 export function recordTry(job: Job | undefined, facts: TryFacts, t: Timing): Decision<TryResult> {
   const pending = job && pendingWebhook(job.webhook);
-  if (!job || !pending || pending.event.id !== facts.eventId || pending.event.deliveryLease?.token !== facts.token) {
+  if (!job || !pending || pending.event.id !== facts.eventId || !stillCounts(pending, facts.fence)) {
     return { result: { outcome: 'stale' } };
   }
   const { outcome } = facts;
@@ -194,6 +224,12 @@ export function recordTry(job: Job | undefined, facts: TryFacts, t: Timing): Dec
     t,
   );
   return { write: waiting, result: { outcome: 'retry', job: waiting, attempt, delayMs, dispatch } };
+}
+
+function stillCounts(pending: PendingWebhook, fence: TryFence): boolean {
+  const lease = pending.event.deliveryLease;
+  if ('token' in fence) return lease?.token === fence.token;
+  return lease === undefined && pending.attempts === fence.attempts && pending.event.nextAttemptAt === fence.nextAttemptAt;
 }
 
 /**

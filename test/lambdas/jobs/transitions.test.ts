@@ -11,6 +11,7 @@ import {
   redeliverWebhook,
   releaseAttempt,
   retry,
+  webhookBodyOf,
   type AttemptOutcome,
   type Timing,
 } from '../../../lambdas/jobs/transitions';
@@ -132,8 +133,9 @@ describe('finishAttempt', () => {
     const done = written(finishAttempt(runningJob({ webhookUrl: 'https://hooks.example.com/x' }), 1, succeeded, LOOKAHEAD_MS, t()));
 
     expect(webhookEventOf(done.webhook)).toMatchObject({ type: 'job.succeeded', nextAttemptAt: NOW });
-    expect(JSON.parse(webhookEventOf(done.webhook)!.body)).toMatchObject({ type: 'job.succeeded', data: { jobId: done.jobId, status: 'succeeded' } });
-    expect(JSON.parse(webhookEventOf(done.webhook)!.body).data).not.toHaveProperty('payload');
+    const body = webhookBodyOf(done, webhookEventOf(done.webhook)!);
+    expect(JSON.parse(body)).toMatchObject({ type: 'job.succeeded', timestamp: iso(NOW), data: { jobId: done.jobId, status: 'succeeded', updatedAt: iso(NOW) } });
+    expect(JSON.parse(body).data).not.toHaveProperty('payload');
   });
 
   it('puts a retryable failure in retry at now + delay; dispatched when within the look-ahead', () => {
@@ -244,9 +246,15 @@ describe('retry (SPEC §3.5)', () => {
     // Act
     const queued = written(retry(trying, t()));
     const again = written(finishAttempt(written(claim(queued, LEASE_MS, t())), 2, { kind: 'succeeded', result: 1 }, LOOKAHEAD_MS, t()));
-    // Assert: the fatal event is still the pending one; the succeeded event waits in the backlog.
-    expect(webhookEventOf(queued.webhook)).toEqual(webhookEventOf(fatal.webhook));
-    expect(queued.webhook).toEqual(trying.webhook);
+    // Assert: the fatal event is still the pending one, its body written out byte for byte as it was made
+    // (the job no longer is the fatal one it came from); the succeeded event waits in the backlog.
+    const fatalEvent = webhookEventOf(fatal.webhook)!;
+    expect(fatalEvent.body).toBeUndefined();
+    expect(webhookEventOf(queued.webhook)).toEqual({ id: fatalEvent.id, type: 'job.fatal', body: webhookBodyOf(fatal, fatalEvent), nextAttemptAt: fatalEvent.nextAttemptAt });
+    expect(webhookBodyOf(again, webhookEventOf(again.webhook)!)).toBe(webhookBodyOf(fatal, fatalEvent));
+    expect(JSON.parse(webhookBodyOf(again, webhookEventOf(again.webhook)!))).toMatchObject({ type: 'job.fatal', data: { status: 'fatal', lastError: 'x' } });
+    expect(JSON.parse(pendingOf(again).backlog[0].body!)).toMatchObject({ type: 'job.succeeded', data: { status: 'succeeded', result: 1 } });
+    expect({ ...queued.webhook, event: null }).toEqual({ ...trying.webhook, event: null });
     expect(webhookEventOf(again.webhook)!.id).toBe(webhookEventOf(fatal.webhook)!.id);
     expect(pendingOf(again).backlog).toHaveLength(1);
     expect(pendingOf(again).backlog[0].type).toBe('job.succeeded');
@@ -276,7 +284,8 @@ describe('redeliverWebhook (SPEC §3.5)', () => {
 
     const again = written(redeliverWebhook(delivered, t(NOW + 5000)));
 
-    expect(webhookEventOf(again.webhook)).toMatchObject({ id: webhookEventOf(done.webhook)!.id, body: webhookEventOf(done.webhook)!.body, nextAttemptAt: NOW + 5000 });
+    expect(webhookEventOf(again.webhook)).toMatchObject({ id: event.id, nextAttemptAt: NOW + 5000 });
+    expect(webhookBodyOf(again, webhookEventOf(again.webhook)!)).toBe(webhookBodyOf(done, event));
     expect(again.webhook).toMatchObject({ status: 'pending', attempts: 0, lastStatusCode: null, lastError: null, backlog: [] });
   });
 

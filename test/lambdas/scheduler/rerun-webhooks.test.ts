@@ -76,7 +76,7 @@ it('delivers the events of fatal → re-run fatal → cancel → re-run succeede
     const message = { tenantId: fatal.tenantId, jobId: fatal.jobId, eventId };
     await h.ctx.jobs.transition(fatal, (j) => leaseDelivery(j, message, { token, leaseMs: 15_000, retrySchedule: [5] }, timing()));
     await h.ctx.jobs.transition(fatal, (j) =>
-      recordTry(j, { eventId, token, outcome: { kind: 'delivered', statusCode: 200 }, retrySchedule: [5], dispatchWithinMs: 900_000 }, timing()),
+      recordTry(j, { eventId, fence: { token }, outcome: { kind: 'delivered', statusCode: 200 }, retrySchedule: [5], dispatchWithinMs: 900_000 }, timing()),
     );
     delivered.push(eventId);
   }

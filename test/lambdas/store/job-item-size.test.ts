@@ -10,7 +10,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { itemSize, writeUnits } from '../../../bench/dynamodb-capacity';
 import { getJobTypeDefinition } from '../../../lambdas/job-types/registry';
-import { toJobView, webhookViewOf, type Job } from '../../../lambdas/jobs/job';
+import { toJobView, webhookEventOf, webhookViewOf, type Job } from '../../../lambdas/jobs/job';
+import { firstTry, outcomeOfStatus, recordTry } from '../../../lambdas/webhooks/webhook-transitions';
 import { prepareJob, type SubmissionPolicy } from '../../../lambdas/jobs/prepare-job';
 import { finishAttempt, inPlaceClaim } from '../../../lambdas/jobs/transitions';
 import { jobFromItem } from '../../../lambdas/store/job-item';
@@ -96,6 +97,31 @@ describe("the bench's 200 B echo job", () => {
     expect(finished.history).toEqual([
       { attempt: 1, status: 'succeeded', error: null, startedAt: new Date(NOW).toISOString(), finishedAt: new Date(NOW).toISOString(), durationMs: 0 },
     ]);
+  });
+});
+
+describe("the bench's 200 B echo job with a webhook (issue 11: at most 2 write units more than without)", () => {
+  // Longer than the bench receiver's URL, as a real receiver's would be.
+  const WEBHOOK_URL = 'https://hooks.example.com/jobs-service/receipts';
+
+  it('keeps its item within one write unit at create, claim, finish and the delivered write, with no write between', async () => {
+    // Arrange
+    const job: Job = { ...smallJob(), webhookUrl: WEBHOOK_URL, webhook: { status: 'pending', event: null } };
+    // Act
+    const { create, claim, finish, finished } = await run(job);
+    const check = firstTry(finished, { tenantId: job.tenantId, jobId: job.jobId, eventId: webhookEventOf(finished.webhook)!.id }, NOW);
+    if (check.outcome !== 'ready') throw new Error(`not deliverable: ${check.outcome}`);
+    const facts = { eventId: check.event.id, fence: check.fence, outcome: outcomeOfStatus(200), retrySchedule: [5], dispatchWithinMs: 900_000 };
+    const recorded = await store.transition(job, (current) => recordTry(current, facts, timing));
+    const delivered = itemSize(await rawItem(job));
+    process.stdout.write(`item bytes with a webhook: create ${create}, claim ${claim}, finish ${finish}, delivered ${delivered}\n`);
+    // Assert
+    expect(recorded.outcome).toBe('delivered');
+    expect([writeUnits(create), writeUnits(Math.max(create, claim)), writeUnits(Math.max(claim, finish)), writeUnits(Math.max(finish, delivered))]).toEqual([1, 1, 1, 1]);
+    // Little room to spare (about 10 B with this URL): the sweep entry and the webhook's state fill it.
+    expect(Math.max(create, claim, finish, delivered)).toBeLessThanOrEqual(1024);
+    // The body is not in the item: it is made again from the job at each try.
+    expect(JSON.stringify(await rawItem(job))).not.toContain('"timestamp"');
   });
 });
 

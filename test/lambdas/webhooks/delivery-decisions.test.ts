@@ -88,7 +88,7 @@ const awaiting = { webhook: { status: 'pending', event: null } } as const;
 const message = { tenantId: 'acme', jobId: '0b6f1c1e-6a2b-5f6a-9d1e-2a4c8f0e7b11', eventId: 'msg_0001' };
 
 function factsFactory(outcome: TryOutcome, overrides: Partial<TryFacts> = {}): TryFacts {
-  return { eventId: 'msg_0001', token: TOKEN, outcome, retrySchedule: [5, 30, 1800], dispatchWithinMs: SQS_LIMIT_MS, ...overrides };
+  return { eventId: 'msg_0001', fence: { token: TOKEN }, outcome, retrySchedule: [5, 30, 1800], dispatchWithinMs: SQS_LIMIT_MS, ...overrides };
 }
 
 const leaseFacts = (overrides: Partial<LeaseFacts> = {}): LeaseFacts => ({ token: TOKEN, leaseMs: LEASE_MS, retrySchedule: [5, 30, 1800], ...overrides });
@@ -175,7 +175,7 @@ describe('leaseDelivery', () => {
     expect(written.webhook).toEqual({ status: 'pending', event: expect.objectContaining({ id: 'msg_0001' }), attempts: 2, lastStatusCode: null, lastError: LOST_TRY_ERROR, backlog: [] });
     expect(webhookEventOf(written.webhook)!.deliveryLease).toEqual({ token: 'new-try', untilMs: later.nowMs + LEASE_MS });
     // The try that died can no longer record anything.
-    expect(recordTry(written, factsFactory(ok, { token: 'dead-try' }), later)).toEqual({ result: { outcome: 'stale' } });
+    expect(recordTry(written, factsFactory(ok, { fence: { token: 'dead-try' } }), later)).toEqual({ result: { outcome: 'stale' } });
   });
 
   it('fails the webhook when the lost try was the last the schedule allows, and starts the next event', () => {
@@ -376,7 +376,7 @@ describe('recordTry', () => {
       const timing = { nowMs, retentionDays: 7 };
       const lease = leaseDelivery(job, message, leaseFacts({ token: `try-${tries}`, retrySchedule: DEFAULT_SCHEDULE }), timing);
       const leased = (lease as { write: Job }).write;
-      const decision = recordTry(leased, { ...factsFactory(serverError, { token: `try-${tries}` }), retrySchedule: DEFAULT_SCHEDULE }, timing);
+      const decision = recordTry(leased, { ...factsFactory(serverError, { fence: { token: `try-${tries}` } }), retrySchedule: DEFAULT_SCHEDULE }, timing);
       tries++;
       job = (decision as { write: Job }).write;
       if (decision.result.outcome !== 'retry') break;

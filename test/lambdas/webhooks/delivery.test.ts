@@ -13,7 +13,7 @@ import { Webhook } from 'standardwebhooks';
 import { loadConfig, type Config } from '../../../lambdas/config';
 import { pendingWebhook, webhookEventOf, webhookViewOf, type Job } from '../../../lambdas/jobs/job';
 import { sweepShardOf } from '../../../lambdas/jobs/sweep';
-import { claim, finishAttempt, LEASE_MARGIN_MS, redeliverWebhook, type Decision } from '../../../lambdas/jobs/transitions';
+import { claim, finishAttempt, LEASE_MARGIN_MS, redeliverWebhook, webhookBodyOf, type Decision } from '../../../lambdas/jobs/transitions';
 import { MessageQueue, type WebhookMessage } from '../../../lambdas/queue/job-queue';
 import { dispatchDueJobs } from '../../../lambdas/scheduler/dispatch-due-jobs';
 import { createServiceContext, type ServiceContext } from '../../../lambdas/service-context';
@@ -102,6 +102,8 @@ interface Harness {
   clock: TestClock;
   queueUrl: string;
   handle(...messages: Array<WebhookMessage | string>): Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>;
+  /** The same, each message received `receiveCount` times (its earlier receives died). */
+  handleReceived(receiveCount: number, ...messages: WebhookMessage[]): Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }>;
 }
 
 /** A service context of its own (fresh webhooks queue, test clock), and the handler under test. */
@@ -132,6 +134,13 @@ async function harness(configOverrides: Partial<Config> = {}, options: WebhookHa
       const records = messages.map((message, index) => sqsRecordFactory(message, { messageId: `m-${index}` }));
       const response = await handler(sqsEventFactory(...records), lambdaContextFactory(30_000));
       return response;
+    },
+    handleReceived: async (receiveCount, ...messages) => {
+      const records = messages.map((message, index) => {
+        const record = sqsRecordFactory(message, { messageId: `m-${index}` });
+        return { ...record, attributes: { ...record.attributes, ApproximateReceiveCount: String(receiveCount) } };
+      });
+      return handler(sqsEventFactory(...records), lambdaContextFactory(30_000));
     },
   };
 }
@@ -194,7 +203,7 @@ describe('webhook delivery', () => {
     expect(request.path).toBe('/hooks?token=QUERY-TOKEN');
     expect(request.headers['content-type']).toBe('application/json');
     expect(request.headers['user-agent']).toBe(USER_AGENT);
-    expect(request.body).toBe(webhookEventOf(job.webhook)!.body);
+    expect(request.body).toBe(webhookBodyOf(job, webhookEventOf(job.webhook)!));
     const verified = new Webhook(SECRET).verify(request.body, request.headers as Record<string, string>);
     expect(verified).toMatchObject({ type: 'job.succeeded', data: { jobId: job.jobId, status: 'succeeded', result: { marker: 'RESULT-MARKER' } } });
     expect(verified).not.toHaveProperty('data.payload');
@@ -454,6 +463,53 @@ describe('webhook delivery', () => {
     expect((await reload(h, job)).webhook).toMatchObject({ status: 'delivered', attempts: 1 });
   });
 
+  it('sends the same bytes on every try and redelivery: fails, retries, delivers, redelivers (issue 11: the body is made again each time)', async () => {
+    // Arrange
+    const h = await harness();
+    const target = await receiver({ status: 500 }, { status: 200 }, { status: 200 });
+    const job = await finishedJob(h, target.url);
+    const made = webhookBodyOf(job, webhookEventOf(job.webhook)!);
+    // Act
+    await h.handle(messageFor(job)); // 500
+    h.clock.advance(1000);
+    await h.handle(messageFor(job)); // 200
+    h.clock.advance(60_000);
+    await h.ctx.jobs.transition(job, (j) => redeliverWebhook(j, { nowMs: h.clock.now(), retentionDays: 7 }));
+    await h.handle(messageFor(job)); // 200, redelivered
+    // Assert
+    expect(target.requests).toHaveLength(3);
+    for (const request of target.requests) expect(request.body).toBe(made);
+    expect(JSON.parse(made)).toMatchObject({ type: 'job.succeeded', data: { webhook: { status: 'pending', attempts: 0 }, updatedAt: job.finishedAt } });
+  });
+
+  it('delivers the stored body of an event written by an earlier version', async () => {
+    // Arrange: the event as earlier versions kept it, its body in the item.
+    const h = await harness();
+    const target = await receiver({ status: 200 });
+    const job = await finishedJob(h, target.url);
+    const stored = '{"type":"job.succeeded","timestamp":"2029-12-31T00:00:00.000Z","data":{"written":"by an earlier version"}}';
+    await h.ctx.jobs.transition(job, (j): Decision<null> => {
+      const pending = pendingWebhook(j!.webhook)!;
+      return { write: { ...j!, webhook: { ...pending, event: { id: pending.event.id, type: 'job.succeeded', body: stored, nextAttemptAt: pending.event.nextAttemptAt } } }, result: null };
+    });
+    // Act
+    await h.handle(messageFor(job));
+    // Assert
+    expect(target.requests.map((r) => r.body)).toEqual([stored]);
+    expect((await reload(h, job)).webhook).toMatchObject({ status: 'delivered', attempts: 1 });
+  });
+
+  it('delivers the pending event for a message that names none (the scheduler\'s, for a finished job)', async () => {
+    const h = await harness();
+    const target = await receiver({ status: 200 });
+    const job = await finishedJob(h, target.url);
+
+    await h.handle({ tenantId: job.tenantId, jobId: job.jobId });
+
+    expect(target.requests.map((r) => r.headers['webhook-id'])).toEqual([webhookEventOf(job.webhook)!.id]);
+    expect((await reload(h, job)).webhook).toMatchObject({ status: 'delivered', attempts: 1 });
+  });
+
   it('reports a malformed message as a batch item failure and delivers the rest', async () => {
     const h = await harness();
     const target = await receiver({ status: 200 });
@@ -493,7 +549,7 @@ describe('two copies of one pending event (issue 9, class 8)', () => {
     return { handleElsewhere };
   }
 
-  it('POSTs once: the copy that arrives while a try is in flight stands back', async () => {
+  it('POSTs once: the copy that arrives while a leased try (a message received again) is in flight stands back', async () => {
     // Arrange: the receiver holds the first request open until the test releases it.
     const h = await harness();
     const held = latch();
@@ -502,8 +558,9 @@ describe('two copies of one pending event (issue 9, class 8)', () => {
     const job = await finishedJob(h, heldTarget.url);
     const { handleElsewhere } = await twoDeliverers(h);
 
-    // Act: the first copy's POST is in flight; the second copy is handled to its end.
-    const first = h.handle(messageFor(job));
+    // Act: the first copy (received again: its first receive died) leases the event; its POST is in flight;
+    // the second copy is handled to its end.
+    const first = h.handleReceived(2, messageFor(job));
     await waitFor(() => heldTarget.requests.length === 1, { description: 'the first POST' });
     const second = await handleElsewhere(messageFor(job));
     held.release();
@@ -543,7 +600,8 @@ describe('two copies of one pending event (issue 9, class 8)', () => {
 
     // Assert
     expect(beforeEnd).toEqual([]);
-    expect(atEnd).toEqual([messageFor(job)]);
+    // The scheduler's message for a finished job asks for its pending event.
+    expect(atEnd).toEqual([{ tenantId: job.tenantId, jobId: job.jobId }]);
     expect(target.requests.map((r) => r.headers['webhook-id'])).toEqual([webhookEventOf(job.webhook)!.id]);
     expect((await reload(h, job)).webhook).toMatchObject({ status: 'delivered', attempts: 2, lastStatusCode: 200 });
   });
@@ -559,8 +617,8 @@ describe('two copies of one pending event (issue 9, class 8)', () => {
     await h.ctx.jobs.transition(job, (j): Decision<null> => ({ write: { ...j!, webhook: { ...pendingWebhook(j!.webhook)!, backlog: [queuedEvent] } }, result: null }));
     const { handleElsewhere } = await twoDeliverers(h);
 
-    // Act: a second copy of the fatal event, then whatever it enqueued, while the first POST is held.
-    const first = h.handle(messageFor(job));
+    // Act: a second copy of the fatal event, then whatever it enqueued, while the first (leased) POST is held.
+    const first = h.handleReceived(2, messageFor(job));
     await waitFor(() => hooks.requests.length === 1, { description: 'the first POST' });
     await handleElsewhere(messageFor(job));
     await handleElsewhere({ ...messageFor(job), eventId: queuedEvent.id });
@@ -571,5 +629,50 @@ describe('two copies of one pending event (issue 9, class 8)', () => {
     // Assert: each event once, fatal first.
     expect(hooks.requests.map((r) => r.headers['webhook-id'])).toEqual([webhookEventOf(job.webhook)!.id, queuedEvent.id]);
     expect((await reload(h, job)).webhook).toMatchObject({ status: 'delivered', attempts: 1, event: { id: queuedEvent.id } });
+  });
+
+  it('first receives of two copies may both POST (same webhook-id, same body), and only one outcome is recorded', async () => {
+    // Arrange: the receiver holds the first request open until the test releases it.
+    const h = await harness();
+    const held = latch();
+    const heldTarget = await startReceiver((_request, index) => ({ status: 200, ...(index === 0 ? { after: held.promise } : {}) }));
+    receivers.push(heldTarget);
+    const job = await finishedJob(h, heldTarget.url);
+    const { handleElsewhere } = await twoDeliverers(h);
+
+    // Act: the first copy's POST is in flight (nothing written before it); the second copy is handled to its end.
+    const first = h.handle(messageFor(job));
+    await waitFor(() => heldTarget.requests.length === 1, { description: 'the first POST' });
+    await handleElsewhere(messageFor(job));
+    held.release();
+    await first;
+
+    // Assert: at-least-once, one event: the same id and bytes twice, one try recorded.
+    expect(heldTarget.requests.map((r) => r.headers['webhook-id'])).toEqual([webhookEventOf(job.webhook)!.id, webhookEventOf(job.webhook)!.id]);
+    expect(heldTarget.requests[1].body).toBe(heldTarget.requests[0].body);
+    expect((await reload(h, job)).webhook).toMatchObject({ status: 'delivered', attempts: 1, lastStatusCode: 200 });
+  });
+});
+
+describe('a deliverer killed mid-POST (no lease is written before a first try)', () => {
+  it('leaves the event pending with nothing written, and the message received again delivers it', async () => {
+    // Arrange: the receiver never answers the first request (its deliverer is as good as dead), answers the next.
+    const h = await harness({ webhookTimeoutSeconds: 30 });
+    const target = await startReceiver((_request, index) => ({ status: 200, ...(index === 0 ? { after: new Promise<void>(() => undefined) } : {}) }));
+    receivers.push(target);
+    const job = await finishedJob(h, target.url);
+    const before = await reload(h, job);
+    void h.handle(messageFor(job));
+    await waitFor(() => target.requests.length === 1, { description: 'the POST of the deliverer about to die' });
+    const during = await reload(h, job);
+
+    // Act: SQS brings the message back after its visibility timeout (its receive count 2).
+    await h.handleReceived(2, messageFor(job));
+
+    // Assert: the try in flight wrote nothing; the next receive delivered the same event, byte for byte.
+    expect(during).toEqual(before);
+    expect(target.requests.map((r) => r.headers['webhook-id'])).toEqual([webhookEventOf(job.webhook)!.id, webhookEventOf(job.webhook)!.id]);
+    expect(target.requests[1].body).toBe(target.requests[0].body);
+    expect((await reload(h, job)).webhook).toMatchObject({ status: 'delivered', attempts: 1, lastStatusCode: 200 });
   });
 });
