@@ -7,7 +7,7 @@
  * (cli/openapi-document.ts). It holds data only, so the CDK app can read it without
  * loading the handlers.
  */
-import type * as z from 'zod';
+import type * as z from '../zod';
 import type { ProblemCode } from './problem';
 import {
   AttemptListSchema,
@@ -35,7 +35,7 @@ export type ResponseHeader = 'Location' | 'Idempotent-Replayed' | 'Retry-After';
 export interface RouteResponse {
   readonly description: string;
   /** The JSON body; none for an empty response (204). */
-  readonly body?: z.ZodType;
+  readonly body?: z.ZodMiniType;
   readonly headers?: readonly ResponseHeader[];
 }
 
@@ -50,9 +50,9 @@ export interface RouteSpec {
   readonly summary: string;
   readonly description?: string;
   readonly tag: 'Jobs' | 'Job types' | 'Meta';
-  readonly params?: z.ZodObject;
-  readonly query?: z.ZodObject;
-  readonly headers?: z.ZodObject;
+  readonly params?: z.ZodMiniObject;
+  readonly query?: z.ZodMiniObject;
+  readonly headers?: z.ZodMiniObject;
   /** A JSON request body: its schema depends on the registered job types. */
   readonly body?: BodyByJobType;
   readonly responses: Readonly<Record<number, RouteResponse>>;
