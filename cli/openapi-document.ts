@@ -18,7 +18,7 @@ import { listJobTypes } from '../lambdas/job-types/registry';
 import { PROBLEMS, type ProblemCode } from '../lambdas/api/problem';
 import { MAX_BODY_BYTES } from '../lambdas/api/request';
 import { problemsOf, ROUTES, WEBHOOKS, type ResponseHeader, type RouteSpec } from '../lambdas/api/routes';
-import { ProblemSchema } from '../lambdas/api/schemas';
+import { responseSchemas } from '../lambdas/api/schemas';
 
 const JSON_MEDIA = 'application/json';
 const PROBLEM_MEDIA = 'application/problem+json';
@@ -92,7 +92,7 @@ function operation(route: RouteSpec, jobTypes: ReturnType<typeof listJobTypes>, 
           {
             description: response.description,
             headers: headers(response.headers),
-            ...(response.body ? { content: { [JSON_MEDIA]: { schema: classic(response.body) } } } : {}),
+            ...(response.body ? { content: { [JSON_MEDIA]: { schema: classic(responseSchemas()[response.body]) } } } : {}),
           },
         ]),
       ),
@@ -135,7 +135,10 @@ function build(): Record<string, unknown> {
       description: webhook.description,
       tags: ['Webhooks'],
       security: [],
-      request: { headers: classic(webhook.headers), body: { required: true, content: { [JSON_MEDIA]: { schema: classic(webhook.body) } } } },
+      request: {
+        headers: classic(responseSchemas()[webhook.headers]),
+        body: { required: true, content: { [JSON_MEDIA]: { schema: classic(responseSchemas()[webhook.body]) } } },
+      },
       responses: {
         '200': { description: 'Delivered (any 2xx within 10 s).' },
         '410': { description: 'Gone: the event fails at once and is not retried.' },
@@ -143,7 +146,7 @@ function build(): Record<string, unknown> {
     });
   }
   // Problem is named by $ref from the problem responses, so it is listed as a component of its own.
-  return new OpenApiGeneratorV31([...registry.definitions, classic(ProblemSchema)]).generateDocument({
+  return new OpenApiGeneratorV31([...registry.definitions, classic(responseSchemas().ProblemSchema)]).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'Jobs Service API',

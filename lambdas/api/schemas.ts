@@ -4,10 +4,11 @@
  * parameters and headers) and what the service answers (the Job view, Attempt,
  * list pages, batch results, the problem document, the job-types list, the
  * webhook event). The route table (./routes.ts) names them per operation; the
- * OpenAPI document (cli/openapi-document.ts) is generated from them. `z.withMeta(…, { id })` makes a
- * schema a named component of the document; it is zod's own metadata, so this
- * module needs no OpenAPI library at run time. `zod/mini` (../zod.ts): the api
- * Lambda builds these at every cold start.
+ * OpenAPI document (cli/openapi-document.ts) is generated from them.
+ * `z.withMeta(…, { id })` makes a schema a named component of the document; it
+ * is zod's own metadata, so this module needs no OpenAPI library at run time.
+ * `zod/mini` (../zod.ts), and the responses built only when the document is:
+ * the api Lambda loads this module at every cold start.
  */
 import * as z from '../zod';
 import { JOB_STATUSES } from '../jobs/job';
@@ -160,149 +161,166 @@ function submissionVariants(jobTypes: readonly JobTypeDefinition<unknown>[], ext
 }
 
 // --- Responses ----------------------------------------------------------------------
+function memo<T>(build: () => T): () => T {
+  let built: { value: T } | undefined;
+  return () => (built ??= { value: build() }).value;
+}
 
-export const WebhookStateSchema = z.withMeta(
-  z.object({
-    status: z.withMeta(z.enum(['none', 'pending', 'delivered', 'failed']), { description: '`none` when the job has no webhookUrl.' }),
-    attempts: z.int().check(z.minimum(0)),
-    lastStatusCode: z.nullable(z.int()),
-    lastError: z.nullable(z.string()),
-    deliveredAt: nullableDateTime(),
-  }),
-  { id: 'WebhookState', description: "Delivery of the job's completion webhook." },
-);
 
-const jobFields = {
-  jobId: z.uuid(),
-  tenantId: z.string(),
-  type: z.string(),
-  status: JobStatusSchema,
-  attempts: z.withMeta(z.int().check(z.minimum(0)), { description: 'Attempts made so far (keeps counting across retries).' }),
-  maxAttempts: z.int().check(z.minimum(1), z.maximum(25)),
-  nextRunAt: z.withMeta(nullableDateTime(), { description: 'When the job may next run; null unless it is waiting.' }),
-  idempotencyKey: z.nullable(z.string()),
-  payloadHash: z.withMeta(z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/)), {
-    description: 'SHA-256 of the canonical JSON (RFC 8785) of the submitted fields.',
-  }),
-  payload: z.withMeta(z.record(z.string(), z.unknown()), { description: "The submitted payload (its type's schema: see GET /v1/job-types)." }),
-  webhookUrl: z.nullable(z.url()),
-  webhook: WebhookStateSchema,
-  // Present always (null until there is one): a value that refuses `undefined` is what marks it required.
-  result: z.withMeta(z.unknown().check(z.refine((value) => value !== undefined)), {
-    description: 'What the handler returned when it is at most 4 KiB of JSON, else `{"truncated": true, "bytes": N}`; null until then.',
-  }),
-  lastError: z.nullable(z.string()),
-  createdAt: dateTime(),
-  updatedAt: dateTime(),
-  finishedAt: nullableDateTime(),
-  expiresAt: z.withMeta(dateTime(), { description: 'When the job (and its idempotency key) is forgotten.' }),
-};
-
-export const JobSchema = z.withMeta(z.object(jobFields), { id: 'Job', description: 'A job (SPEC §3.6). Absent values are null, never omitted.' });
-const { payload: _payload, ...summaryFields } = jobFields;
-export const JobSummarySchema = z.withMeta(z.object(summaryFields), { id: 'JobSummary', description: 'A job without its payload.' });
-
-export const JobListSchema = z.withMeta(
-  z.object({
-    items: z.withMeta(z.array(JobSummarySchema), { description: 'Newest first.' }),
-    nextCursor: z.withMeta(z.nullable(z.string()), { description: 'Pass as `cursor` for the next page; null on the last page.' }),
-  }),
-  { id: 'JobList' },
-);
-
-export const AttemptSchema = z.withMeta(
-  z.object({
-    attempt: z.int().check(z.minimum(1)),
-    status: z.enum(['running', 'failed', 'succeeded']),
-    error: z.withMeta(z.nullable(z.string()), { description: 'A short message (at most 1 KiB), never a stack trace.' }),
-    startedAt: dateTime(),
-    finishedAt: nullableDateTime(),
-    durationMs: z.nullable(z.int().check(z.minimum(0))),
-  }),
-  { id: 'Attempt', description: 'One run of the job handler.' },
-);
-
-export const AttemptListSchema = z.withMeta(z.object({ items: z.withMeta(z.array(AttemptSchema), { description: 'Oldest first; the most recent 50.' }) }), {
-  id: 'AttemptList',
-});
-
-export const FieldProblemSchema = z.object({ path: z.withMeta(z.string(), { examples: ['payload.to'] }), message: z.string() });
-
-export const ProblemSchema = z.withMeta(
-  z.object({
-    type: z.literal('about:blank'),
-    title: z.withMeta(z.string(), { description: 'The HTTP reason phrase of the status.' }),
-    status: z.int().check(z.minimum(400), z.maximum(599)),
-    code: z.enum(PROBLEM_CODES),
-    detail: z.string(),
-    requestId: z.withMeta(z.string(), { description: 'The same as the x-request-id header.' }),
-    errors: z.withMeta(z.optional(z.array(FieldProblemSchema)), {
-      description: 'For `validation_failed`: each field problem, path relative to the body (or the batch item).',
+/**
+ * What the service answers, and the webhook it sends: described for the
+ * OpenAPI document only (the api builds its answers itself), so built on first
+ * call, by the generator, and never at a cold start of the api (`@__PURE__`:
+ * a bundle that never calls it leaves it out). The route table names them
+ * (`body: 'JobSchema'`).
+ */
+export const responseSchemas = /* @__PURE__ */ memo(() => {
+  const WebhookStateSchema = z.withMeta(
+    z.object({
+      status: z.withMeta(z.enum(['none', 'pending', 'delivered', 'failed']), { description: '`none` when the job has no webhookUrl.' }),
+      attempts: z.int().check(z.minimum(0)),
+      lastStatusCode: z.nullable(z.int()),
+      lastError: z.nullable(z.string()),
+      deliveredAt: nullableDateTime(),
     }),
-  }),
-  { id: 'Problem', description: 'An RFC 9457 problem document.' },
-);
+    { id: 'WebhookState', description: "Delivery of the job's completion webhook." },
+  );
 
-export const BatchResultSchema = z.withMeta(
-  z.object({
-    items: z.withMeta(
-      z.array(
-        z.union([
-          z.withMeta(
-            z.object({
-              status: z.withMeta(z.union([z.literal(202), z.literal(200)]), { description: '202 created, 200 idempotent replay.' }),
-              job: JobSchema,
-            }),
-            { id: 'BatchItemAccepted' },
-          ),
-          z.withMeta(
-            z.object({
-              status: z.withMeta(z.int().check(z.minimum(400), z.maximum(599)), {
-                description:
-                  'The 4xx the item would get alone; 503 if it could not be stored right now (nothing kept; the response carries Retry-After); 500 if it failed unexpectedly. Other items are unaffected.',
-              }),
-              error: ProblemSchema,
-            }),
-            { id: 'BatchItemFailed' },
-          ),
-        ]),
-      ),
-      { description: 'One result per submitted job, in request order.' },
-    ),
-  }),
-  { id: 'BatchResult' },
-);
+  const jobFields = {
+    jobId: z.uuid(),
+    tenantId: z.string(),
+    type: z.string(),
+    status: JobStatusSchema,
+    attempts: z.withMeta(z.int().check(z.minimum(0)), { description: 'Attempts made so far (keeps counting across retries).' }),
+    maxAttempts: z.int().check(z.minimum(1), z.maximum(25)),
+    nextRunAt: z.withMeta(nullableDateTime(), { description: 'When the job may next run; null unless it is waiting.' }),
+    idempotencyKey: z.nullable(z.string()),
+    payloadHash: z.withMeta(z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/)), {
+      description: 'SHA-256 of the canonical JSON (RFC 8785) of the submitted fields.',
+    }),
+    payload: z.withMeta(z.record(z.string(), z.unknown()), { description: "The submitted payload (its type's schema: see GET /v1/job-types)." }),
+    webhookUrl: z.nullable(z.url()),
+    webhook: WebhookStateSchema,
+    // Present always (null until there is one): a value that refuses `undefined` is what marks it required.
+    result: z.withMeta(z.unknown().check(z.refine((value) => value !== undefined)), {
+      description: 'What the handler returned when it is at most 4 KiB of JSON, else `{"truncated": true, "bytes": N}`; null until then.',
+    }),
+    lastError: z.nullable(z.string()),
+    createdAt: dateTime(),
+    updatedAt: dateTime(),
+    finishedAt: nullableDateTime(),
+    expiresAt: z.withMeta(dateTime(), { description: 'When the job (and its idempotency key) is forgotten.' }),
+  };
 
-export const JobTypeListSchema = z.withMeta(
-  z.object({
-    items: z.array(
-      z.object({
-        type: z.string(),
-        description: z.string(),
-        schema: z.withMeta(z.record(z.string(), z.unknown()), { description: 'JSON Schema (2020-12) of the payload.' }),
+  const JobSchema = z.withMeta(z.object(jobFields), { id: 'Job', description: 'A job (SPEC §3.6). Absent values are null, never omitted.' });
+  const { payload: _payload, ...summaryFields } = jobFields;
+  const JobSummarySchema = z.withMeta(z.object(summaryFields), { id: 'JobSummary', description: 'A job without its payload.' });
+
+  const JobListSchema = z.withMeta(
+    z.object({
+      items: z.withMeta(z.array(JobSummarySchema), { description: 'Newest first.' }),
+      nextCursor: z.withMeta(z.nullable(z.string()), { description: 'Pass as `cursor` for the next page; null on the last page.' }),
+    }),
+    { id: 'JobList' },
+  );
+
+  const AttemptSchema = z.withMeta(
+    z.object({
+      attempt: z.int().check(z.minimum(1)),
+      status: z.enum(['running', 'failed', 'succeeded']),
+      error: z.withMeta(z.nullable(z.string()), { description: 'A short message (at most 1 KiB), never a stack trace.' }),
+      startedAt: dateTime(),
+      finishedAt: nullableDateTime(),
+      durationMs: z.nullable(z.int().check(z.minimum(0))),
+    }),
+    { id: 'Attempt', description: 'One run of the job handler.' },
+  );
+
+  const AttemptListSchema = z.withMeta(z.object({ items: z.withMeta(z.array(AttemptSchema), { description: 'Oldest first; the most recent 50.' }) }), {
+    id: 'AttemptList',
+  });
+
+  const FieldProblemSchema = z.object({ path: z.withMeta(z.string(), { examples: ['payload.to'] }), message: z.string() });
+
+  const ProblemSchema = z.withMeta(
+    z.object({
+      type: z.literal('about:blank'),
+      title: z.withMeta(z.string(), { description: 'The HTTP reason phrase of the status.' }),
+      status: z.int().check(z.minimum(400), z.maximum(599)),
+      code: z.enum(PROBLEM_CODES),
+      detail: z.string(),
+      requestId: z.withMeta(z.string(), { description: 'The same as the x-request-id header.' }),
+      errors: z.withMeta(z.optional(z.array(FieldProblemSchema)), {
+        description: 'For `validation_failed`: each field problem, path relative to the body (or the batch item).',
       }),
-    ),
-  }),
-  { id: 'JobTypeList' },
-);
+    }),
+    { id: 'Problem', description: 'An RFC 9457 problem document.' },
+  );
 
-/** The OpenAPI document itself: an object, described by the OpenAPI 3.1 specification rather than here. */
-export const OpenApiDocumentSchema = z.record(z.string(), z.unknown());
+  const BatchResultSchema = z.withMeta(
+    z.object({
+      items: z.withMeta(
+        z.array(
+          z.union([
+            z.withMeta(
+              z.object({
+                status: z.withMeta(z.union([z.literal(202), z.literal(200)]), { description: '202 created, 200 idempotent replay.' }),
+                job: JobSchema,
+              }),
+              { id: 'BatchItemAccepted' },
+            ),
+            z.withMeta(
+              z.object({
+                status: z.withMeta(z.int().check(z.minimum(400), z.maximum(599)), {
+                  description:
+                    'The 4xx the item would get alone; 503 if it could not be stored right now (nothing kept; the response carries Retry-After); 500 if it failed unexpectedly. Other items are unaffected.',
+                }),
+                error: ProblemSchema,
+              }),
+              { id: 'BatchItemFailed' },
+            ),
+          ]),
+        ),
+        { description: 'One result per submitted job, in request order.' },
+      ),
+    }),
+    { id: 'BatchResult' },
+  );
 
-/** The body of a completion webhook (SPEC §6), signed per Standard Webhooks. */
-export const WebhookEventSchema = z.withMeta(
-  z.object({
-    type: z.enum(['job.succeeded', 'job.fatal']),
-    timestamp: dateTime(),
-    data: JobSummarySchema,
-  }),
-  { id: 'WebhookEvent', description: 'Sent once a job is `succeeded` or `fatal`; the same body on every try of one event.' },
-);
+  const JobTypeListSchema = z.withMeta(
+    z.object({
+      items: z.array(
+        z.object({
+          type: z.string(),
+          description: z.string(),
+          schema: z.withMeta(z.record(z.string(), z.unknown()), { description: 'JSON Schema (2020-12) of the payload.' }),
+        }),
+      ),
+    }),
+    { id: 'JobTypeList' },
+  );
 
-export const WebhookHeaders = z.object({
-  'webhook-id': z.withMeta(z.string(), { description: 'Unique per event, the same on every retry of that event.' }),
-  'webhook-timestamp': z.withMeta(z.string().check(z.regex(/^\d+$/)), { description: 'Unix seconds of this delivery attempt.' }),
-  'webhook-signature': z.withMeta(z.string(), {
-    description: "`v1,` + base64(HMAC-SHA256(secret, `${id}.${timestamp}.${body}`)); verify with the `standardwebhooks` package.",
-  }),
+  /** The OpenAPI document itself: an object, described by the OpenAPI 3.1 specification rather than here. */
+  const OpenApiDocumentSchema = z.record(z.string(), z.unknown());
+
+  /** The body of a completion webhook (SPEC §6), signed per Standard Webhooks. */
+  const WebhookEventSchema = z.withMeta(
+    z.object({
+      type: z.enum(['job.succeeded', 'job.fatal']),
+      timestamp: dateTime(),
+      data: JobSummarySchema,
+    }),
+    { id: 'WebhookEvent', description: 'Sent once a job is `succeeded` or `fatal`; the same body on every try of one event.' },
+  );
+
+  const WebhookHeaders = z.object({
+    'webhook-id': z.withMeta(z.string(), { description: 'Unique per event, the same on every retry of that event.' }),
+    'webhook-timestamp': z.withMeta(z.string().check(z.regex(/^\d+$/)), { description: 'Unix seconds of this delivery attempt.' }),
+    'webhook-signature': z.withMeta(z.string(), {
+      description: "`v1,` + base64(HMAC-SHA256(secret, `${id}.${timestamp}.${body}`)); verify with the `standardwebhooks` package.",
+    }),
+  });
+
+  return { WebhookStateSchema, JobSchema, JobSummarySchema, JobListSchema, AttemptSchema, AttemptListSchema, FieldProblemSchema, ProblemSchema, BatchResultSchema, JobTypeListSchema, OpenApiDocumentSchema, WebhookEventSchema, WebhookHeaders };
 });
+export type ResponseSchemas = ReturnType<typeof responseSchemas>;
