@@ -25,7 +25,7 @@ import * as z from '../zod';
 import { FatalJobError, JobError, JobTimeoutError, RetryableJobError } from '../jobs/errors';
 import { boundError, RESULT_LIMIT_BYTES } from '../jobs/job';
 import { InvalidRequestError, OutboundError, UnsafeTargetError } from '../outbound/errors';
-import { parseRetryAfter, sendPinnedRequest, type PinnedResponse } from '../outbound/pinned-request';
+import type { PinnedResponse } from '../outbound/pinned-request';
 import { signWebhook } from '../outbound/signer';
 import type { JobContext, JobType } from './job-type';
 
@@ -117,6 +117,13 @@ export const HttpPayloadSchema = z
   );
 export type HttpPayload = z.infer<typeof HttpPayloadSchema>;
 
+/**
+ * The transport: pinned sockets, the SSRF guard with its CIDR tables, and
+ * ipaddr.js (≈ 25 KB). Loaded by the first `http` job, not at every cold start
+ * of the worker, whose jobs may be of any type.
+ */
+const transport = () => import('../outbound/pinned-request');
+
 export interface HttpResult {
   status: number;
   body: string;
@@ -134,6 +141,7 @@ export const httpJobType: JobType<HttpPayload> = {
   async handle(payload, ctx) {
     const body = encodeBody(payload.body);
     const headers = requestHeaders(payload, body, ctx);
+    const { parseRetryAfter, sendPinnedRequest } = await transport();
     let response: PinnedResponse;
     try {
       response = await untilAborted(ctx, () =>
@@ -154,7 +162,7 @@ export const httpJobType: JobType<HttpPayload> = {
       throw toJobError(error);
     }
     ctx.logger.debug('http job response', { status: response.status, durationMs: response.durationMs });
-    return outcomeOf(response);
+    return outcomeOf(response, parseRetryAfter);
   },
 };
 
@@ -197,7 +205,7 @@ function signatureHeaders(body: string, ctx: JobContext): Record<string, string>
 }
 
 /** SPEC §5: 2xx succeeds; 408, 429 and 5xx may heal; 3xx and other statuses will not. */
-function outcomeOf(response: PinnedResponse): HttpResult {
+function outcomeOf(response: PinnedResponse, parseRetryAfter: Awaited<ReturnType<typeof transport>>['parseRetryAfter']): HttpResult {
   const { status } = response;
   if (status >= 200 && status <= 299) return boundedResult(status, response.body, response.truncated);
   if (status === 408 || status === 429 || (status >= 500 && status <= 599)) {
