@@ -4,6 +4,7 @@
  * a response. The router (./api-handler.ts) has already matched path (404), API
  * key (403), method (405) and size (413); the handler makes the operation's own checks.
  */
+import { describeJobTypes } from '../job-types/registry';
 import type * as z from '../zod';
 import { toJobView, webhookEventOf, type Job } from '../jobs/job';
 import { isJobIdShaped } from '../jobs/job-id';
@@ -249,7 +250,6 @@ export const HANDLERS: Readonly<Record<OperationId, RouteHandler>> = {
   cancelJob,
   retryJob,
   redeliverJobWebhook: redeliver,
-  // zod's JSON Schema converter: loaded on this route's first request, not at cold start.
-  listJobTypes: async () => ({ status: 200, body: (await import('../job-types/describe')).describeJobTypes() }),
+  listJobTypes: () => Promise.resolve({ status: 200, body: describeJobTypes() }),
   getOpenApiDocument,
 };

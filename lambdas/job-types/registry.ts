@@ -7,6 +7,7 @@
  * OpenAPI document; and the runnable types, built once per process with the
  * senders of where they run ({@link createJobTypes}).
  */
+import * as z from '../zod';
 import { echoJobType } from './echo';
 import { createEmailJobType, emailJobDefinition } from './email';
 import { httpJobType } from './http';
@@ -60,4 +61,17 @@ export type JobTypes = (type: string) => JobType<unknown> | undefined;
 export function createJobTypes(effects: JobTypeEffects): JobTypes {
   const byName = new Map(JOB_TYPES.map(({ definition, build }) => [definition.type, build(effects)]));
   return (type) => byName.get(type);
+}
+
+/** `GET /v1/job-types` body: each type with its payload JSON Schema (computed once). */
+let described: unknown;
+export function describeJobTypes(): unknown {
+  described ??= {
+    items: JOB_TYPES.map(({ definition: t }) => ({
+      type: t.type,
+      description: t.description,
+      schema: z.toJSONSchema(t.schema, { unrepresentable: 'any' }),
+    })),
+  };
+  return described;
 }

@@ -28,7 +28,7 @@ import { promisify } from 'node:util';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { JobsServiceStack } from '../../lib/jobs-service-stack';
-import { describeJobTypes } from '../../lambdas/job-types/describe';
+import { describeJobTypes } from '../../lambdas/job-types/registry';
 import { localApiKeyId } from '../../lambdas/store/tenant-store';
 import { testApp } from '../lib/stack-fixture';
 import { ensureNode24 } from '../support/node24';
@@ -302,7 +302,7 @@ describe.each(runtimes)('the shipped bundles on %s', (_label, nodeBinary, versio
     expect(JSON.parse(served.result.body)).toEqual(JSON.parse(readFileSync(join(__dirname, '../../openapi.json'), 'utf8')));
   }, 60_000);
 
-  it('list the job types, converted to JSON Schema in the chunk loaded on first request', async () => {
+  it('list the job types with their payloads as JSON Schema (zod/mini through zod’s own converter), as the twin does', async () => {
     const event = submitEvent(t.twin.dev.apiKey, {});
     const get = { ...event, httpMethod: 'GET', path: '/v1/job-types', pathParameters: { proxy: 'v1/job-types' }, body: null };
     const served = await invoke(nodeBinary(), 'Api', { ...get, requestContext: { ...event.requestContext, httpMethod: 'GET', path: '/prod/v1/job-types' } });
