@@ -16,6 +16,9 @@
  * project's, so an SDK-external bundle finds `@aws-sdk/*` as it would find the
  * runtime's copy on Lambda. Imports are interleaved (one of each bundle and
  * runtime per round), so a load spike on the machine hits all of them alike.
+ *
+ * On its own (`npx tsx bench/bundles.ts`, a minute or two): the SDK-bundled
+ * builds only, printed as a table; `BENCH_IMPORT_RUNS` imports each (default 11).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -87,13 +90,13 @@ interface Runtime {
   readonly applies: (bundle: BuiltBundle) => boolean;
 }
 
-export async function measureBundles(options: { runs: number }): Promise<BundleResult[]> {
+export async function measureBundles(options: { runs: number; sdk?: readonly BundleResult['sdk'][] }): Promise<BundleResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'jobs-bench-bundles-'));
   try {
     symlinkSync(join(PROJECT_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
     const bundles: BuiltBundle[] = [];
     for (const entry of LAMBDA_ENTRIES.filter((e) => existsSync(join(PROJECT_ROOT, e)))) {
-      for (const sdk of ['external', 'bundled'] as const) {
+      for (const sdk of options.sdk ?? (['external', 'bundled'] as const)) {
         const name = basename(entry, '.ts');
         const outdir = join(dir, `${name}-sdk-${sdk}`);
         const output = await build({
@@ -206,4 +209,18 @@ async function coldImport(bundle: string, runtime: Runtime): Promise<ColdImport>
     timeout: 30_000,
   });
   return JSON.parse(stdout) as ColdImport;
+}
+
+if (require.main === module) {
+  const runs = Number(process.env.BENCH_IMPORT_RUNS ?? 11);
+  void measureBundles({ runs, sdk: ['bundled'] }).then((results) => {
+    const kb = (bytes: number) => (bytes / 1024).toFixed(1);
+    const ms = (imports: ColdImports) => `${imports.importMedianMs.toFixed(0)} (cpu ${imports.importCpuMedianMs.toFixed(0)})`;
+    console.log(`SDK bundled, ${runs} cold imports each, median ms (cpu ms); KB = 1024 bytes`);
+    console.log(['entry', 'entry KB', 'all KB', `${results[0]?.node ?? 'node'}`, `${results[0]?.node24.node ?? 'node 24'}`, '+source maps', 'lazy chunks'].join('\t'));
+    for (const r of results) {
+      const lazy = r.lazyChunks.map((c) => `${c.holds} ${kb(c.bytes)}`).join(', ');
+      console.log([r.entry, kb(r.entryBytes), kb(r.bytes), ms(r), ms(r.node24), r.withSourceMaps ? ms(r.withSourceMaps) : '-', lazy].join('\t'));
+    }
+  });
 }

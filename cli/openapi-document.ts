@@ -2,6 +2,9 @@
  * The OpenAPI 3.1 document of API v1, generated from the route table
  * (lambdas/api/routes.ts), the schemas (lambdas/api/schemas.ts), the problem catalogue
  * (lambdas/api/problem.ts) and the job-type registry by `@asteasolutions/zod-to-openapi`.
+ * The schemas are `zod/mini` (the api Lambda builds them at each cold start);
+ * the generator reads classic zod, so each is handed over as its classic twin
+ * ({@link classic}): the same definition, checks and metadata.
  *
  * Build time only: `npm run openapi` writes it to `openapi.json` at the root,
  * and `GET /v1/openapi.json` serves that file (lambdas/api/job-routes.ts), so neither
@@ -9,11 +12,13 @@
  * the file and this generator disagree.
  */
 import { OpenApiGeneratorV31, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import * as classicZod from 'zod';
+import * as z from 'zod/mini';
 import { listJobTypes } from '../lambdas/job-types/registry';
 import { PROBLEMS, type ProblemCode } from '../lambdas/api/problem';
 import { MAX_BODY_BYTES } from '../lambdas/api/request';
 import { problemsOf, ROUTES, WEBHOOKS, type ResponseHeader, type RouteSpec } from '../lambdas/api/routes';
-import { ProblemSchema } from '../lambdas/api/schemas';
+import { responseSchemas } from '../lambdas/api/schemas';
 
 const JSON_MEDIA = 'application/json';
 const PROBLEM_MEDIA = 'application/problem+json';
@@ -75,10 +80,10 @@ function operation(route: RouteSpec, jobTypes: ReturnType<typeof listJobTypes>, 
     tags: [route.tag],
     ...(route.keyed ? {} : { security: [] }),
     request: {
-      ...(route.params ? { params: route.params } : {}),
-      ...(route.query ? { query: route.query } : {}),
-      ...(route.headers ? { headers: route.headers } : {}),
-      ...(route.body ? { body: { required: true, content: { [JSON_MEDIA]: { schema: route.body(jobTypes) } } } } : {}),
+      ...(route.params ? { params: classic(route.params) } : {}),
+      ...(route.query ? { query: classic(route.query) } : {}),
+      ...(route.headers ? { headers: classic(route.headers) } : {}),
+      ...(route.body ? { body: { required: true, content: { [JSON_MEDIA]: { schema: classic(route.body(jobTypes)) } } } } : {}),
     },
     responses: {
       ...Object.fromEntries(
@@ -87,7 +92,7 @@ function operation(route: RouteSpec, jobTypes: ReturnType<typeof listJobTypes>, 
           {
             description: response.description,
             headers: headers(response.headers),
-            ...(response.body ? { content: { [JSON_MEDIA]: { schema: response.body } } } : {}),
+            ...(response.body ? { content: { [JSON_MEDIA]: { schema: classic(responseSchemas()[response.body]) } } } : {}),
           },
         ]),
       ),
@@ -130,7 +135,10 @@ function build(): Record<string, unknown> {
       description: webhook.description,
       tags: ['Webhooks'],
       security: [],
-      request: { headers: webhook.headers, body: { required: true, content: { [JSON_MEDIA]: { schema: webhook.body } } } },
+      request: {
+        headers: classic(responseSchemas()[webhook.headers]),
+        body: { required: true, content: { [JSON_MEDIA]: { schema: classic(responseSchemas()[webhook.body]) } } },
+      },
       responses: {
         '200': { description: 'Delivered (any 2xx within 10 s).' },
         '410': { description: 'Gone: the event fails at once and is not retried.' },
@@ -138,7 +146,7 @@ function build(): Record<string, unknown> {
     });
   }
   // Problem is named by $ref from the problem responses, so it is listed as a component of its own.
-  return new OpenApiGeneratorV31([...registry.definitions, ProblemSchema]).generateDocument({
+  return new OpenApiGeneratorV31([...registry.definitions, classic(responseSchemas().ProblemSchema)]).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'Jobs Service API',
@@ -161,6 +169,53 @@ function build(): Record<string, unknown> {
     ],
   }) as unknown as Record<string, unknown>;
 }
+
+/** Classic twins by mini schema: one twin per schema, so a schema used twice is one component. */
+const twins = new Map<z.core.$ZodType, classicZod.ZodType>();
+
+/**
+ * The classic zod twin of a `zod/mini` schema: the classic class of the same
+ * kind (`ZodMiniString` → `ZodString`, both built on zod's core) over the same
+ * definition, its inner schemas twinned too, and the mini schema's metadata
+ * (what `.meta()` answers, which is where the generator reads ids and
+ * descriptions: an own `meta`, so the global registry's ids stay unique).
+ */
+function classic<S extends z.core.$ZodType>(schema: S): classicZod.ZodObject & classicZod.ZodType {
+  return twin(schema) as classicZod.ZodObject & classicZod.ZodType;
+}
+
+function twin(schema: z.core.$ZodType): classicZod.ZodType {
+  const known = twins.get(schema);
+  if (known) return known;
+  const kind = [...schema._zod.traits].find((trait) => trait.startsWith('ZodMini'));
+  if (kind === undefined) return schema as classicZod.ZodType; // classic already
+  const Classic = (classicZod as unknown as Record<string, new (def: unknown) => classicZod.ZodType>)[kind.replace('ZodMini', 'Zod')];
+  if (typeof Classic !== 'function') throw new Error(`no classic zod twin for ${kind}`);
+  const def: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema._zod.def as unknown as Record<string, unknown>)) {
+    def[key] = key === 'checks' ? value : twinned(value);
+  }
+  const made = new Classic(def);
+  const metadata = z.globalRegistry.get(schema);
+  Object.defineProperty(made, 'meta', { value: () => metadata });
+  // Made from `schema`, as a clone is. The generator reads `id` as a component name only for a schema with a parent
+  // (its own registry answers `{}` for those, undefined for others): classic `.meta({ id })` always makes one.
+  made._zod.parent = schema;
+  twins.set(schema, made);
+  return made;
+}
+
+/** A definition's value with the schemas in it twinned: a schema, a list of them (options), or a shape. */
+function twinned(value: unknown): unknown {
+  if (isSchema(value)) return twin(value);
+  if (Array.isArray(value)) return value.map((item: unknown) => (isSchema(item) ? twin(item) : item));
+  if (typeof value === 'object' && value !== null && Object.values(value).some(isSchema)) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, isSchema(item) ? twin(item) : item]));
+  }
+  return value;
+}
+
+const isSchema = (value: unknown): value is z.core.$ZodType => typeof value === 'object' && value !== null && '_zod' in value && 'traits' in (value as z.core.$ZodType)._zod;
 
 let document: Record<string, unknown> | undefined;
 

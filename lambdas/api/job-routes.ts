@@ -5,7 +5,7 @@
  * key (403), method (405) and size (413); the handler makes the operation's own checks.
  */
 import { describeJobTypes } from '../job-types/registry';
-import type * as z from 'zod';
+import type * as z from '../zod';
 import { toJobView, webhookEventOf, type Job } from '../jobs/job';
 import { isJobIdShaped } from '../jobs/job-id';
 import type { PreparedJob } from '../jobs/prepare-job';
@@ -164,7 +164,7 @@ const listJobs: RouteHandler = async (ctx, request, tenantId) => {
  * values a client meant is not ours to guess). Parameters the schema does not
  * name are ignored.
  */
-function parseQuery<Schema extends z.ZodObject>(schema: Schema, request: ApiRequest): z.infer<Schema> {
+function parseQuery<Schema extends z.ZodMiniObject>(schema: Schema, request: ApiRequest): z.infer<Schema> {
   const problems: FieldProblem[] = [];
   const single: Record<string, string> = {};
   for (const name of Object.keys(schema.shape)) {

@@ -7,25 +7,9 @@
  * (cli/openapi-document.ts). It holds data only, so the CDK app can read it without
  * loading the handlers.
  */
-import type * as z from 'zod';
+import type * as z from '../zod';
 import type { ProblemCode } from './problem';
-import {
-  AttemptListSchema,
-  BatchResultSchema,
-  batchSubmissionBody,
-  JobIdParams,
-  JobListSchema,
-  JobSchema,
-  jobSubmissionBody,
-  JobSummarySchema,
-  JobTypeListSchema,
-  ListJobsQuery,
-  OpenApiDocumentSchema,
-  SubmitJobHeaders,
-  WebhookEventSchema,
-  WebhookHeaders,
-  type BodyByJobType,
-} from './schemas';
+import { batchSubmissionBody, JobIdParams, jobSubmissionBody, ListJobsQuery, SubmitJobHeaders, type BodyByJobType, type ResponseSchemas } from './schemas';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
@@ -34,8 +18,8 @@ export type ResponseHeader = 'Location' | 'Idempotent-Replayed' | 'Retry-After';
 
 export interface RouteResponse {
   readonly description: string;
-  /** The JSON body; none for an empty response (204). */
-  readonly body?: z.ZodType;
+  /** The JSON body, by name ({@link responseSchemas}: built for the document only); none for an empty response (204). */
+  readonly body?: keyof ResponseSchemas;
   readonly headers?: readonly ResponseHeader[];
 }
 
@@ -50,9 +34,9 @@ export interface RouteSpec {
   readonly summary: string;
   readonly description?: string;
   readonly tag: 'Jobs' | 'Job types' | 'Meta';
-  readonly params?: z.ZodObject;
-  readonly query?: z.ZodObject;
-  readonly headers?: z.ZodObject;
+  readonly params?: z.ZodMiniObject;
+  readonly query?: z.ZodMiniObject;
+  readonly headers?: z.ZodMiniObject;
   /** A JSON request body: its schema depends on the registered job types. */
   readonly body?: BodyByJobType;
   readonly responses: Readonly<Record<number, RouteResponse>>;
@@ -91,8 +75,8 @@ export const ROUTES = [
     headers: SubmitJobHeaders,
     body: jobSubmissionBody,
     responses: {
-      202: { description: 'Job created.', body: JobSchema, headers: ['Location'] },
-      200: { description: 'Idempotent replay: the job this key created, in its current state.', body: JobSchema, headers: ['Location', 'Idempotent-Replayed'] },
+      202: { description: 'Job created.', body: 'JobSchema', headers: ['Location'] },
+      200: { description: 'Idempotent replay: the job this key created, in its current state.', body: 'JobSchema', headers: ['Location', 'Idempotent-Replayed'] },
     },
     problems: [...SUBMISSION_PROBLEMS, 'service_unavailable'],
   },
@@ -105,7 +89,7 @@ export const ROUTES = [
     description: 'Jobs of one status, newest first, a page at a time.',
     tag: 'Jobs',
     query: ListJobsQuery,
-    responses: { 200: { description: 'A page of jobs (without payloads).', body: JobListSchema } },
+    responses: { 200: { description: 'A page of jobs (without payloads).', body: 'JobListSchema' } },
     problems: ['validation_failed', 'invalid_cursor'],
   },
   {
@@ -119,7 +103,7 @@ export const ROUTES = [
     tag: 'Jobs',
     body: batchSubmissionBody,
     responses: {
-      200: { description: 'One result per item, in request order; with Retry-After when an item is a 503.', body: BatchResultSchema, headers: ['Retry-After'] },
+      200: { description: 'One result per item, in request order; with Retry-After when an item is a 503.', body: 'BatchResultSchema', headers: ['Retry-After'] },
     },
     problems: ['validation_failed'],
   },
@@ -128,7 +112,7 @@ export const ROUTES = [
     method: 'GET',
     path: '/v1/jobs/{jobId}',
     summary: 'Get a job',
-    responses: { 200: { description: 'The job, with its payload.', body: JobSchema } },
+    responses: { 200: { description: 'The job, with its payload.', body: 'JobSchema' } },
     problems: ['job_not_found'],
   }),
   onJob({
@@ -145,7 +129,7 @@ export const ROUTES = [
     method: 'GET',
     path: '/v1/jobs/{jobId}/attempts',
     summary: "Get a job's attempt history",
-    responses: { 200: { description: 'The attempts, oldest first.', body: AttemptListSchema } },
+    responses: { 200: { description: 'The attempts, oldest first.', body: 'AttemptListSchema' } },
     problems: ['job_not_found'],
   }),
   onJob({
@@ -154,7 +138,7 @@ export const ROUTES = [
     path: '/v1/jobs/{jobId}/cancel',
     summary: 'Cancel a waiting job',
     description: 'A `queued` or `retry` job becomes `canceled` and never runs.',
-    responses: { 200: { description: 'The canceled job.', body: JobSchema } },
+    responses: { 200: { description: 'The canceled job.', body: 'JobSchema' } },
     problems: ['job_not_found', 'job_not_cancelable'],
   }),
   onJob({
@@ -163,7 +147,7 @@ export const ROUTES = [
     path: '/v1/jobs/{jobId}/retry',
     summary: 'Retry a fatal or canceled job',
     description: 'The job goes back to `queued`, due now, with a fresh budget of `maxAttempts` attempts.',
-    responses: { 202: { description: 'The job, queued again.', body: JobSchema, headers: ['Location'] } },
+    responses: { 202: { description: 'The job, queued again.', body: 'JobSchema', headers: ['Location'] } },
     problems: ['job_not_found', 'job_not_retryable'],
   }),
   onJob({
@@ -172,7 +156,7 @@ export const ROUTES = [
     path: '/v1/jobs/{jobId}/webhook/redeliver',
     summary: "Send a job's completion webhook again",
     description: 'The same event (same `webhook-id`) on a fresh delivery schedule.',
-    responses: { 202: { description: 'Redelivery scheduled; the job without its payload.', body: JobSummarySchema } },
+    responses: { 202: { description: 'Redelivery scheduled; the job without its payload.', body: 'JobSummarySchema' } },
     problems: ['job_not_found', 'webhook_not_redeliverable'],
   }),
   {
@@ -183,7 +167,7 @@ export const ROUTES = [
     summary: 'List the job types',
     description: 'The registered job types with the JSON Schemas of their payloads.',
     tag: 'Job types',
-    responses: { 200: { description: 'The job types.', body: JobTypeListSchema } },
+    responses: { 200: { description: 'The job types.', body: 'JobTypeListSchema' } },
     problems: [],
   },
   {
@@ -193,7 +177,7 @@ export const ROUTES = [
     keyed: false,
     summary: 'This OpenAPI document',
     tag: 'Meta',
-    responses: { 200: { description: 'The OpenAPI 3.1 document of this API.', body: OpenApiDocumentSchema } },
+    responses: { 200: { description: 'The OpenAPI 3.1 document of this API.', body: 'OpenApiDocumentSchema' } },
     problems: [],
   },
 ] as const satisfies readonly RouteSpec[];
@@ -217,7 +201,7 @@ export const WEBHOOKS = [
     summary: 'A job finished (succeeded or fatal)',
     description:
       'POSTed to the job\'s `webhookUrl`, signed per Standard Webhooks with the tenant\'s secret. A 2xx within 10 s is delivered; anything else is retried on WEBHOOK_RETRY_SCHEDULE; 410 Gone stops at once. Redirects are not followed.',
-    headers: WebhookHeaders,
-    body: WebhookEventSchema,
+    headers: 'WebhookHeaders',
+    body: 'WebhookEventSchema',
   },
 ] as const;

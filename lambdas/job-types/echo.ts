@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod';
 import type { JobType } from './job-type';
 
 /** Returns its payload as the result: for diagnostics and benchmarks. */

@@ -2,33 +2,31 @@
  * `email`: sends one message through the {@link Mailer} it is built with
  * (SPEC §5): Amazon SES on AWS, the local outbox on the twin.
  */
-import * as z from 'zod';
+import * as z from '../zod';
 import type { JobType, JobTypeDefinition } from './job-type';
 import type { EmailMessage, Mailer } from './senders';
 
 /** SES accepts at most 50 recipients per message. */
 const MAX_RECIPIENTS = 50;
 
-const address = z.email({ error: 'must be an email address' }).max(320);
-const addresses = z.union([address, z.array(address).min(1).max(MAX_RECIPIENTS)]);
+const address = z.email({ error: 'must be an email address' }).check(z.maxLength(320));
+const addresses = z.union([address, z.array(address).check(z.minLength(1), z.maxLength(MAX_RECIPIENTS))]);
 
 export const EmailPayloadSchema = z
   .strictObject({
-    to: addresses.describe(`One address or a list of 1..${MAX_RECIPIENTS}.`),
-    subject: z
-      .string()
-      .min(1)
-      .max(998)
-      .regex(/^[^\r\n]*$/, 'must be one line'),
-    text: z.string().min(1).optional().describe('Plain-text body.'),
-    html: z.string().min(1).optional().describe('HTML body.'),
-    from: address.optional().describe('Sender address (a verified SES identity); default: the deployment’s EMAIL_FROM.'),
-    replyTo: addresses.optional(),
+    to: z.withMeta(addresses, { description: `One address or a list of 1..${MAX_RECIPIENTS}.` }),
+    subject: z.string().check(z.minLength(1), z.maxLength(998), z.regex(/^[^\r\n]*$/, 'must be one line')),
+    text: z.withMeta(z.optional(z.string().check(z.minLength(1))), { description: 'Plain-text body.' }),
+    html: z.withMeta(z.optional(z.string().check(z.minLength(1))), { description: 'HTML body.' }),
+    from: z.withMeta(z.optional(address), { description: 'Sender address (a verified SES identity); default: the deployment’s EMAIL_FROM.' }),
+    replyTo: z.optional(addresses),
   })
-  .refine((p) => p.text !== undefined || p.html !== undefined, {
-    message: 'give text, html or both',
-    path: ['text'],
-  });
+  .check(
+    z.refine((p) => p.text !== undefined || p.html !== undefined, {
+      message: 'give text, html or both',
+      path: ['text'],
+    }),
+  );
 export type EmailPayload = z.infer<typeof EmailPayloadSchema>;
 
 export const emailJobDefinition: JobTypeDefinition<EmailPayload> = {

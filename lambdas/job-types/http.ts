@@ -21,11 +21,11 @@
  *   `.default()`, so the served JSON Schema shows those fields as optional.
  * - Nothing from the request or response (URL, headers, bodies) is logged.
  */
-import * as z from 'zod';
+import * as z from '../zod';
 import { FatalJobError, JobError, JobTimeoutError, RetryableJobError } from '../jobs/errors';
 import { boundError, RESULT_LIMIT_BYTES } from '../jobs/job';
 import { InvalidRequestError, OutboundError, UnsafeTargetError } from '../outbound/errors';
-import { parseRetryAfter, sendPinnedRequest, type PinnedResponse } from '../outbound/pinned-request';
+import type { PinnedResponse } from '../outbound/pinned-request';
 import { signWebhook } from '../outbound/signer';
 import type { JobContext, JobType } from './job-type';
 
@@ -63,54 +63,66 @@ const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
  * a key named `__proto__`, which would then go unchecked yet be sent (the
  * handler gets the payload as submitted). This one checks the object itself.
  */
-const HeadersSchema = z
-  .custom<Record<string, string>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), {
-    message: 'must be an object of header names to values',
-  })
-  .superRefine((headers, ctx) => {
-    const names = Object.keys(headers);
-    if (names.length > MAX_HEADERS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_HEADERS} headers` });
-    const seen = new Set<string>();
-    for (const name of names) {
-      const lower = name.toLowerCase();
-      const value: unknown = headers[name];
-      const problem =
-        typeof value !== 'string'
-          ? 'must be a string'
-          : !HEADER_NAME.test(name)
-            ? 'not a valid header name'
-            : FORBIDDEN_HEADERS.has(lower) || lower.startsWith('proxy-')
-              ? `header ${name} may not be set (hop-by-hop, framing, or set by the service)`
-              : seen.has(lower)
-                ? `header ${name} is given twice (names are case-insensitive)`
-                : !HEADER_VALUE.test(value)
-                  ? 'header values must be one line of printable Latin-1 text'
-                  : value.length > MAX_HEADER_VALUE_LENGTH
-                    ? `header values must be at most ${MAX_HEADER_VALUE_LENGTH} characters`
-                    : undefined;
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, path: [name] });
-      seen.add(lower);
-    }
-  })
-  .meta({ type: 'object', additionalProperties: { type: 'string' } });
+const HeadersSchema = z.withMeta(
+  z
+    .custom<Record<string, string>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), {
+      message: 'must be an object of header names to values',
+    })
+    .check(
+      z.superRefine((headers, ctx) => {
+        const names = Object.keys(headers);
+        if (names.length > MAX_HEADERS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_HEADERS} headers` });
+        const seen = new Set<string>();
+        for (const name of names) {
+          const lower = name.toLowerCase();
+          const value: unknown = headers[name];
+          const problem =
+            typeof value !== 'string'
+              ? 'must be a string'
+              : !HEADER_NAME.test(name)
+                ? 'not a valid header name'
+                : FORBIDDEN_HEADERS.has(lower) || lower.startsWith('proxy-')
+                  ? `header ${name} may not be set (hop-by-hop, framing, or set by the service)`
+                  : seen.has(lower)
+                    ? `header ${name} is given twice (names are case-insensitive)`
+                    : !HEADER_VALUE.test(value)
+                      ? 'header values must be one line of printable Latin-1 text'
+                      : value.length > MAX_HEADER_VALUE_LENGTH
+                        ? `header values must be at most ${MAX_HEADER_VALUE_LENGTH} characters`
+                        : undefined;
+          if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, path: [name] });
+          seen.add(lower);
+        }
+      }),
+    ),
+  { type: 'object', additionalProperties: { type: 'string' } },
+);
 
 export const HttpPayloadSchema = z
   .strictObject({
     // Length and the other URL rules: the URL guard at submit (invalid_target_url).
-    url: z.string().min(1).describe('Target URL (https; see the URL rules).'),
-    method: z.enum(HTTP_METHODS).optional().meta({ default: DEFAULT_METHOD }),
-    headers: HeadersSchema.optional().describe('Extra request headers (no hop-by-hop, host or service headers).'),
-    body: z
-      .unknown()
-      .optional()
-      .describe('A string is sent as is; any other JSON value is sent as JSON. null means no body. Not allowed with GET.'),
-    timeoutSeconds: z.number().int().min(1).max(30).optional().meta({ default: DEFAULT_TIMEOUT_SECONDS }),
+    url: z.withMeta(z.string().check(z.minLength(1)), { description: 'Target URL (https; see the URL rules).' }),
+    method: z.withMeta(z.optional(z.enum(HTTP_METHODS)), { default: DEFAULT_METHOD }),
+    headers: z.withMeta(z.optional(HeadersSchema), { description: 'Extra request headers (no hop-by-hop, host or service headers).' }),
+    body: z.withMeta(z.optional(z.unknown()), {
+      description: 'A string is sent as is; any other JSON value is sent as JSON. null means no body. Not allowed with GET.',
+    }),
+    timeoutSeconds: z.withMeta(z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(30))), { default: DEFAULT_TIMEOUT_SECONDS }),
   })
-  .refine((p) => !(p.method === 'GET' && p.body !== undefined && p.body !== null), {
-    message: 'a GET request cannot have a body',
-    path: ['body'],
-  });
+  .check(
+    z.refine((p) => !(p.method === 'GET' && p.body !== undefined && p.body !== null), {
+      message: 'a GET request cannot have a body',
+      path: ['body'],
+    }),
+  );
 export type HttpPayload = z.infer<typeof HttpPayloadSchema>;
+
+/**
+ * The transport: pinned sockets, the SSRF guard with its CIDR tables, and
+ * ipaddr.js (≈ 25 KB). Loaded by the first `http` job, not at every cold start
+ * of the worker, whose jobs may be of any type.
+ */
+const transport = () => import('../outbound/pinned-request');
 
 export interface HttpResult {
   status: number;
@@ -129,6 +141,7 @@ export const httpJobType: JobType<HttpPayload> = {
   async handle(payload, ctx) {
     const body = encodeBody(payload.body);
     const headers = requestHeaders(payload, body, ctx);
+    const { parseRetryAfter, sendPinnedRequest } = await transport();
     let response: PinnedResponse;
     try {
       response = await untilAborted(ctx, () =>
@@ -149,7 +162,7 @@ export const httpJobType: JobType<HttpPayload> = {
       throw toJobError(error);
     }
     ctx.logger.debug('http job response', { status: response.status, durationMs: response.durationMs });
-    return outcomeOf(response);
+    return outcomeOf(response, parseRetryAfter);
   },
 };
 
@@ -192,7 +205,7 @@ function signatureHeaders(body: string, ctx: JobContext): Record<string, string>
 }
 
 /** SPEC §5: 2xx succeeds; 408, 429 and 5xx may heal; 3xx and other statuses will not. */
-function outcomeOf(response: PinnedResponse): HttpResult {
+function outcomeOf(response: PinnedResponse, parseRetryAfter: Awaited<ReturnType<typeof transport>>['parseRetryAfter']): HttpResult {
   const { status } = response;
   if (status >= 200 && status <= 299) return boundedResult(status, response.body, response.truncated);
   if (status === 408 || status === 429 || (status >= 500 && status <= 599)) {

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from '../zod';
 import type { Log } from '../observability';
 
 /** What a handler gets besides its payload. */
@@ -31,7 +31,7 @@ export interface JobTypeDefinition<P = unknown> {
    * the handler gets the payload exactly as the client sent it, every key an
    * ordinary key (zod's own copy of an object drops a `__proto__` key).
    */
-  readonly schema: z.ZodType<P>;
+  readonly schema: z.ZodMiniType<P>;
   /** The URL a payload targets, checked by the URL rules at submit (`http` only). */
   readonly targetUrl?: (payload: P) => string | undefined;
 }

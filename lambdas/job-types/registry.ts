@@ -7,7 +7,7 @@
  * OpenAPI document; and the runnable types, built once per process with the
  * senders of where they run ({@link createJobTypes}).
  */
-import * as z from 'zod';
+import * as z from '../zod';
 import { echoJobType } from './echo';
 import { createEmailJobType, emailJobDefinition } from './email';
 import { httpJobType } from './http';

@@ -10,7 +10,7 @@
  * target URL (invalid_target_url). A rejection is data; only `api/` turns it
  * into a problem document (lambdas/api/rejection-problem.ts).
  */
-import type * as z from 'zod';
+import type * as z from '../zod';
 import { awaitedWebhook, expiryOf, type Job } from './job';
 import { jobIdFor } from './job-id';
 import { payloadHash } from './payload-hash';
@@ -26,7 +26,7 @@ export interface Submission {
 
 /** What a job type offers the rules: its payload schema, and the URL a payload targets (if any). */
 export interface SubmittableJobType {
-  readonly schema: z.ZodType;
+  readonly schema: z.ZodMiniType;
   readonly targetUrl?: (payload: never) => string | undefined;
 }
 

@@ -3,29 +3,31 @@
  * payload schema and the URL rules are applied after this shape check, in the
  * order SPEC §3 fixes for errors.
  */
-import * as z from 'zod';
+import * as z from '../zod';
 
 export const MAX_RUN_AHEAD_SECONDS = 7 * 24 * 3600;
 
 export const JobSubmissionSchema = z
   .strictObject({
-    type: z.string().min(1).max(64),
+    type: z.string().check(z.minLength(1), z.maxLength(64)),
     payload: z.record(z.string(), z.unknown()),
     // Length and the other URL rules are checked by the URL guard (invalid_webhook_url).
-    webhookUrl: z.string().min(1).optional(),
-    maxAttempts: z.number().int().min(1).max(25).optional(),
-    runAt: z.iso.datetime({ offset: true }).optional(),
-    delaySeconds: z.number().int().min(0).max(MAX_RUN_AHEAD_SECONDS).optional(),
+    webhookUrl: z.optional(z.string().check(z.minLength(1))),
+    maxAttempts: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(25))),
+    runAt: z.optional(z.iso.datetime({ offset: true })),
+    delaySeconds: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(MAX_RUN_AHEAD_SECONDS))),
   })
-  .refine((s) => s.runAt === undefined || s.delaySeconds === undefined, {
-    message: 'give either runAt or delaySeconds, not both',
-    path: ['delaySeconds'],
-  });
+  .check(
+    z.refine((s) => s.runAt === undefined || s.delaySeconds === undefined, {
+      message: 'give either runAt or delaySeconds, not both',
+      path: ['delaySeconds'],
+    }),
+  );
 export type JobSubmission = z.infer<typeof JobSubmissionSchema>;
 
 export const BatchSubmissionSchema = z.strictObject({
   // Each item is judged on its own (a non-object item is that item's invalid_json).
-  jobs: z.array(z.unknown()).min(1).max(100),
+  jobs: z.array(z.unknown()).check(z.minLength(1), z.maxLength(100)),
 });
 
 /** SPEC §3: 1..255 visible ASCII characters (0x21–0x7E). */
@@ -39,7 +41,7 @@ export interface FieldProblem {
 }
 
 /** zod issues → SPEC §3 `errors` entries, paths relative to the body (prefix for batch items / payloads). */
-export function fieldProblems(error: z.ZodError, prefix = ''): FieldProblem[] {
+export function fieldProblems(error: z.core.$ZodError, prefix = ''): FieldProblem[] {
   return error.issues.map((issue) => {
     const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
     const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys : [];
