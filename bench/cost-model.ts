@@ -111,6 +111,21 @@ export function gbSeconds(fn: FunctionName, invocations: number, meanMs: number)
 export const SCHEDULER_RUNS_PER_MONTH = 60 * 24 * 30;
 
 /**
+ * Dollars a month for the open-bucket scan of `tenants` tenants, from what one
+ * run costs per tenant (reads, writes) and its duration per tenant: at one run a minute.
+ */
+export function openScanDollarsPerMonth(
+  perTenant: { readUnits: number; writeUnits: number; ms: number },
+  tenants: number,
+  prices: Prices = PRICES,
+): number {
+  const perRun =
+    (tenants * (perTenant.readUnits * prices.dynamodbPerMillionReadUnits + perTenant.writeUnits * prices.dynamodbPerMillionWriteUnits)) / 1_000_000 +
+    gbSeconds('scheduler', 1, tenants * perTenant.ms) * prices.lambdaArmPerGbSecond;
+  return SCHEDULER_RUNS_PER_MONTH * perRun;
+}
+
+/**
  * Dollars a month for the scheduler's runs when nothing is due: a fixed cost,
  * not a per-job one. `msPerRun` is its duration (the sweep queries' time).
  */

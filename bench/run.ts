@@ -13,10 +13,10 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { LogTap, SWEEP_QUERY, TTL_SCAN, schedulerRuns } from './aws-usage';
+import { LogTap, OPEN_SCAN, OPEN_SCAN_READ_THROUGH, SWEEP_QUERY, TTL_SCAN, schedulerRuns } from './aws-usage';
 import { BENCH_TWIN_ENV, startBenchTwin } from './bench-twin';
 import { measureBundles } from './bundles';
-import { idleSchedulerDollarsPerMonth, PRICES, PRICES_AS_OF } from './cost-model';
+import { idleSchedulerDollarsPerMonth, openScanDollarsPerMonth, PRICES, PRICES_AS_OF } from './cost-model';
 import { measureEndToEnd, measureIdleLatency } from './end-to-end';
 import { BATCH_SIZE, measureApiDuration, measureBatchEnqueue, measureSingleApiDuration, measureSingleEnqueue } from './enqueue';
 import { measureFairness } from './fairness';
@@ -134,6 +134,22 @@ async function main(): Promise<void> {
       const totals = bench.meter.snapshot();
       const runs = Math.max(1, schedulerRuns(totals));
       const idleRun = { readUnits: (totals.dynamodb[SWEEP_QUERY]?.readUnits ?? 0) / runs, ms: (totals.dynamodb[SWEEP_QUERY]?.ms ?? 0) / runs };
+      // The open-bucket scan, per run and tenant (its calls' time summed: they run 16 at once and tenants 8 at once, so this overstates a run's duration).
+      const scanTenants = Math.max(1, (await bench.twin.context.tenants.listTenants()).length);
+      const scan = totals.dynamodb[OPEN_SCAN];
+      const scanPerTenant = {
+        readUnits: (scan?.readUnits ?? 0) / runs / scanTenants,
+        writeUnits: (scan?.writeUnits ?? 0) / runs / scanTenants,
+        ms: (scan?.ms ?? 0) / runs / scanTenants,
+      };
+      const openScan = {
+        tenants: scanTenants,
+        readUnitsPerRunPerTenant: scanPerTenant.readUnits,
+        writeUnitsPerRunPerTenant: scanPerTenant.writeUnits,
+        msPerRun: (scan?.ms ?? 0) / runs,
+        dollarsPerMonthFor100Tenants: openScanDollarsPerMonth(scanPerTenant, 100),
+        readThroughReadUnits: totals.dynamodb[OPEN_SCAN_READ_THROUGH]?.readUnits ?? 0,
+      };
       endToEnd = { idle: e2eIdle, single: e2eSingle, single8KiB: e2eLarge, singleWebhook: e2eWebhook, batch: e2eBatch };
       results = {
         startedAt,
@@ -146,7 +162,7 @@ async function main(): Promise<void> {
           twin: BENCH_TWIN_ENV,
         },
         enqueue: { single, batch, apiDuration },
-        scheduler: { runs, readUnitsPerRun: idleRun.readUnits, msPerRun: idleRun.ms, dollarsPerMonth: idleSchedulerDollarsPerMonth(idleRun) },
+        scheduler: { runs, readUnitsPerRun: idleRun.readUnits, msPerRun: idleRun.ms, dollarsPerMonth: idleSchedulerDollarsPerMonth(idleRun), openScan },
         twinTtlSweep: { scans: totals.dynamodb[TTL_SCAN]?.calls ?? 0, ms: totals.dynamodb[TTL_SCAN]?.ms ?? 0 },
         fairness,
         prices: PRICES,

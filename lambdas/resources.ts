@@ -18,9 +18,10 @@ export const TTL_ATTRIBUTE = 'expiresAt';
 
 /**
  * Number of shards of the sweep index; the scheduler queries each one per run.
- * Every waiting job puts an entry and its claim removes it: at 5,000 jobs/s from
- * one tenant that is 10,000 index writes/s, so 16 shards keep each under the
- * ~1,000 writes/s a partition absorbs (about 650). Only ever raise it: an entry
+ * A create due at once has no entry (the open-bucket scan covers it), but every
+ * delayed job, retry and webhook event puts one that its next step removes: at
+ * 5,000 jobs/s from one tenant of those that is 10,000 index writes/s, so 16
+ * shards keep each under the ~1,000 writes/s a partition absorbs (about 650). Only ever raise it: an entry
  * written under fewer shards sits in a shard the scheduler still queries.
  */
 export const SWEEP_SHARDS = 16;

@@ -329,7 +329,8 @@ export class JobStore {
    * own (transitions.ts `inPlaceClaim`): waiting with the expected attempt count,
    * due, not expired, room for the attempt record, no webhook event pending (whose
    * sweep entry would have to be recomputed). The sweep entry a waiting job may
-   * carry goes: a running job needs none. The status index entry stays where it
+   * carry goes: a running job needs none (a create due at once carries none, and
+   * removing absent attributes writes the sweep index nothing). The status index entry stays where it
    * is: queued, retry and running share its open bucket (status-index.ts). When the condition fails, the job as it
    * stands is returned (from the error on AWS, else a consistent read) for the
    * caller's read-and-decide path; our own write that landed, its answer lost and
