@@ -23,9 +23,9 @@
  * run's budget), to the `createdAt` of the last job looked at, so a run always
  * gains ground, and the next one reads the rest (a job looked at twice is
  * harmless: the conditional update makes a repeat a no-op). The marks are
- * written only when the run looked at a job: an empty stretch costs the same
- * to read again (a Query is billed half a unit at least), so an idle tenant
- * costs no write. A tenant without marks yet (a fresh deploy) is read from the
+ * written only when they move past a job the run looked at: an empty stretch
+ * costs the same to read again (a Query is billed half a unit at least), and a
+ * job above the marks is read again anyway, so an idle tenant costs no write. A tenant without marks yet (a fresh deploy) is read from the
  * start of its open bucket; the jobs created before the upgrade carry the
  * entries their version gave them, and are passed over.
  *
@@ -101,13 +101,14 @@ async function scanTenant(
   options: RecoverLostCreatesOptions,
   report: RecoverLostCreatesReport,
 ): Promise<void> {
-  let examined = 0;
+  let passed = 0;
   const before = Array.from({ length: STATUS_INDEX_SHARDS }, (_, shard) => marks?.[shard] ?? 0);
   const after = await Promise.all(
     before.map(async (mark, shard) => {
       try {
-        const { mark: next, examined: seen, complete } = await scanShard(ctx, tenantId, shard, mark, window, nowMs, options, report);
-        examined += seen;
+        const { mark: next, examined, complete } = await scanShard(ctx, tenantId, shard, mark, window, nowMs, options, report);
+        report.examined += examined.length;
+        passed += examined.filter((createdAtMs) => createdAtMs < next).length;
         if (!complete) report.complete = false;
         return next;
       } catch (error) {
@@ -117,9 +118,8 @@ async function scanTenant(
       }
     }),
   );
-  report.examined += examined;
-  // Nothing looked at: reading the same empty stretch again costs what reading it once did.
-  if (examined === 0 || after.every((mark, shard) => mark === before[shard])) return;
+  // No job looked at falls below the new marks: reading the same stretch again costs what reading it once did.
+  if (passed === 0 || after.every((mark, shard) => mark === before[shard])) return;
   try {
     await ctx.jobs.saveOpenScanMarks(tenantId, after);
   } catch (error) {
@@ -129,7 +129,7 @@ async function scanTenant(
   }
 }
 
-/** Reads one shard from `mark` to the window's top (or the deadline); returns the shard's new mark. */
+/** Reads one shard from `mark` to the window's top (or the deadline); returns its new mark, and the `createdAt` of each job looked at. */
 async function scanShard(
   ctx: ServiceContext,
   tenantId: string,
@@ -139,13 +139,13 @@ async function scanShard(
   nowMs: number,
   options: RecoverLostCreatesOptions,
   report: RecoverLostCreatesReport,
-): Promise<{ mark: number; examined: number; complete: boolean }> {
-  if (mark > window.toMs) return { mark, examined: 0, complete: true };
+): Promise<{ mark: number; examined: number[]; complete: boolean }> {
+  if (mark > window.toMs) return { mark, examined: [], complete: true };
   let startKey: Record<string, unknown> | undefined;
-  let examined = 0;
+  const examined: number[] = [];
   let next = mark;
   for (;;) {
-    const left = (options.maxPerShard ?? DEFAULT_MAX_PER_SHARD) - examined;
+    const left = (options.maxPerShard ?? DEFAULT_MAX_PER_SHARD) - examined.length;
     if (options.signal?.aborted || Date.now() >= options.deadline || left <= 0) return { mark: next, examined, complete: false };
     const limit = Math.min(options.pageSize ?? DEFAULT_PAGE_SIZE, left);
     const page = await ctx.jobs.openJobsCreatedBetween({ tenantId, shard, fromMs: mark, toMs: window.toMs, limit, startKey });
@@ -160,7 +160,7 @@ async function scanShard(
         ctx.logger.warn('lost creates not sent; the sweep sends them next run', { count: recovered.length, errorName: (error as Error)?.name });
       });
     }
-    examined += page.entries.length;
+    examined.push(...page.entries.map((entry) => entry.createdAtMs));
     startKey = page.startKey;
     if (!startKey) return { mark: Math.max(mark, Math.min(window.toMs + 1, window.settledBefore)), examined, complete: true };
     // Every job created before the last one looked at has been looked at (its own millisecond may hold more).

@@ -257,10 +257,12 @@ describe.each(BACKENDS)('the open-bucket scan on %s', (_name, start) => {
     // Act: a create stamped 10 s ago whose put lands only now (a slow api call), its message lost.
     const late = await createJob(tenantId, {}, clock.now() - 10_000);
     clock.advance(5000);
+    const writesBefore = markWrites;
     const { sent } = await scan();
 
-    // Assert
+    // Assert: found; and the marks, which could not pass it, not written again (they would save no read).
     expect(idsOf(sent, tenantId)).toEqual([late.jobId]);
+    expect(markWrites).toBe(writesBefore);
   });
 
   it('reads every tenant apart: each finds its own lost creates, keeps its own marks, and never touches another tenant\'s jobs', async () => {
