@@ -82,10 +82,16 @@ export const EMPTY_RECEIVE = 'ReceiveMessage (empty)';
  * end-to-end runs, whose jobs finish within seconds.
  */
 export const OPEN_SCAN = 'open-bucket scan (scheduler, per run and tenant)';
+/** Its two Queries per run (the tenants, the marks): one each per run, so they also count the scan's runs. */
+export const OPEN_SCAN_SETUP = 'open-bucket scan setup (scheduler, per run)';
+/** Its marks' writes (at most one per tenant and run). */
+export const OPEN_SCAN_MARKS = 'PutItem (open-bucket scan marks)';
 export const OPEN_SCAN_READ_THROUGH = 'BatchGetItem (open-bucket scan read-through)';
 
 export function isBackground(label: string): boolean {
-  return label === SWEEP_QUERY || label === TTL_SCAN || label === OPEN_SCAN || label === OPEN_SCAN_READ_THROUGH || label.endsWith(EMPTY_RECEIVE);
+  return (
+    label === SWEEP_QUERY || label === TTL_SCAN || label === OPEN_SCAN || label === OPEN_SCAN_SETUP || label === OPEN_SCAN_MARKS || label === OPEN_SCAN_READ_THROUGH || label.endsWith(EMPTY_RECEIVE)
+  );
 }
 
 const CAPACITY_OPERATIONS = new Set([
@@ -166,7 +172,7 @@ export class UsageMeter {
         // dynalite reports 0 for a Query or Scan that reads nothing; DynamoDB bills every read request at least its minimum.
         else usage.readUnits += Math.max(consumed, input.ConsistentRead === true ? 1 : 0.5);
         // The scan's marks are the scheduler's own fixed cost per run (reported with it), not a job's write.
-        if (WRITE_OPERATIONS.has(operation) && label !== OPEN_SCAN) usage.indexWriteUnits += this.recordWrite(operation, key, input, output, consumed);
+        if (WRITE_OPERATIONS.has(operation) && label !== OPEN_SCAN_MARKS) usage.indexWriteUnits += this.recordWrite(operation, key, input, output, consumed);
         delete output.ConsumedCapacity;
         if (borrowAttributes) delete output.Attributes;
         return result;
@@ -392,8 +398,8 @@ function labelOf(operation: string, input: Record<string, unknown>): string {
   if (operation === 'Query' && input.IndexName === SWEEP_INDEX.indexName) return SWEEP_QUERY;
   if (operation === 'Query' && input.IndexName === STATUS_INDEX.indexName && input.ScanIndexForward === true) return OPEN_SCAN;
   const pkValue = (input.ExpressionAttributeValues as Record<string, unknown> | undefined)?.[':pk'];
-  if (operation === 'Query' && input.IndexName === undefined && (pkValue === 'SCHEDULER' || pkValue === 'TENANTS')) return OPEN_SCAN;
-  if (operation === 'PutItem' && (input.Item as Record<string, unknown> | undefined)?.pk === 'SCHEDULER') return OPEN_SCAN;
+  if (operation === 'Query' && input.IndexName === undefined && (pkValue === 'SCHEDULER' || pkValue === 'TENANTS')) return OPEN_SCAN_SETUP;
+  if (operation === 'PutItem' && (input.Item as Record<string, unknown> | undefined)?.pk === 'SCHEDULER') return OPEN_SCAN_MARKS;
   if (operation === 'BatchGetItem') {
     const requests = Object.values((input.RequestItems as Record<string, { ProjectionExpression?: string }> | undefined) ?? {});
     if (requests.some((r) => r.ProjectionExpression !== undefined)) return OPEN_SCAN_READ_THROUGH;

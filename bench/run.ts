@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { LogTap, OPEN_SCAN, OPEN_SCAN_READ_THROUGH, SWEEP_QUERY, TTL_SCAN, schedulerRuns } from './aws-usage';
+import { LogTap, OPEN_SCAN, OPEN_SCAN_MARKS, OPEN_SCAN_READ_THROUGH, OPEN_SCAN_SETUP, SWEEP_QUERY, TTL_SCAN, schedulerRuns } from './aws-usage';
 import { BENCH_TWIN_ENV, startBenchTwin } from './bench-twin';
 import { measureBundles } from './bundles';
 import { idleSchedulerDollarsPerMonth, openScanDollarsPerMonth, PRICES, PRICES_AS_OF } from './cost-model';
@@ -25,6 +25,7 @@ import { renderReport, type BenchResults } from './report';
 import { checkTargets } from './targets';
 import { startWebhookReceiver } from './webhook-receiver';
 import { TENANT_JOBS_PER_SECOND } from './write-ledger';
+import { STATUS_INDEX_SHARDS } from '../lambdas/resources';
 
 /** How the partition figure is scaled (printed under the table and kept in results.json). */
 const PARTITION_METHOD =
@@ -134,19 +135,23 @@ async function main(): Promise<void> {
       const totals = bench.meter.snapshot();
       const runs = Math.max(1, schedulerRuns(totals));
       const idleRun = { readUnits: (totals.dynamodb[SWEEP_QUERY]?.readUnits ?? 0) / runs, ms: (totals.dynamodb[SWEEP_QUERY]?.ms ?? 0) / runs };
-      // The open-bucket scan, per run and tenant (its calls' time summed: they run 16 at once and tenants 8 at once, so this overstates a run's duration).
+      // The open-bucket scan, per run and tenant: a tenant's scan is 16 shard Queries (more when a shard has pages
+      // of jobs to look at), so tenant-scans = shard Queries ÷ 16; the marks' writes per tenant-scan; the two setup
+      // Queries of each run (tenants, marks) spread over the tenants the twin has at the end.
       const scanTenants = Math.max(1, (await bench.twin.context.tenants.listTenants()).length);
+      const scanRuns = Math.max(1, Math.round((totals.dynamodb[OPEN_SCAN_SETUP]?.calls ?? 0) / 2));
       const scan = totals.dynamodb[OPEN_SCAN];
+      const tenantScans = Math.max(1, (scan?.calls ?? 0) / STATUS_INDEX_SHARDS);
       const scanPerTenant = {
-        readUnits: (scan?.readUnits ?? 0) / runs / scanTenants,
-        writeUnits: (scan?.writeUnits ?? 0) / runs / scanTenants,
-        ms: (scan?.ms ?? 0) / runs / scanTenants,
+        readUnits: (scan?.readUnits ?? 0) / tenantScans + (totals.dynamodb[OPEN_SCAN_SETUP]?.readUnits ?? 0) / scanRuns / scanTenants,
+        writeUnits: (totals.dynamodb[OPEN_SCAN_MARKS]?.writeUnits ?? 0) / tenantScans,
       };
       const openScan = {
         tenants: scanTenants,
+        runs: scanRuns,
+        tenantScans,
         readUnitsPerRunPerTenant: scanPerTenant.readUnits,
         writeUnitsPerRunPerTenant: scanPerTenant.writeUnits,
-        msPerRun: (scan?.ms ?? 0) / runs,
         dollarsPerMonthFor100Tenants: openScanDollarsPerMonth(scanPerTenant, 100),
         readThroughReadUnits: totals.dynamodb[OPEN_SCAN_READ_THROUGH]?.readUnits ?? 0,
       };
