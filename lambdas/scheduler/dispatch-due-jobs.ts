@@ -45,6 +45,8 @@ export interface DispatchOptions {
   readonly pageSize?: number;
   /** Ends the run early, after the page in hand (the local twin shutting down). */
   readonly signal?: AbortSignal;
+  /** Whether this run reads the open buckets for lost creates (recover-lost-creates.ts). @default true */
+  readonly scanOpenBuckets?: boolean;
 }
 
 export interface DispatchReport {
@@ -116,7 +118,7 @@ export async function dispatchDueJobs(ctx: ServiceContext, options: DispatchOpti
       errorNames: failedShards.map((f) => ((f.outcome).reason as Error)?.name),
     });
   }
-  await recoverLostCreatesInto(ctx, report, deadline, settings);
+  if (settings.scanOpenBuckets !== false) await recoverLostCreatesInto(ctx, report, deadline, settings);
   recordSeconds(ctx.metrics, 'SweepOverdueSeconds', report.oldestOverdueSeconds);
   const deadLetters = report.deadLettersRequeued + report.deadLettersDropped + report.deadLettersUnreadable;
   if (report.dispatched + report.redispatched + report.leaseTakeovers + report.webhooks + report.failedSends + deadLetters > 0 || !report.complete) {
@@ -350,12 +352,24 @@ function actionFor(ctx: ServiceContext, entry: SweepEntry, nowMs: number): Actio
   }
 }
 
-/** The scheduler Lambda's handler (EventBridge rule, every minute): one bounded run. */
+/**
+ * The scheduler Lambda's handler (EventBridge rule, every minute): one bounded run.
+ * The open-bucket scan reads 16 shards per tenant, so a handler run more often
+ * than STALE_AFTER_SECONDS / 10 apart (the local twin's fast schedulers; never
+ * the one-minute rule with the default 120 s) scans in every run that is at least
+ * that long after its last scan: a lost create then comes back within 1.1 ×
+ * STALE_AFTER_SECONDS + one run, where the rule's runs keep STALE_AFTER_SECONDS + one run.
+ */
 export function createSchedulerHandler(ctx: ServiceContext, options: DispatchOptions = {}) {
+  let lastScanAt: number | undefined;
   return async (_event?: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<DispatchReport> => {
     // Leave time to finish the sends and deferrals of the last page before the Lambda's own timeout.
     const remaining = context ? context.getRemainingTimeInMillis() - 10_000 : Infinity;
     const budgetMs = Math.max(1000, Math.min(options.budgetMs ?? DEFAULTS.budgetMs, remaining));
-    return publishingMetrics(ctx.metrics, () => dispatchDueJobs(ctx, { ...options, budgetMs }));
+    const nowMs = ctx.now();
+    // A clock that went back (a test's) scans at once.
+    const scanOpenBuckets = options.scanOpenBuckets !== false && (lastScanAt === undefined || nowMs < lastScanAt || nowMs - lastScanAt >= ctx.config.staleAfterSeconds * 100);
+    if (scanOpenBuckets) lastScanAt = nowMs;
+    return publishingMetrics(ctx.metrics, () => dispatchDueJobs(ctx, { ...options, budgetMs, scanOpenBuckets }));
   };
 }

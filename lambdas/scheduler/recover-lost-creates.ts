@@ -13,7 +13,9 @@
  * update, so a job that moved on meanwhile is left alone) and sent at once, as
  * the sweep re-dispatches (backoff, then the regular sweep). Anything else
  * found (running, retry, finished meanwhile, with an entry) is covered already.
- * A lost create comes back within STALE_AFTER_SECONDS + one scheduler run.
+ * A lost create comes back within STALE_AFTER_SECONDS + one scheduler run (a
+ * scheduler run more often than STALE_AFTER_SECONDS / 10 scans less often than
+ * it sweeps, see `createSchedulerHandler`: within 1.1 × STALE_AFTER_SECONDS + one run).
  *
  * The marks (JobStore.openScanMarks): per tenant one item with, per shard, the
  * instant before which every job was looked at. A shard's mark moves up to what

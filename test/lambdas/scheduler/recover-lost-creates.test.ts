@@ -16,7 +16,7 @@ import { sweepShardOf } from '../../../lambdas/jobs/sweep';
 import { claim, finishAttempt, inPlaceClaim } from '../../../lambdas/jobs/transitions';
 import type { JobMessage, WebhookMessage } from '../../../lambdas/queue/job-queue';
 import { CREATE_VISIBLE_WITHIN_SECONDS, STATUS_INDEX_SHARDS } from '../../../lambdas/resources';
-import { dispatchDueJobs } from '../../../lambdas/scheduler/dispatch-due-jobs';
+import { createSchedulerHandler, dispatchDueJobs } from '../../../lambdas/scheduler/dispatch-due-jobs';
 import { recoverLostCreates, type RecoverLostCreatesOptions } from '../../../lambdas/scheduler/recover-lost-creates';
 import type { ServiceContext } from '../../../lambdas/service-context';
 import { JobStore, jobItemKey, type SweepEntry } from '../../../lambdas/store/job-store';
@@ -333,5 +333,27 @@ describe.each(BACKENDS)('the open-bucket scan on %s', (_name, start) => {
     // The next run, at the same time: nothing more for it.
     await dispatchDueJobs(ctx);
     expect(jobsQueue.drain().filter((d) => d.message.jobId === job.jobId)).toEqual([]);
+  });
+
+  it('scans from the scheduler handler at most every STALE_AFTER_SECONDS / 10, however often it runs (the twin\'s fast schedulers)', async () => {
+    // Arrange: two lost creates, a second apart; one handler, as the Lambda (or the twin) keeps it.
+    const tenantId = await newTenant();
+    const first = await createJob(tenantId, {}, START);
+    const second = await createJob(tenantId, {}, START + 1000);
+    const handler = createSchedulerHandler(ctx);
+    const sentNow = () => jobsQueue.drain().filter((d) => d.message.tenantId === tenantId).map((d) => d.message.jobId);
+
+    // Act + Assert: the first run scans…
+    clock.set(START + STALE_MS);
+    await handler();
+    expect(sentNow()).toEqual([first.jobId]);
+    // …a run a second later does not (the second create is in its window, but the last scan is too recent)…
+    clock.set(START + STALE_MS + 1000);
+    expect(await handler()).toMatchObject({ lostCreatesRecovered: 0 });
+    expect(sentNow()).toEqual([]);
+    // …and one STALE_AFTER_SECONDS / 10 after the last scan does.
+    clock.set(START + STALE_MS + STALE_MS / 10);
+    await handler();
+    expect(sentNow()).toEqual([second.jobId]);
   });
 });
