@@ -22,7 +22,7 @@
 import { performance } from 'node:perf_hooks';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { SWEEP_INDEX, SWEEP_SHARDS, TABLE_INDEXES, TABLE_KEYS } from '../lambdas/resources';
+import { STATUS_INDEX, SWEEP_INDEX, SWEEP_SHARDS, TABLE_INDEXES, TABLE_KEYS } from '../lambdas/resources';
 import {
   API_ACCESS_LOG_BYTES_PER_REQUEST,
   gbSeconds,
@@ -71,9 +71,27 @@ export interface UsageCounters {
 export const SWEEP_QUERY = `Query (${SWEEP_INDEX.indexName})`;
 export const TTL_SCAN = 'Scan (twin TTL sweep)';
 export const EMPTY_RECEIVE = 'ReceiveMessage (empty)';
+/**
+ * The scheduler's open-bucket scan (lambdas/scheduler/recover-lost-creates.ts):
+ * per run and tenant, its 16 shard Queries (oldest first, which no list reads),
+ * the tenants' and marks' Queries and the marks' write. A fixed cost per run and
+ * tenant, reported with the idle sweep. Its read-through of the jobs it finds
+ * (BatchGetItem with a projection, which no list asks for) is per job, but only
+ * per job still open STALE_AFTER_SECONDS after its create (delayed, long-running,
+ * retrying): labelled apart, so the report shows it, and not per job of the
+ * end-to-end runs, whose jobs finish within seconds.
+ */
+export const OPEN_SCAN = 'open-bucket scan (scheduler, per run and tenant)';
+/** Its two Queries per run (the tenants, the marks): one each per run, so they also count the scan's runs. */
+export const OPEN_SCAN_SETUP = 'open-bucket scan setup (scheduler, per run)';
+/** Its marks' writes (at most one per tenant and run). */
+export const OPEN_SCAN_MARKS = 'PutItem (open-bucket scan marks)';
+export const OPEN_SCAN_READ_THROUGH = 'BatchGetItem (open-bucket scan read-through)';
 
 export function isBackground(label: string): boolean {
-  return label === SWEEP_QUERY || label === TTL_SCAN || label.endsWith(EMPTY_RECEIVE);
+  return (
+    label === SWEEP_QUERY || label === TTL_SCAN || label === OPEN_SCAN || label === OPEN_SCAN_SETUP || label === OPEN_SCAN_MARKS || label === OPEN_SCAN_READ_THROUGH || label.endsWith(EMPTY_RECEIVE)
+  );
 }
 
 const CAPACITY_OPERATIONS = new Set([
@@ -153,7 +171,8 @@ export class UsageMeter {
         if (WRITE_OPERATIONS.has(operation)) usage.writeUnits += consumed;
         // dynalite reports 0 for a Query or Scan that reads nothing; DynamoDB bills every read request at least its minimum.
         else usage.readUnits += Math.max(consumed, input.ConsistentRead === true ? 1 : 0.5);
-        if (WRITE_OPERATIONS.has(operation)) usage.indexWriteUnits += this.recordWrite(operation, key, input, output, consumed);
+        // The scan's marks are the scheduler's own fixed cost per run (reported with it), not a job's write.
+        if (WRITE_OPERATIONS.has(operation) && label !== OPEN_SCAN_MARKS) usage.indexWriteUnits += this.recordWrite(operation, key, input, output, consumed);
         delete output.ConsumedCapacity;
         if (borrowAttributes) delete output.Attributes;
         return result;
@@ -377,6 +396,14 @@ function operationOf(commandName: string | undefined): string {
 
 function labelOf(operation: string, input: Record<string, unknown>): string {
   if (operation === 'Query' && input.IndexName === SWEEP_INDEX.indexName) return SWEEP_QUERY;
+  if (operation === 'Query' && input.IndexName === STATUS_INDEX.indexName && input.ScanIndexForward === true) return OPEN_SCAN;
+  const pkValue = (input.ExpressionAttributeValues as Record<string, unknown> | undefined)?.[':pk'];
+  if (operation === 'Query' && input.IndexName === undefined && (pkValue === 'SCHEDULER' || pkValue === 'TENANTS')) return OPEN_SCAN_SETUP;
+  if (operation === 'PutItem' && (input.Item as Record<string, unknown> | undefined)?.pk === 'SCHEDULER') return OPEN_SCAN_MARKS;
+  if (operation === 'BatchGetItem') {
+    const requests = Object.values((input.RequestItems as Record<string, { ProjectionExpression?: string }> | undefined) ?? {});
+    if (requests.some((r) => r.ProjectionExpression !== undefined)) return OPEN_SCAN_READ_THROUGH;
+  }
   if (operation === 'Query' && typeof input.IndexName === 'string') return `Query (${input.IndexName})`;
   if (operation === 'Scan') return TTL_SCAN;
   return operation;

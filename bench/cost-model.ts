@@ -111,6 +111,16 @@ export function gbSeconds(fn: FunctionName, invocations: number, meanMs: number)
 export const SCHEDULER_RUNS_PER_MONTH = 60 * 24 * 30;
 
 /**
+ * DynamoDB dollars a month for the open-bucket scan of `tenants` tenants, from
+ * what one run costs per tenant (reads, writes), at one run a minute. (The
+ * scheduler Lambda's extra duration is not in it: the twin cannot measure it.)
+ */
+export function openScanDollarsPerMonth(perTenant: { readUnits: number; writeUnits: number }, tenants: number, prices: Prices = PRICES): number {
+  const perRun = (tenants * (perTenant.readUnits * prices.dynamodbPerMillionReadUnits + perTenant.writeUnits * prices.dynamodbPerMillionWriteUnits)) / 1_000_000;
+  return SCHEDULER_RUNS_PER_MONTH * perRun;
+}
+
+/**
  * Dollars a month for the scheduler's runs when nothing is due: a fixed cost,
  * not a per-job one. `msPerRun` is its duration (the sweep queries' time).
  */

@@ -49,7 +49,25 @@ export interface BenchResults {
   };
   /** Issue 11's targets beside the measured figures. */
   readonly targets: readonly TargetCheck[];
-  readonly scheduler: { readonly runs: number; readonly readUnitsPerRun: number; readonly msPerRun: number; readonly dollarsPerMonth: number };
+  readonly scheduler: {
+    readonly runs: number;
+    readonly readUnitsPerRun: number;
+    readonly msPerRun: number;
+    readonly dollarsPerMonth: number;
+    /** The open-bucket scan's share (lambdas/scheduler/recover-lost-creates.ts), per run and tenant; dollars for 100 tenants at one run a minute. */
+    readonly openScan: {
+      readonly tenants: number;
+      readonly runs: number;
+      /** Tenants scanned, summed over the runs (shard Queries ÷ 16). */
+      readonly tenantScans: number;
+      readonly readUnitsPerRunPerTenant: number;
+      readonly writeUnitsPerRunPerTenant: number;
+      /** DynamoDB only. */
+      readonly dollarsPerMonthFor100Tenants: number;
+      /** Read units of its read-through over the whole bench (jobs still open STALE_AFTER_SECONDS after their create: the parked ones). */
+      readonly readThroughReadUnits: number;
+    };
+  };
   readonly twinTtlSweep: { readonly scans: number; readonly ms: number };
   readonly fairness: FairnessResult;
   readonly bundles: readonly BundleResult[];
@@ -232,6 +250,11 @@ export function renderReport(r: BenchResults): string {
       `${API_ACCESS_LOG_BYTES_PER_REQUEST} B per API call (access log), estimated.`,
     `Not per job: the scheduler's idle sweep, ${fixed(r.scheduler.readUnitsPerRun, 1)} RRU per run → $${r.scheduler.dollarsPerMonth.toFixed(3)} a month at one run a minute; ` +
       'idle SQS long polls of the event source mappings; storage.',
+    `Not per job either: its open-bucket scan (lost creates), per run and tenant ` +
+      `${fixed(r.scheduler.openScan.readUnitsPerRunPerTenant, 2)} RRU + ${fixed(r.scheduler.openScan.writeUnitsPerRunPerTenant, 3)} WRU ` +
+      `(${r.scheduler.openScan.runs} runs, ${fixed(r.scheduler.openScan.tenantScans, 0)} tenant scans, ${r.scheduler.openScan.tenants} tenants at the end) → DynamoDB $${r.scheduler.openScan.dollarsPerMonthFor100Tenants.toFixed(2)} ` +
+      'a month for 100 tenants at one run a minute; its read-through of jobs still open ' +
+      `STALE_AFTER_SECONDS after their create (here the parked ones): ${fixed(r.scheduler.openScan.readThroughReadUnits, 1)} RRU in the whole bench.`,
     '',
   );
 

@@ -13,10 +13,10 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { LogTap, SWEEP_QUERY, TTL_SCAN, schedulerRuns } from './aws-usage';
+import { LogTap, OPEN_SCAN, OPEN_SCAN_MARKS, OPEN_SCAN_READ_THROUGH, OPEN_SCAN_SETUP, SWEEP_QUERY, TTL_SCAN, schedulerRuns } from './aws-usage';
 import { BENCH_TWIN_ENV, startBenchTwin } from './bench-twin';
 import { measureBundles } from './bundles';
-import { idleSchedulerDollarsPerMonth, PRICES, PRICES_AS_OF } from './cost-model';
+import { idleSchedulerDollarsPerMonth, openScanDollarsPerMonth, PRICES, PRICES_AS_OF } from './cost-model';
 import { measureEndToEnd, measureIdleLatency } from './end-to-end';
 import { BATCH_SIZE, measureApiDuration, measureBatchEnqueue, measureSingleApiDuration, measureSingleEnqueue } from './enqueue';
 import { measureFairness } from './fairness';
@@ -25,6 +25,7 @@ import { renderReport, type BenchResults } from './report';
 import { checkTargets } from './targets';
 import { startWebhookReceiver } from './webhook-receiver';
 import { TENANT_JOBS_PER_SECOND } from './write-ledger';
+import { STATUS_INDEX_SHARDS } from '../lambdas/resources';
 
 /** How the partition figure is scaled (printed under the table and kept in results.json). */
 const PARTITION_METHOD =
@@ -134,6 +135,26 @@ async function main(): Promise<void> {
       const totals = bench.meter.snapshot();
       const runs = Math.max(1, schedulerRuns(totals));
       const idleRun = { readUnits: (totals.dynamodb[SWEEP_QUERY]?.readUnits ?? 0) / runs, ms: (totals.dynamodb[SWEEP_QUERY]?.ms ?? 0) / runs };
+      // The open-bucket scan, per run and tenant: a tenant's scan is 16 shard Queries (more when a shard has pages
+      // of jobs to look at), so tenant-scans = shard Queries ÷ 16; the marks' writes per tenant-scan; the two setup
+      // Queries of each run (tenants, marks) spread over the tenants the twin has at the end.
+      const scanTenants = Math.max(1, (await bench.twin.context.tenants.listTenants()).length);
+      const scanRuns = Math.max(1, Math.round((totals.dynamodb[OPEN_SCAN_SETUP]?.calls ?? 0) / 2));
+      const scan = totals.dynamodb[OPEN_SCAN];
+      const tenantScans = Math.max(1, (scan?.calls ?? 0) / STATUS_INDEX_SHARDS);
+      const scanPerTenant = {
+        readUnits: (scan?.readUnits ?? 0) / tenantScans + (totals.dynamodb[OPEN_SCAN_SETUP]?.readUnits ?? 0) / scanRuns / scanTenants,
+        writeUnits: (totals.dynamodb[OPEN_SCAN_MARKS]?.writeUnits ?? 0) / tenantScans,
+      };
+      const openScan = {
+        tenants: scanTenants,
+        runs: scanRuns,
+        tenantScans,
+        readUnitsPerRunPerTenant: scanPerTenant.readUnits,
+        writeUnitsPerRunPerTenant: scanPerTenant.writeUnits,
+        dollarsPerMonthFor100Tenants: openScanDollarsPerMonth(scanPerTenant, 100),
+        readThroughReadUnits: totals.dynamodb[OPEN_SCAN_READ_THROUGH]?.readUnits ?? 0,
+      };
       endToEnd = { idle: e2eIdle, single: e2eSingle, single8KiB: e2eLarge, singleWebhook: e2eWebhook, batch: e2eBatch };
       results = {
         startedAt,
@@ -146,7 +167,7 @@ async function main(): Promise<void> {
           twin: BENCH_TWIN_ENV,
         },
         enqueue: { single, batch, apiDuration },
-        scheduler: { runs, readUnitsPerRun: idleRun.readUnits, msPerRun: idleRun.ms, dollarsPerMonth: idleSchedulerDollarsPerMonth(idleRun) },
+        scheduler: { runs, readUnitsPerRun: idleRun.readUnits, msPerRun: idleRun.ms, dollarsPerMonth: idleSchedulerDollarsPerMonth(idleRun), openScan },
         twinTtlSweep: { scans: totals.dynamodb[TTL_SCAN]?.calls ?? 0, ms: totals.dynamodb[TTL_SCAN]?.ms ?? 0 },
         fairness,
         prices: PRICES,

@@ -18,9 +18,10 @@ export const TTL_ATTRIBUTE = 'expiresAt';
 
 /**
  * Number of shards of the sweep index; the scheduler queries each one per run.
- * Every waiting job puts an entry and its claim removes it: at 5,000 jobs/s from
- * one tenant that is 10,000 index writes/s, so 16 shards keep each under the
- * ~1,000 writes/s a partition absorbs (about 650). Only ever raise it: an entry
+ * A create due at once has no entry (the open-bucket scan covers it), but every
+ * delayed job, retry and webhook event puts one that its next step removes: at
+ * 5,000 jobs/s from one tenant of those that is 10,000 index writes/s, so 16
+ * shards keep each under the ~1,000 writes/s a partition absorbs (about 650). Only ever raise it: an entry
  * written under fewer shards sits in a shard the scheduler still queries.
  */
 export const SWEEP_SHARDS = 16;
@@ -149,6 +150,16 @@ export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 
 /** Timeout of the api function (seconds): a create's put cannot land later than this after its message was sent. */
 export const API_TIMEOUT_SECONDS = 25;
+
+/**
+ * How long after its `createdAt` a new job is certainly on the status index: its
+ * put is the create's last write and lands within the api function's timeout,
+ * and the index takes it within the margin (DynamoDB propagates to a GSI in
+ * well under a second, as a rule). The open-bucket scan
+ * (scheduler/recover-lost-creates.ts) never marks a younger stretch as read,
+ * whatever STALE_AFTER_SECONDS is, so no create can land below its marks.
+ */
+export const CREATE_VISIBLE_WITHIN_SECONDS = API_TIMEOUT_SECONDS + 35;
 
 /** SQS cannot delay a message longer than this; further-away work waits on the sweep index. */
 export const MAX_SQS_DELAY_SECONDS = 900;

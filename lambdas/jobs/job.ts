@@ -31,8 +31,8 @@
 
 /**
  * Job statuses, who moves a job in and out of each, and what brings it back if
- * the mover dies (SPEC §4: a message in SQS or an entry on the sweep index,
- * never neither).
+ * the mover dies (SPEC §4: a message in SQS, an entry on the sweep index or, for
+ * a create due at once, the scheduler's open-bucket scan; never none).
  */
 export const JOB_STATUSES = [
   /**
@@ -280,8 +280,9 @@ export interface Job {
   /**
    * The message for the job's current wait was sent *before* this state was
    * written (create, a retry, a hand-back), so the state never exists without
-   * its message. Implies `dispatched` (and, like it, an entry at `nextRunAt +
-   * STALE_AFTER_SECONDS` in case SQS loses the message: lambdas/jobs/sweep.ts).
+   * its message. Implies `dispatched` (and, like it, cover in case SQS loses the
+   * message: an entry at `nextRunAt + STALE_AFTER_SECONDS`, or, for a create due
+   * at once, the open-bucket scan: lambdas/jobs/sweep.ts).
    * Absent means false.
    */
   sentFirst?: boolean;

@@ -3,14 +3,30 @@
  * A pure function of the job's state, so every transition that writes the job
  * also writes the right `sweepAt`.
  *
- * The rule it keeps: every waiting state is covered by a message in SQS or by an
- * entry here, never neither.
- * - `queued|retry` whose message was handed to SQS, before the write (`sentFirst`)
- *   or after it (`dispatched`): `nextRunAt + STALE_AFTER_SECONDS`, in case the
- *   message is lost (SPEC §4: the fault suite's `sqs.send.drop` has SQS accept a
- *   send and discard it; without this entry such a job would wait forever). Not
- *   sent (far ahead, or the send failed): `nextRunAt − look-ahead`, when the
- *   scheduler sends it.
+ * The rule it keeps: every waiting state is covered by a message in SQS, by an
+ * entry here, or by the open-bucket scan (scheduler/recover-lost-creates.ts),
+ * never none. The safety net has two halves:
+ * - the open-bucket scan covers a **create whose message was handed to SQS**
+ *   (`queued`, no attempt yet, due at its create: `nextRunAt` = `createdAt`, sent
+ *   before the put, `sentFirst`, or put and then sent, `dispatched`). Such a job
+ *   carries no entry: it sits in its tenant's open bucket of the status index
+ *   from its create to its finish at no extra write, and the scheduler reads
+ *   that bucket oldest first, STALE_AFTER_SECONDS behind the clock, and puts a
+ *   job it finds still waiting there without an entry on this index, due now
+ *   (SQS accepted its send and lost it, or the api died between its put and its
+ *   send). So it comes back within STALE_AFTER_SECONDS + one scheduler run, as
+ *   an entry would bring it back.
+ * - everything else waiting keeps an entry: the scan passes a job once, at its
+ *   `createdAt`, and cannot tell a job waiting for a later time from a lost one.
+ *   - `queued|retry` whose message was handed to SQS but that is not a create due
+ *     at once (a delay, a worker's retry, the retry route's re-run, a shutdown's
+ *     hand-back: their `createdAt` is behind the scan, or their due time ahead of
+ *     it): `nextRunAt + STALE_AFTER_SECONDS`, in case the message is lost (SPEC
+ *     §4: the fault suite's `sqs.send.drop` has SQS accept a send and discard
+ *     it). Not sent (far ahead, or the send failed): `nextRunAt − look-ahead`,
+ *     when the scheduler sends it.
+ *   - a busy duplicate, a dead letter: an entry put by the store
+ *     (`sweepNoLaterThan`), whatever the state says.
  * - `running`: no entry. The claiming message is deleted only once the outcome is
  *   written; a worker that dies leaves it to come back after the jobs queue's
  *   visibility timeout (or from the DLQ, which the scheduler drains).
@@ -39,8 +55,9 @@ export function sweepAtOf(job: Job, settings: SweepSettings): number | null {
     case 'retry': {
       const webhook = webhookWhileRunning(nextTry, leaseEnd, settings);
       const runAt = Date.parse(job.nextRunAt ?? job.updatedAt);
-      // A message sent first is as lost as one sent after when SQS drops it: both keep the entry.
       const handedToSqs = job.dispatched || job.sentFirst === true;
+      if (handedToSqs && webhook === null && isCoveredByOpenScan(job)) return null;
+      // A message sent first is as lost as one sent after when SQS drops it: both keep the entry.
       return earliest(handedToSqs ? runAt + settings.staleAfterMs : runAt - settings.lookaheadMs, webhook);
     }
     case 'running':
@@ -54,6 +71,17 @@ export function sweepAtOf(job: Job, settings: SweepSettings): number | null {
       return leaseEnd === null ? stalled : job.dispatched ? Math.max(leaseEnd, stalled) : leaseEnd;
     }
   }
+}
+
+/**
+ * A create due at once that no attempt has claimed yet: the open-bucket scan
+ * finds it at its `createdAt` (scheduler/recover-lost-creates.ts). Due at create
+ * exactly: a submission without a delay is due at the instant it was prepared
+ * (prepare-job.ts), and anything later (a delay, the retry route's re-run, a
+ * hand-back) keeps an entry.
+ */
+export function isCoveredByOpenScan(job: Pick<Job, 'status' | 'attempts' | 'nextRunAt' | 'createdAt'>): boolean {
+  return job.status === 'queued' && job.attempts === 0 && job.nextRunAt !== null && Date.parse(job.nextRunAt) <= Date.parse(job.createdAt);
 }
 
 /**

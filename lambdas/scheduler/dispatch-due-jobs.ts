@@ -20,6 +20,10 @@
  * back from the DLQ only while it has attempts left (each lost lease counts one),
  * so this ends.
  *
+ * Then it reads the open bucket of every tenant for creates whose message was
+ * lost (recover-lost-creates.ts: such a create carries no sweep entry), with
+ * what is left of the budget, and sends them as it sends due entries.
+ *
  * A message too many is harmless (the worker's claim decides); a message too few
  * is what this exists to prevent.
  */
@@ -30,6 +34,7 @@ import { SWEEP_SHARDS } from '../resources';
 import { parseJobMessage, parseWebhookMessage, type DeadLetter, type DeadLetterQueue, type Dispatch, type JobMessage, type WebhookMessage } from '../queue/job-queue';
 import type { ServiceContext } from '../service-context';
 import type { SweepEntry } from '../store/job-store';
+import { recoverLostCreates } from './recover-lost-creates';
 
 export interface DispatchOptions {
   /** Entries handled per shard per run. @default 500 */
@@ -40,6 +45,8 @@ export interface DispatchOptions {
   readonly pageSize?: number;
   /** Ends the run early, after the page in hand (the local twin shutting down). */
   readonly signal?: AbortSignal;
+  /** Whether this run reads the open buckets for lost creates (recover-lost-creates.ts). @default true */
+  readonly scanOpenBuckets?: boolean;
 }
 
 export interface DispatchReport {
@@ -59,6 +66,8 @@ export interface DispatchReport {
   deadLettersDropped: number;
   /** Dead-lettered messages that cannot be read, left in the DLQ for operators. */
   deadLettersUnreadable: number;
+  /** Creates found in the open bucket with neither message nor sweep entry, sent again (counted in `redispatched` too). */
+  lostCreatesRecovered: number;
   /** Age of the oldest due entry when the run started (0 when none was due). */
   oldestOverdueSeconds: number;
   /** False when a bound (entries or time) stopped the run with entries still due. */
@@ -88,6 +97,7 @@ export async function dispatchDueJobs(ctx: ServiceContext, options: DispatchOpti
     deadLettersRequeued: 0,
     deadLettersDropped: 0,
     deadLettersUnreadable: 0,
+    lostCreatesRecovered: 0,
     oldestOverdueSeconds: 0,
     complete: true,
   };
@@ -108,6 +118,7 @@ export async function dispatchDueJobs(ctx: ServiceContext, options: DispatchOpti
       errorNames: failedShards.map((f) => ((f.outcome).reason as Error)?.name),
     });
   }
+  if (settings.scanOpenBuckets !== false) await recoverLostCreatesInto(ctx, report, deadline, settings);
   recordSeconds(ctx.metrics, 'SweepOverdueSeconds', report.oldestOverdueSeconds);
   const deadLetters = report.deadLettersRequeued + report.deadLettersDropped + report.deadLettersUnreadable;
   if (report.dispatched + report.redispatched + report.leaseTakeovers + report.webhooks + report.failedSends + deadLetters > 0 || !report.complete) {
@@ -193,6 +204,24 @@ async function act(ctx: ServiceContext, entries: readonly SweepEntry[], nowMs: n
     );
   }
   if (failedDeferrals > 0) ctx.logger.warn('sweep deferrals failed; their entries stay due', { count: failedDeferrals });
+}
+
+/** The open-bucket scan, after the sweep (which must not wait for it), its sends made as the sweep's. */
+async function recoverLostCreatesInto(ctx: ServiceContext, report: DispatchReport, deadline: number, settings: typeof DEFAULTS & DispatchOptions): Promise<void> {
+  try {
+    const recovery = await recoverLostCreates(ctx, {
+      deadline,
+      signal: settings.signal,
+      maxPerShard: settings.maxPerShard,
+      pageSize: settings.pageSize,
+      dispatch: (entries, nowMs) => act(ctx, entries, nowMs, report),
+    });
+    report.lostCreatesRecovered += recovery.recovered;
+    if (!recovery.complete) report.complete = false;
+  } catch (error) {
+    report.complete = false;
+    ctx.logger.warn('open-bucket scan failed; tried again next run', { errorName: (error as Error)?.name });
+  }
 }
 
 /** Jobs-DLQ messages: a job not finished gets its message back on the jobs queue. */
@@ -328,12 +357,24 @@ function actionFor(ctx: ServiceContext, entry: SweepEntry, nowMs: number): Actio
   }
 }
 
-/** The scheduler Lambda's handler (EventBridge rule, every minute): one bounded run. */
+/**
+ * The scheduler Lambda's handler (EventBridge rule, every minute): one bounded run.
+ * The open-bucket scan reads 16 shards per tenant, so a handler run more often
+ * than STALE_AFTER_SECONDS / 10 apart (the local twin's fast schedulers; never
+ * the one-minute rule with the default 120 s) scans in every run that is at least
+ * that long after its last scan: a lost create then comes back within 1.1 ×
+ * STALE_AFTER_SECONDS + one run, where the rule's runs keep STALE_AFTER_SECONDS + one run.
+ */
 export function createSchedulerHandler(ctx: ServiceContext, options: DispatchOptions = {}) {
+  let lastScanAt: number | undefined;
   return async (_event?: unknown, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<DispatchReport> => {
     // Leave time to finish the sends and deferrals of the last page before the Lambda's own timeout.
     const remaining = context ? context.getRemainingTimeInMillis() - 10_000 : Infinity;
     const budgetMs = Math.max(1000, Math.min(options.budgetMs ?? DEFAULTS.budgetMs, remaining));
-    return publishingMetrics(ctx.metrics, () => dispatchDueJobs(ctx, { ...options, budgetMs }));
+    const nowMs = ctx.now();
+    // A clock that went back (a test's) scans at once.
+    const scanOpenBuckets = options.scanOpenBuckets !== false && (lastScanAt === undefined || nowMs < lastScanAt || nowMs - lastScanAt >= ctx.config.staleAfterSeconds * 100);
+    if (scanOpenBuckets) lastScanAt = nowMs;
+    return publishingMetrics(ctx.metrics, () => dispatchDueJobs(ctx, { ...options, budgetMs, scanOpenBuckets }));
   };
 }

@@ -30,7 +30,7 @@ import { ConcurrentUpdateError, isConditionalCheckFailed, isTransientFailure, It
 import { ITEM_LIMIT_BYTES, itemSize } from './item-size';
 import { isInlinePayload, PAYLOAD_RETENTION_MARGIN_SECONDS, payloadFromItem, payloadItemKey, payloadItemOf } from './payload-item';
 import { fitJobToItemLimit, jobAttributes, jobFromItem, jobKeyOfPk, newWriteId, sizeAtItsLargest, storedAttempt } from './job-item';
-import { StatusIndexReader, statusIndexKeys, type JobPage, type ListQuery } from './status-index';
+import { readItems, readOpenBucket, StatusIndexReader, statusIndexKeys, type JobPage, type ListQuery } from './status-index';
 
 export { InvalidCursorError } from './list-cursor';
 export type { JobPage, ListQuery } from './status-index';
@@ -64,6 +64,28 @@ export interface SweepEntry {
   webhookEventId: string | null;
 }
 
+/** A job of a tenant's open bucket, as the open-bucket scan reads it (scheduler/recover-lost-creates.ts). */
+export interface OpenJob {
+  readonly tenantId: string;
+  readonly jobId: string;
+  readonly status: JobStatus;
+  readonly attempts: number;
+  /** When it is due (ISO); null when it is not waiting. */
+  readonly nextRunAt: string | null;
+  /** Whether the job is on the sweep index (any entry: its state's, a busy duplicate's, a dead letter's). */
+  readonly onSweepIndex: boolean;
+}
+
+/** One page of an open-bucket shard read oldest first: each entry's `createdAt`, and its job (undefined: gone or expired). */
+export interface OpenJobsPage {
+  readonly entries: readonly { readonly createdAtMs: number; readonly job: OpenJob | undefined }[];
+  /** Where the next page starts; undefined when the range is read to its end. */
+  readonly startKey: Record<string, unknown> | undefined;
+}
+
+/** Per tenant, per open-bucket shard: every job created before this instant (epoch ms) has been looked at. */
+export type OpenScanMarks = ReadonlyMap<string, readonly number[]>;
+
 /** One stretch of the twin's TTL sweep: what it deleted, and where the next stretch starts (none: the table's end). */
 export interface ExpiredSweep {
   deleted: number;
@@ -73,6 +95,11 @@ export interface ExpiredSweep {
 const MAX_DECISION_ROUNDS = 8;
 /** Tries to delete a create's own write after a failed answer (about 1.5 s at most). */
 const UNDO_CREATE_TRIES = 6;
+/** The scheduler's own items: its open-bucket scan marks, one per tenant. */
+const SCHEDULER_PK = 'SCHEDULER';
+const OPEN_SCAN_PREFIX = 'OPEN_SCAN#';
+/** What the open-bucket scan reads of an item (billed on the whole item all the same). */
+const OPEN_JOB_ATTRIBUTES = ['sk', 'entity', 'status', 'attempts', 'nextRunAt', 'sweepAt', 'expiresAt'] as const;
 
 export function jobItemKey(key: JobKey): { pk: string; sk: string } {
   return { pk: `JOB#${key.tenantId}#${key.jobId}`, sk: 'JOB' };
@@ -302,7 +329,8 @@ export class JobStore {
    * own (transitions.ts `inPlaceClaim`): waiting with the expected attempt count,
    * due, not expired, room for the attempt record, no webhook event pending (whose
    * sweep entry would have to be recomputed). The sweep entry a waiting job may
-   * carry goes: a running job needs none. The status index entry stays where it
+   * carry goes: a running job needs none (a create due at once carries none, and
+   * removing absent attributes writes the sweep index nothing). The status index entry stays where it
    * is: queued, retry and running share its open bucket (status-index.ts). When the condition fails, the job as it
    * stands is returned (from the error on AWS, else a consistent read) for the
    * caller's read-and-decide path; our own write that landed, its answer lost and
@@ -536,6 +564,109 @@ export class JobStore {
       if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
+  }
+
+  /**
+   * One page of shard `shard` of a tenant's open bucket (queued, running, retry
+   * share it), jobs created in `[fromMs, toMs]`, oldest first, read through
+   * (BatchGetItem, eventually consistent, as the index is): the scheduler's scan
+   * for creates whose message was lost.
+   */
+  async openJobsCreatedBetween(range: {
+    tenantId: string;
+    shard: number;
+    fromMs: number;
+    toMs: number;
+    limit: number;
+    startKey?: Record<string, unknown>;
+  }): Promise<OpenJobsPage> {
+    const page = await readOpenBucket(this.db, this.options.tableName, range);
+    const items = page.entries.length === 0 ? new Map<string, Record<string, unknown>>() : await readItems(this.db, this.options.tableName, page.entries.map((e) => e.key), OPEN_JOB_ATTRIBUTES);
+    const nowSeconds = Math.floor(this.options.now() / 1000);
+    return {
+      entries: page.entries.map((entry) => {
+        const createdAtMs = Date.parse(entry.position.slice(0, entry.position.indexOf('#')));
+        const item = items.get(entry.key.pk);
+        if (!item || item.entity !== 'job' || item.sk !== 'JOB' || Number(item.expiresAt) <= nowSeconds) return { createdAtMs, job: undefined };
+        return {
+          createdAtMs,
+          job: {
+            ...jobKeyOfPk(String(item.pk)),
+            status: item.status as JobStatus,
+            attempts: Number(item.attempts ?? 0),
+            nextRunAt: typeof item.nextRunAt === 'string' ? item.nextRunAt : null,
+            onSweepIndex: item.sweepAt !== undefined && item.sweepAt !== null,
+          },
+        };
+      }),
+      startKey: page.startKey,
+    };
+  }
+
+  /**
+   * Puts a create whose message was lost on the sweep index, due at `atMs`: only
+   * if it is still waiting for its first attempt with no entry (a job that moved
+   * on, or got an entry meanwhile, is covered by what moved it). False: not written.
+   */
+  async sweepLostCreate(key: JobKey, atMs: number): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: jobItemKey(key),
+          UpdateExpression: 'SET sweepShard = :shard, sweepAt = :at, sweepCount = :zero',
+          ConditionExpression: 'entity = :job AND #status = :queued AND attempts = :zero AND attribute_not_exists(sweepAt) AND expiresAt > :nowSeconds',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':shard': sweepShardOf(key.jobId),
+            ':at': atMs,
+            ':zero': 0,
+            ':job': 'job',
+            ':queued': 'queued',
+            ':nowSeconds': Math.floor(this.options.now() / 1000),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** The open-bucket scan's marks of every tenant scanned so far (one Query of the scheduler's partition). */
+  async openScanMarks(): Promise<OpenScanMarks> {
+    const marks = new Map<string, number[]>();
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': SCHEDULER_PK, ':prefix': OPEN_SCAN_PREFIX },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (Array.isArray(item.shards)) marks.set(String(item.sk).slice(OPEN_SCAN_PREFIX.length), item.shards.map(Number));
+      }
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return marks;
+  }
+
+  /**
+   * Saves a tenant's open-bucket scan marks. Unconditional: two runs that overlap
+   * each write only what they looked at, so whichever lands last, nothing unread
+   * is marked read (an older mark only makes a run read a stretch again).
+   */
+  async saveOpenScanMarks(tenantId: string, shards: readonly number[]): Promise<void> {
+    await this.db.send(
+      new PutCommand({
+        TableName: this.options.tableName,
+        Item: { pk: SCHEDULER_PK, sk: `${OPEN_SCAN_PREFIX}${tenantId}`, entity: 'openScan', shards: [...shards] },
+      }),
+    );
   }
 
   /**

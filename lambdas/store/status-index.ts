@@ -148,7 +148,7 @@ export class StatusIndexReader {
     for (let round = 0; round < MAX_READ_ROUNDS && items.length < query.limit; round++) {
       const candidates = await merge.next(query.limit - items.length);
       if (candidates.length === 0) break;
-      const read = await this.readThrough(candidates.map((entry) => entry.key));
+      const read = await readItems(this.db, this.options.tableName, candidates.map((entry) => entry.key));
       for (const entry of candidates) {
         examined = entry.position;
         const item = read.get(entry.key.pk);
@@ -161,30 +161,93 @@ export class StatusIndexReader {
     if (resumeAt === undefined) throw new Error('list: a page ended with nothing read');
     return { items, nextCursor: encodeListCursor(query, resumeAt) };
   }
+}
 
-  /**
-   * The items behind `keys`, whole (a read is billed on the whole item whatever a
-   * projection leaves out) and eventually consistent (as the index is), by `pk`;
-   * missing ones absent.
-   */
-  private async readThrough(keys: readonly Entry['key'][]): Promise<Map<string, Record<string, unknown>>> {
-    const found = new Map<string, Record<string, unknown>>();
-    let pending = [...keys];
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt === MAX_BATCH_GET_TRIES) {
-        throw new StoreUnavailableError(`list: DynamoDB left ${pending.length} keys unread after ${MAX_BATCH_GET_TRIES} tries`);
-      }
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * 2 ** attempt));
-      const { Responses, UnprocessedKeys } = await this.db.send(
-        new BatchGetCommand({ RequestItems: { [this.options.tableName]: { Keys: pending.map((key) => ({ pk: key.pk, sk: key.sk })) } } }),
-      );
-      for (const item of Responses?.[this.options.tableName] ?? []) found.set(String(item.pk), item);
-      // Asked again as our own request (dynalite's UnprocessedKeys leave the request's other parameters out).
-      const unread = new Set((UnprocessedKeys?.[this.options.tableName]?.Keys ?? []).map((key) => String(key.pk)));
-      pending = pending.filter((key) => unread.has(key.pk));
+/**
+ * The items behind `keys` (at most 100), by `pk`; missing ones absent. Eventually
+ * consistent, as the index is. Whole items unless `projection` names attributes
+ * (a read is billed on the whole item either way).
+ */
+export async function readItems(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  keys: readonly { readonly pk: string; readonly sk: string }[],
+  projection?: readonly string[],
+): Promise<Map<string, Record<string, unknown>>> {
+  const found = new Map<string, Record<string, unknown>>();
+  const names = projection && Object.fromEntries(['pk', ...projection].map((name, i) => [`#a${i}`, name]));
+  let pending = [...keys];
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt === MAX_BATCH_GET_TRIES) {
+      throw new StoreUnavailableError(`DynamoDB left ${pending.length} keys unread after ${MAX_BATCH_GET_TRIES} tries`);
     }
-    return found;
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * 2 ** attempt));
+    const { Responses, UnprocessedKeys } = await db.send(
+      new BatchGetCommand({
+        RequestItems: {
+          [tableName]: {
+            Keys: pending.map((key) => ({ pk: key.pk, sk: key.sk })),
+            ...(names ? { ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names } : {}),
+          },
+        },
+      }),
+    );
+    for (const item of Responses?.[tableName] ?? []) found.set(String(item.pk), item);
+    // Asked again as our own request (dynalite's UnprocessedKeys leave the request's other parameters out).
+    const unread = new Set((UnprocessedKeys?.[tableName]?.Keys ?? []).map((key) => String(key.pk)));
+    pending = pending.filter((key) => unread.has(key.pk));
   }
+  return found;
+}
+
+/** One page of a tenant's open-bucket shard read oldest first (`readOpenBucket`). */
+export interface OpenBucketPage {
+  readonly entries: readonly { readonly position: string; readonly key: { readonly pk: string; readonly sk: string } }[];
+  /** Where the next page starts; undefined when the range is read to its end. */
+  readonly startKey: Record<string, unknown> | undefined;
+}
+
+/**
+ * The entries of shard `shard` of a tenant's open bucket (queued, running, retry)
+ * created in `[fromMs, toMs]`, oldest first, one page: the scheduler's scan for
+ * creates whose message was lost (scheduler/recover-lost-creates.ts). Only the
+ * current keys: an item the previous index version keyed (`tenantId#status`)
+ * was written by a version that gave every waiting job a sweep entry.
+ */
+export async function readOpenBucket(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  range: { tenantId: string; shard: number; fromMs: number | undefined; toMs: number; limit: number; startKey?: Record<string, unknown> },
+): Promise<OpenBucketPage> {
+  // Every position is `createdAt#jobId` with a fixed-width ISO createdAt: `iso$` sorts after every job of that millisecond.
+  const upTo = `${new Date(range.toMs).toISOString()}$`;
+  const from = range.fromMs === undefined ? undefined : new Date(range.fromMs).toISOString();
+  const page = await db.send(
+    new QueryCommand({
+      TableName: tableName,
+      IndexName: STATUS_INDEX.indexName,
+      KeyConditionExpression: `#partition = :partition AND ${from === undefined ? '#position <= :upTo' : '#position BETWEEN :from AND :upTo'}`,
+      ProjectionExpression: '#pk, #sk, #position',
+      ExpressionAttributeNames: { '#partition': STATUS_INDEX.partitionKey.name, '#position': STATUS_INDEX.sortKey.name, '#pk': 'pk', '#sk': 'sk' },
+      ExpressionAttributeValues: {
+        ':partition': partitionOf(range.tenantId, statusBucketOf('queued'), range.shard),
+        ':upTo': upTo,
+        ...(from === undefined ? {} : { ':from': from }),
+      },
+      ScanIndexForward: true,
+      Limit: range.limit,
+      ExclusiveStartKey: range.startKey,
+    }),
+  );
+  return {
+    entries: (page.Items ?? []).map((item) => ({ position: String(item[STATUS_INDEX.sortKey.name]), key: { pk: String(item.pk), sk: String(item.sk) } })),
+    startKey: page.LastEvaluatedKey,
+  };
+}
+
+/** The `createdAt` (epoch ms) of an open-bucket position. */
+export function createdAtOfPosition(position: string): number {
+  return Date.parse(position.slice(0, position.indexOf('#')));
 }
 
 function isListed(item: Record<string, unknown>, query: ListQuery, nowSeconds: number): boolean {

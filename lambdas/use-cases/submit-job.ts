@@ -4,7 +4,10 @@
  *
  * Submitting a job (SPEC §3.1): judge it by the submission rules, then either send
  * its message and create it with one conditional put (due soon, no key), or put
- * it with a sweep entry and send after (keyed, or due later than the look-ahead).
+ * it and send after (keyed; due later than the look-ahead, it is only put, on the
+ * sweep index for the scheduler to send). A create due at once carries no sweep
+ * entry: if its message is lost, the scheduler's open-bucket scan finds it
+ * (scheduler/recover-lost-creates.ts).
  */
 import { getJobTypeDefinition } from '../job-types/registry';
 import type { Job } from '../jobs/job';
@@ -41,7 +44,8 @@ export function prepareSubmission(ctx: ServiceContext, tenantId: string, body: u
  * Whether a new job's message goes to SQS before its put (SPEC §4, nothing is
  * stranded): a job due within the look-ahead without an Idempotency-Key. A
  * keyed submission may be a replay, which must enqueue nothing (SPEC §3.1), and
- * only the put can tell: it is put first with a sweep entry and sent after.
+ * only the put can tell: it is put first and sent after (a process that dies in
+ * between leaves it to the open-bucket scan, or to its sweep entry if delayed).
  */
 function sendsFirst(prepared: PreparedJob): boolean {
   return prepared.job.dispatched && !prepared.job.sentFirst && prepared.job.idempotencyKey === null;
@@ -55,9 +59,10 @@ function createMessage(prepared: PreparedJob, sentAt?: number): JobMessage {
 
 /**
  * Sends the messages of new jobs before their puts (one SendMessageBatch per
- * ten), and marks each job with how that went: sent (`sentFirst`, no sweep
- * entry) or not (put with an entry due now, the scheduler sends it, and the
- * client still gets 202). Jobs that are not sent first come back as they were.
+ * ten), and marks each job with how that went: sent (`sentFirst`: no sweep entry
+ * when due at once, the open-bucket scan covers it; delayed, an entry at
+ * `nextRunAt + STALE_AFTER_SECONDS`) or not (put with an entry due now, the
+ * scheduler sends it, and the client still gets 202). Jobs that are not sent first come back as they were.
  * Each job must be storable (JobStore.assertStorable): a refused one must leave no message.
  */
 export async function sendCreatesFirst(ctx: ServiceContext, prepared: readonly PreparedJob[]): Promise<PreparedJob[]> {
@@ -108,8 +113,9 @@ export function dispatchFor(job: Job, runAtMs: number, nowMs: number): Dispatch<
 
 /**
  * Hands new jobs that were put first to SQS. A failed send is not the client's
- * problem: the job is on the sweep index (`nextRunAt + STALE_AFTER_SECONDS`) and
- * the scheduler sends it.
+ * problem: the scheduler sends the job once its message should have run (the
+ * open-bucket scan finds a job due at once; a delayed one is on the sweep index,
+ * `nextRunAt + STALE_AFTER_SECONDS`).
  */
 export async function enqueueCreated(ctx: ServiceContext, dispatches: readonly Dispatch<JobMessage>[]): Promise<void> {
   if (dispatches.length === 0) return;

@@ -1,11 +1,12 @@
 /**
  * Nothing is stranded (SPEC §4; issue 4, Done-when 4), through the running twin
  * with its scheduler on a short interval: a job whose SQS message was lost
- * finishes through the sweep index, a job whose worker died mid-attempt through
+ * finishes through the sweep index or the open-bucket scan, a job whose worker died mid-attempt through
  * its own message coming back, a dead-lettered one through the scheduler's drain.
  */
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { InitializeHandler, InitializeHandlerArguments, MetadataBearer } from '@smithy/types';
 import { inPlaceClaim } from '../../lambdas/jobs/transitions';
 import { startTestTwin, type TestTwin } from '../support/twin';
 
@@ -57,6 +58,58 @@ describe('a job whose SQS message was lost', () => {
     const [attempt] = await t.api.attempts(job.jobId);
     expect(Date.parse(attempt.startedAt) - Date.parse(job.createdAt)).toBeGreaterThanOrEqual(1000);
   });
+
+  it.each([
+    ['sent first (no key)', undefined],
+    ['put first and sent after (a key)', 'accepted-and-lost'],
+  ])(
+    'still runs when SQS accepted its message and lost it (%s): the open-bucket scan finds it, with no sweep entry written for it before',
+    async (_case, idempotencyKey) => {
+      // Arrange: the API's send of the job's message answers success and goes nowhere (the fault suite's sqs.send.drop).
+      const lost: string[] = [];
+      jest.spyOn(t.twin.context.jobsQueue, 'send').mockImplementationOnce(async (dispatch) => {
+        lost.push(`JOB#${dispatch.message.tenantId}#${dispatch.message.jobId}`);
+      });
+      // Every write of a job item, in order, by item (a keyed job is put before its send names it): whether it puts
+      // the job on the sweep index, and whether that is the scan's.
+      const writesByItem = new Map<string, Array<{ operation: string; setsSweepAt: boolean; byScan: boolean }>>();
+      t.twin.context.db.middlewareStack.add(
+        (next: InitializeHandler<object, MetadataBearer>, context) => async (args: InitializeHandlerArguments<object>) => {
+          const input = args.input as { Key?: { pk?: string }; Item?: Record<string, unknown>; UpdateExpression?: string; ConditionExpression?: string };
+          const pk = input.Key?.pk ?? input.Item?.pk;
+          const operation = (context.commandName ?? '').replace(/Command$/, '');
+          if (typeof pk === 'string' && pk.startsWith('JOB#') && (operation === 'PutItem' || operation === 'UpdateItem')) {
+            if (!writesByItem.has(pk)) writesByItem.set(pk, []);
+            writesByItem.get(pk)!.push({
+                operation,
+                setsSweepAt: input.Item ? 'sweepAt' in input.Item : /SET .*\bsweepAt = /.test(input.UpdateExpression ?? ''),
+              byScan: (input.ConditionExpression ?? '').includes('attempts = :zero AND attribute_not_exists(sweepAt)'),
+            });
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'jobWrites' },
+      );
+
+      try {
+        // Act
+        const job = await t.api.submit({ type: 'echo', payload: { n: 4 } }, idempotencyKey ? { idempotencyKey } : {});
+        const done = await t.api.waitForJob(job.jobId, ['succeeded', 'fatal'], 15_000);
+
+        // Assert: the lost message was this job's; it ran once, no earlier than STALE_AFTER_SECONDS after its create.
+        expect(lost).toEqual([`JOB#${job.tenantId}#${job.jobId}`]);
+        expect(done).toMatchObject({ status: 'succeeded', attempts: 1, result: { n: 4 } });
+        const [attempt] = await t.api.attempts(job.jobId);
+        expect(Date.parse(attempt.startedAt) - Date.parse(job.createdAt)).toBeGreaterThanOrEqual(1000);
+        const writes = writesByItem.get(lost[0]) ?? [];
+        expect(writes[0]).toEqual({ operation: 'PutItem', setsSweepAt: false, byScan: false });
+        // The first write to put it on the sweep index is the scan's.
+        expect(writes.find((w) => w.setsSweepAt)).toEqual({ operation: 'UpdateItem', setsSweepAt: true, byScan: true });
+      } finally {
+        t.twin.context.db.middlewareStack.remove('jobWrites');
+      }
+    },
+  );
 
   it('a whole batch of them is re-sent once each, not in a storm', async () => {
     // The API's batch send (30 entries) fails for every entry; the scheduler's sends go through.

@@ -15,7 +15,7 @@
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { TenantAdmin, localKeyIssuer } from '../../cli/tenant-admin';
 import { jobIdFor } from '../../lambdas/jobs/job-id';
-import { SWEEP_SHARDS } from '../../lambdas/resources';
+import { STATUS_INDEX_SHARDS, SWEEP_SHARDS } from '../../lambdas/resources';
 import { createDocumentClient } from '../../lambdas/store/dynamodb-client';
 import { JobStore } from '../../lambdas/store/job-store';
 import { TenantStore } from '../../lambdas/store/tenant-store';
@@ -119,8 +119,12 @@ export async function runUnderFaults(options: FaultRunOptions): Promise<FaultRun
     log(`submitted in ${(submitMs / 1000).toFixed(1)} s; waiting for every job and webhook to settle`);
 
     const drainStarted = Date.now();
-    // Settled: nothing on the sweep index and no message left (a running job has no entry: its message in flight covers it).
-    const settled = async () => (await sweepIndexEmpty(store)) && (await queuesEmpty(sqs, [twin.jobsQueueUrl, twin.webhooksQueueUrl]));
+    // Settled: nothing on the sweep index, no message left (a running job has no entry: its message in flight covers it),
+    // and no job open (a create whose message was lost has neither until the scheduler's open-bucket scan finds it).
+    const settled = async () =>
+      (await sweepIndexEmpty(store)) &&
+      (await queuesEmpty(sqs, [twin.jobsQueueUrl, twin.webhooksQueueUrl])) &&
+      (await openBucketsEmpty(store, tenants.map((t) => t.tenantId)));
     const drained = await waitFor(settled, { timeoutMs: options.drainTimeoutMs, intervalMs: 250, description: 'sweep index and queues empty' }).then(
       () => true,
       () => false,
@@ -207,6 +211,17 @@ async function queuesEmpty(sqs: SQSClient, queueUrls: readonly string[]): Promis
 async function sweepIndexEmpty(store: JobStore): Promise<boolean> {
   const shards = await Promise.all(Array.from({ length: SWEEP_SHARDS }, (_, shard) => store.dueForSweep(shard, Number.MAX_SAFE_INTEGER, 1)));
   return shards.every((entries) => entries.length === 0);
+}
+
+/** No tenant has a job queued, running or retrying (one entry a shard is enough to tell). */
+async function openBucketsEmpty(store: JobStore, tenantIds: readonly string[]): Promise<boolean> {
+  for (const tenantId of tenantIds) {
+    const shards = await Promise.all(
+      Array.from({ length: STATUS_INDEX_SHARDS }, (_, shard) => store.openJobsCreatedBetween({ tenantId, shard, fromMs: 0, toMs: Date.now() + 86_400_000, limit: 1 })),
+    );
+    if (shards.some((page) => page.entries.some((entry) => entry.job !== undefined))) return false;
+  }
+  return true;
 }
 
 async function unsettledSample(store: JobStore): Promise<unknown[]> {

@@ -222,8 +222,9 @@ describe('hostile corpus: every request a clean answer, nothing changed', () => 
 
   test('no state changed: jobs per status for both tenants, every table item, every queue', async () => {
     const after = await snapshot();
+    // The scheduler's own items (its open-bucket scan's marks, `pk = SCHEDULER`) move with the clock, whatever the requests do.
     const changedItems = Object.keys({ ...before.items, ...after.items }).filter(
-      (key) => JSON.stringify(before.items[key]) !== JSON.stringify(after.items[key]),
+      (key) => !key.startsWith('SCHEDULER ') && JSON.stringify(before.items[key]) !== JSON.stringify(after.items[key]),
     );
     expect({ listed: after.listed, messages: after.messages, changedItems }).toEqual({ listed: before.listed, messages: before.messages, changedItems: [] });
   });

@@ -271,8 +271,8 @@ describe.each(BACKENDS)('JobStore on %s', (_name, start) => {
 
   describe('claimInPlace (one conditional update, no read)', () => {
     it('claims a waiting job exactly as claim() decides, and takes its sweep entry away', async () => {
-      // Arrange: a job put first (a keyed create) sits on the sweep index.
-      const job = jobFactory(NOW, { idempotencyKey: `claim-${randomUUID()}`, nextRunAt: new Date(NOW - 1000).toISOString() });
+      // Arrange: a job that waited for a later time than its create (a keyed create with a delay) sits on the sweep index.
+      const job = jobFactory(NOW, { idempotencyKey: `claim-${randomUUID()}`, createdAt: new Date(NOW - 2000).toISOString(), nextRunAt: new Date(NOW - 1000).toISOString() });
       await store.create(job);
       expect(await rawItem(job)).toHaveProperty('sweepAt');
       const decided = claim(await store.get(job, { consistent: true }), 60_000, timing);
@@ -288,6 +288,21 @@ describe.each(BACKENDS)('JobStore on %s', (_name, start) => {
       // The open bucket holds queued and running alike: the claim leaves the status index alone.
       expect(item).toMatchObject({ status: 'running', attempts: 1, gsi1pk: statusIndexKeys(job, STATUS_INDEX_SHARDS).gsi1pk });
       expect(await store.get(job, { consistent: true })).toEqual(outcome.claimed);
+    });
+
+    it('claims a create due at once, which has no sweep entry (the open-bucket scan covers it), and writes the sweep index nothing', async () => {
+      // Arrange
+      const job = jobFactory(NOW, { sentFirst: true });
+      await store.create(job);
+      const before = await rawItem(job);
+      expect(before).not.toHaveProperty('sweepAt');
+      // Act
+      const outcome = await store.claimInPlace(job, inPlaceClaim(0, 60_000, timing));
+      // Assert: running; no sweep-index key attribute before or after (so no index write); the status-index keys unchanged.
+      expect(outcome.claimed).toMatchObject({ status: 'running', attempts: 1 });
+      const after = await rawItem(job);
+      for (const attribute of ['sweepShard', 'sweepAt', 'sweepCount']) expect(after).not.toHaveProperty(attribute);
+      expect({ gsi1pk: after?.gsi1pk, gsi1sk: after?.gsi1sk }).toEqual({ gsi1pk: before?.gsi1pk, gsi1sk: before?.gsi1sk });
     });
 
     it.each([

@@ -120,7 +120,7 @@ const print = (name: string, lines: LedgerLine[]) =>
 const SMALL = { type: 'echo', payload: { orderId: 'order-00000042', action: 'send-receipt', locale: 'en-US' } };
 
 describe('a 200 B echo job, one attempt, no webhook', () => {
-  it('costs 3 table writes of 1 unit each, the sweep index an entry at create gone at the claim, and no read of the job before its claim', async () => {
+  it('costs 3 table writes of 1 unit each, the sweep index nothing, and no read of the job before its claim', async () => {
     const { create, run, workerReads } = await runJob(SMALL);
     process.stdout.write(`${print('create', create)}\n${print('claim+finish', run)}\n`);
     expect([...create, ...run].map((l) => [l.operation, l.table])).toEqual([
@@ -128,13 +128,21 @@ describe('a 200 B echo job, one attempt, no webhook', () => {
       ['UpdateItem', 1],
       ['PutItem', 1],
     ]);
-    // In case SQS loses the message (the fault suite's sqs.send.drop); a running job needs none, a finished one neither.
-    expect([...create, ...run].map((l) => l.sweepIndex)).toEqual([1, 1, 0]);
+    // The open-bucket scan covers a lost create message (the fault suite's sqs.send.drop); a running job needs no entry, a finished one neither.
+    expect([...create, ...run].map((l) => l.sweepIndex)).toEqual([0, 0, 0]);
+    // The status index: the create puts the open-bucket entry, the claim leaves it, the finish moves it (delete + put).
+    expect([...create, ...run].map((l) => l.statusIndex)).toEqual([1, 0, 2]);
     expect(workerReads).toEqual([]);
   });
 
-  it('with an Idempotency-Key (put first, sent after) costs the sweep index an entry at create, gone at the claim', async () => {
+  it('with an Idempotency-Key (put first, sent after) costs the sweep index nothing either', async () => {
     const { create, run } = await runJob(SMALL, `ledger-${Date.now()}`);
+    expect(create.map((l) => l.sweepIndex)).toEqual([0]);
+    expect(run.map((l) => l.sweepIndex)).toEqual([0, 0]);
+  });
+
+  it('with a delay keeps its sweep entry (put at create, gone at the claim): the open-bucket scan passes it before it is due', async () => {
+    const { create, run } = await runJob({ ...SMALL, delaySeconds: 1 });
     expect(create.map((l) => l.sweepIndex)).toEqual([1]);
     expect(run.map((l) => l.sweepIndex)).toEqual([1, 0]);
   });
@@ -144,10 +152,10 @@ describe('an echo job with a webhook delivered first time', () => {
   it('is priced, write by write: no write before the POST, every table write 1 unit (issue 11)', async () => {
     const { jobId, create, run, webhook } = await runJob({ ...SMALL, webhookUrl: `${receiver.url}/hook` });
     process.stdout.write(`${print('create', create)}\n${print('claim+finish', run)}\n${print('webhook', webhook)}\n`);
-    // The finish puts the event's entry (in case its message is lost); the first try writes only its outcome
-    // (its message covers a crash), which removes the entry. The body is not in the item: 1 unit each.
+    // No entry while the job waits and runs; the finish puts the event's (in case its message is lost); the first try
+    // writes only its outcome (its message covers a crash), which removes the entry. The body is not in the item: 1 unit each.
     expect(run.map((l) => [l.table, l.sweepIndex])).toEqual([
-      [1, 1],
+      [1, 0],
       [1, 1],
     ]);
     expect(webhook.map((l) => [l.operation, l.table, l.sweepIndex])).toEqual([['PutItem', 1, 1]]);
@@ -169,7 +177,7 @@ describe('an 8 KiB echo job', () => {
       ['UpdateItem', 1],
       ['PutItem', 1],
     ]);
-    expect(total([...create, ...run], 'sweepIndex')).toBe(2);
+    expect(total([...create, ...run], 'sweepIndex')).toBe(0);
     // The payload's item, read once (eventually consistent) after the claim.
     expect(workerReads).toEqual(['GetItem']);
   });

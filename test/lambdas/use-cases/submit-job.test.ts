@@ -6,10 +6,13 @@ import { StoreUnavailableError } from '../../../lambdas/store/errors';
 import { dispatchDueJobs } from '../../../lambdas/scheduler/dispatch-due-jobs';
 import { submitJob, type Submitted } from '../../../lambdas/use-cases/submit-job';
 import { startContextHarness, type ContextHarness } from '../../support/service-context';
+import { tenantFactory } from '../../support/tenant-factory';
 
 let harness: ContextHarness;
 beforeAll(async () => {
   harness = await startContextHarness();
+  // The open-bucket scan reads every tenant's jobs: the tenant exists, as behind the API.
+  await harness.ctx.tenants.createTenant(tenantFactory({ tenantId: 'acme' }));
 });
 afterAll(async () => {
   await harness.close();
@@ -33,16 +36,20 @@ describe('submitJob', () => {
     expect(soon.job).toMatchObject({ dispatched: true, sentFirst: true });
   });
 
-  it('answers 202 even when the SQS send fails: the job waits on the sweep index', async () => {
+  it('answers 202 even when the SQS send after a keyed put fails: the scheduler sends it once its message should have run', async () => {
+    harness.jobsQueue.drain();
     harness.jobsQueue.failNext();
     const submitted = accepted(await submitJob(harness.ctx, 'acme', { type: 'echo', payload: {} }, 'send-fails'));
     expect(submitted.status).toBe(202);
+    expect(harness.jobsQueue.drain()).toEqual([]);
     const stored = await harness.ctx.jobs.get({ tenantId: 'acme', jobId: submitted.job.jobId });
     expect(stored?.status).toBe('queued');
-    // On the sweep index, due once the message should have run (nextRunAt + STALE_AFTER_SECONDS).
-    const inTenMinutes = harness.clock.now() + 10 * 60_000;
-    const due = await Promise.all(Array.from({ length: SWEEP_SHARDS }, (_, shard) => harness.ctx.jobs.dueForSweep(shard, inTenMinutes, 100)));
-    expect(due.flat().map((e) => e.jobId)).toContain(submitted.job.jobId);
+    // No sweep entry (a create due at once is the open-bucket scan's): the scheduler finds it STALE_AFTER_SECONDS after its create.
+    expect(await dueForSweep(harness.clock.now() + 10 * 60_000)).not.toContain(submitted.job.jobId);
+    const stale = harness.ctx.config.staleAfterSeconds * 1000;
+    const createdAt = Date.parse(submitted.job.createdAt);
+    expect(await sentBySchedulerAt(createdAt + stale - 1)).not.toContain(submitted.job.jobId);
+    expect(await sentBySchedulerAt(createdAt + stale)).toContain(submitted.job.jobId);
   });
 
   it('replays a repeated submission (200, the same job, no second message) and refuses its key with another body', async () => {
@@ -68,15 +75,18 @@ describe('submitJob', () => {
     expect(harness.jobsQueue.drain()).toEqual([]);
   });
 
-  it('sends a new job\'s message before its put; the job is on the sweep index only for when that message should have run', async () => {
+  it('sends a new job\'s message before its put, with no sweep entry; if SQS lost it, the scheduler sends it once it should have run', async () => {
     harness.jobsQueue.drain();
     const submitted = accepted(await submitJob(harness.ctx, 'acme', { type: 'echo', payload: {} }, undefined));
     expect(harness.jobsQueue.drain().map((d) => d.message.jobId)).toEqual([submitted.job.jobId]);
     const stored = await harness.ctx.jobs.get({ tenantId: 'acme', jobId: submitted.job.jobId }, { consistent: true });
     expect(stored).toMatchObject({ status: 'queued', sentFirst: true });
+    expect(await dueForSweep(harness.clock.now() + 10 * 60_000)).not.toContain(submitted.job.jobId);
+    // The message "was lost": the open-bucket scan finds the job STALE_AFTER_SECONDS after its create.
     const stale = harness.ctx.config.staleAfterSeconds * 1000;
-    expect(await dueForSweep(harness.clock.now() + stale - 1)).not.toContain(submitted.job.jobId);
-    expect(await dueForSweep(harness.clock.now() + stale)).toContain(submitted.job.jobId);
+    const createdAt = Date.parse(submitted.job.createdAt);
+    expect(await sentBySchedulerAt(createdAt + stale - 1)).not.toContain(submitted.job.jobId);
+    expect(await sentBySchedulerAt(createdAt + stale)).toContain(submitted.job.jobId);
   });
 
   it('answers 202 when the send before the put fails: the job is put on the sweep index, due now, and the scheduler sends it', async () => {
@@ -118,6 +128,14 @@ describe('submitJob', () => {
     expect(await harness.ctx.jobs.get(orphan.message, { consistent: true })).toBeUndefined();
   });
 });
+
+/** The job ids the scheduler sends in one run at `atMs` (the clock stays there). */
+async function sentBySchedulerAt(atMs: number): Promise<string[]> {
+  harness.clock.set(atMs);
+  harness.jobsQueue.drain();
+  await dispatchDueJobs(harness.ctx);
+  return harness.jobsQueue.drain().map((d) => d.message.jobId);
+}
 
 async function dueForSweep(atMs: number): Promise<string[]> {
   const due = await Promise.all(Array.from({ length: SWEEP_SHARDS }, (_, shard) => harness.ctx.jobs.dueForSweep(shard, atMs, 1000)));
