@@ -14,6 +14,8 @@
  *
  * Talks to the parent over the fork IPC channel: one request, one answer.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import type { Message } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { JOBS_QUEUE } from '../lambdas/resources';
@@ -28,6 +30,8 @@ export type ChildRequest =
   | { readonly id: number; readonly op: 'startGateway'; readonly response: APIGatewayProxyResult }
   | { readonly id: number; readonly op: 'startPoller'; readonly queueUrl: string; readonly maxConcurrency: number }
   | { readonly id: number; readonly op: 'stopGlue' }
+  | { readonly id: number; readonly op: 'profileStart' }
+  | { readonly id: number; readonly op: 'profileStop'; readonly file: string }
   | { readonly id: number; readonly op: 'close' };
 
 export type ChildAnswer =
@@ -68,6 +72,8 @@ async function main(): Promise<void> {
     },
     { step: 'initialize', name: 'benchWorkerBatches' },
   );
+  // A CPU profile of the measured run, on request (bench/handler-cpu.ts `profileFile`).
+  const profiler = new Session();
   const glue: Array<{ close(): Promise<void> } | SqsEventSource> = [];
   const stopGlue = async () => {
     for (const part of glue.splice(0)) await ('close' in part ? part.close() : part.stop({ graceMs: 1000 }));
@@ -108,6 +114,17 @@ async function main(): Promise<void> {
       case 'stopGlue':
         await stopGlue();
         return null;
+      case 'profileStart':
+        profiler.connect();
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.start');
+        return null;
+      case 'profileStop': {
+        const { profile } = await profiler.post('Profiler.stop');
+        writeFileSync(request.file, JSON.stringify(profile));
+        profiler.disconnect();
+        return null;
+      }
       case 'close':
         await stopGlue();
         await twin.close();

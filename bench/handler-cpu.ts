@@ -135,7 +135,13 @@ async function drained(sqs: SQSClient, queueUrl: string, timeoutMs: number): Pro
   }
 }
 
-export async function measureHandlerCpu(options: { jobs: number; warmUpJobs: number; timeoutMs: number }): Promise<HandlerCpuResult> {
+export async function measureHandlerCpu(options: {
+  jobs: number;
+  warmUpJobs: number;
+  timeoutMs: number;
+  /** Write a V8 CPU profile of the child over the measured run here (.cpuprofile; the profiler's own cost then counts too). */
+  profileFile?: string;
+}): Promise<HandlerCpuResult> {
   const dynamodb = await startDynamoDb({});
   const sqsEndpoint = await startSqsEndpoint({});
   const sqs = new SQSClient({ endpoint: sqsEndpoint.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -154,11 +160,13 @@ export async function measureHandlerCpu(options: { jobs: number; warmUpJobs: num
       await sleep(IDLE_MS);
       const idleRate = ((await child.cpu()).cpuMs - idleStart.cpuMs) / (performance.now() - idleStarted);
 
+      if (options.profileFile) await child.call({ op: 'profileStart' });
       const before = await child.cpu();
       const started = performance.now();
       const responses = await runPool(options.jobs, CONCURRENCY, (i) => client.submitJob(echoJob(i)));
       await drained(sqs, child.ready.jobsQueueUrl, options.timeoutMs);
       const after = await child.cpu();
+      if (options.profileFile) await child.call({ op: 'profileStop', file: options.profileFile });
       const runMs = performance.now() - started;
       const refused = responses.filter((r) => r.status !== 202).length;
       if (refused > 0) throw new Error(`handler CPU run: ${refused} submissions refused`);
