@@ -40,10 +40,11 @@ export type ChildAnswer =
 
 export type ChildReady = { readonly ready: true; readonly url: string; readonly jobsQueueUrl: string };
 
-/** CPU used so far (ms, user + system) and batches the worker's poller received (non-empty ReceiveMessage on the jobs queue). */
+/** CPU used so far (ms, user + system), batches the worker's poller received (non-empty ReceiveMessage on the jobs queue), SDK calls by command. */
 export interface ChildCpu {
   readonly cpuMs: number;
   readonly workerBatches: number;
+  readonly sdkCalls: Readonly<Record<string, number>>;
 }
 
 type Instrumentable = {
@@ -72,6 +73,18 @@ async function main(): Promise<void> {
     },
     { step: 'initialize', name: 'benchWorkerBatches' },
   );
+  // Every SDK call the service's two clients make (the DynamoDB document client shares its client's stack).
+  const sdkCalls: Record<string, number> = {};
+  for (const client of [twin.context.sqs, twin.context.db] as unknown as Instrumentable[]) {
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        const name = (context.commandName ?? '?').replace(/Command$/, '');
+        sdkCalls[name] = (sdkCalls[name] ?? 0) + 1;
+        return next(args);
+      },
+      { step: 'initialize', name: 'benchSdkCalls' },
+    );
+  }
   // A CPU profile of the measured run, on request (bench/handler-cpu.ts `profileFile`).
   const profiler = new Session();
   const glue: Array<{ close(): Promise<void> } | SqsEventSource> = [];
@@ -85,7 +98,7 @@ async function main(): Promise<void> {
         return (await createBenchTenant(twin.context, request.tenantId)).apiKey;
       case 'cpu': {
         const used = process.cpuUsage();
-        return { cpuMs: (used.user + used.system) / 1000, workerBatches } satisfies ChildCpu;
+        return { cpuMs: (used.user + used.system) / 1000, workerBatches, sdkCalls: { ...sdkCalls } } satisfies ChildCpu;
       }
       case 'startGateway': {
         const response = request.response;

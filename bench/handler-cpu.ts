@@ -40,6 +40,8 @@ export interface HandlerCpuResult {
   /** What is taken off, in ms over the run. */
   readonly glueMs: { readonly background: number; readonly gateway: number; readonly poller: number };
   readonly workerBatches: number;
+  /** SDK calls per job over the run, by command (the service's DynamoDB and SQS clients, the poller's own calls included). */
+  readonly sdkCallsPerJob: Readonly<Record<string, number>>;
   /** The handlers' own CPU per job (ms): the figure issue 11 states. */
   readonly handlerCpuMsPerJob: number;
   /** Everything the twin's process spent per job (ms), glue included. */
@@ -207,6 +209,11 @@ export async function measureHandlerCpu(options: {
         runMs,
         glueMs,
         workerBatches,
+        sdkCallsPerJob: Object.fromEntries(
+          Object.entries(after.sdkCalls)
+            .map(([name, calls]) => [name, (calls - (before.sdkCalls[name] ?? 0)) / options.jobs] as const)
+            .filter(([, perJob]) => perJob > 0),
+        ),
         handlerCpuMsPerJob: handlerMs / options.jobs,
         processCpuMsPerJob: processMs / options.jobs,
         method: HANDLER_CPU_METHOD,

@@ -209,6 +209,9 @@ export function renderReport(r: BenchResults): string {
         ['= handlers (api, worker, scheduler) with their SDK client side and log lines', fixed(cpu.handlerCpuMsPerJob * cpu.jobs, 0), fixed(cpu.handlerCpuMsPerJob, 2)],
       ],
     ),
+    `SDK calls per job over the run: ${Object.entries(cpu.sdkCallsPerJob ?? {})
+      .map(([name, perJob]) => `${name} ${fixed(perJob, 2)}`)
+      .join(', ')}.`,
     `method: ${cpu.method}.`,
     '',
   );

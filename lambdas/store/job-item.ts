@@ -276,7 +276,8 @@ export function sizeAtItsLargest(item: Record<string, unknown>, job: Job): numbe
   // The payload never grows: its JSON text is the one already in `item`, not made again.
   const grown: Job = { ...largest, payload: undefined as unknown as Job['payload'], webhook: { status: 'none' } };
   const widestAttributes = { webhook: widestWebhook, webhookEvent: current ?? null, webhookBacklog: backlog };
-  const { history: _measuredApart, ...attributes } = { ...item, ...jobAttributes(grown), ...widestAttributes, sweepShard: 99, sweepAt: latestMs, sweepCount: 1_000_000, webhookEventId: current?.id };
+  const widest: Record<string, unknown> = { ...item, ...jobAttributes(grown), ...widestAttributes, sweepShard: 99, sweepAt: latestMs, sweepCount: 1_000_000, webhookEventId: current?.id };
+  const { history: _measuredApart, ...attributes } = widest;
   widestHistoryBytes ??= itemSize({ history: Array.from({ length: ATTEMPT_HISTORY_LIMIT }, () => storedAttempt(attempt)) });
   return itemSize(attributes) + widestHistoryBytes;
 }
