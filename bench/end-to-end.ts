@@ -82,7 +82,7 @@ export async function measureEndToEnd(client: ApiClient, meter: UsageMeter, opti
   const { receiver } = options;
   const finishedAll = async () => {
     const usage = usageBetween(before, meter.snapshot());
-    if (trace.ledger.transitions.finish.writes < options.jobs || messagesDeleted(usage, 'jobs') < options.jobs) return false;
+    if (trace.finishedJobs.size < options.jobs || messagesDeleted(usage, 'jobs') < options.jobs) return false;
     if (receiver) {
       if (receiver.delivered() < options.jobs) return false;
       const deliveredWrites = trace.ledger.transitions.webhookDelivered.writes;

@@ -14,6 +14,8 @@
  *
  * Talks to the parent over the fork IPC channel: one request, one answer.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import type { Message } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { JOBS_QUEUE } from '../lambdas/resources';
@@ -28,6 +30,8 @@ export type ChildRequest =
   | { readonly id: number; readonly op: 'startGateway'; readonly response: APIGatewayProxyResult }
   | { readonly id: number; readonly op: 'startPoller'; readonly queueUrl: string; readonly maxConcurrency: number }
   | { readonly id: number; readonly op: 'stopGlue' }
+  | { readonly id: number; readonly op: 'profileStart' }
+  | { readonly id: number; readonly op: 'profileStop'; readonly file: string }
   | { readonly id: number; readonly op: 'close' };
 
 export type ChildAnswer =
@@ -36,10 +40,11 @@ export type ChildAnswer =
 
 export type ChildReady = { readonly ready: true; readonly url: string; readonly jobsQueueUrl: string };
 
-/** CPU used so far (ms, user + system) and batches the worker's poller received (non-empty ReceiveMessage on the jobs queue). */
+/** CPU used so far (ms, user + system), batches the worker's poller received (non-empty ReceiveMessage on the jobs queue), SDK calls by command. */
 export interface ChildCpu {
   readonly cpuMs: number;
   readonly workerBatches: number;
+  readonly sdkCalls: Readonly<Record<string, number>>;
 }
 
 type Instrumentable = {
@@ -68,6 +73,20 @@ async function main(): Promise<void> {
     },
     { step: 'initialize', name: 'benchWorkerBatches' },
   );
+  // Every SDK call the service's two clients make (the DynamoDB document client shares its client's stack).
+  const sdkCalls: Record<string, number> = {};
+  for (const client of [twin.context.sqs, twin.context.db] as unknown as Instrumentable[]) {
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        const name = (context.commandName ?? '?').replace(/Command$/, '');
+        sdkCalls[name] = (sdkCalls[name] ?? 0) + 1;
+        return next(args);
+      },
+      { step: 'initialize', name: 'benchSdkCalls' },
+    );
+  }
+  // A CPU profile of the measured run, on request (bench/handler-cpu.ts `profileFile`).
+  const profiler = new Session();
   const glue: Array<{ close(): Promise<void> } | SqsEventSource> = [];
   const stopGlue = async () => {
     for (const part of glue.splice(0)) await ('close' in part ? part.close() : part.stop({ graceMs: 1000 }));
@@ -79,7 +98,7 @@ async function main(): Promise<void> {
         return (await createBenchTenant(twin.context, request.tenantId)).apiKey;
       case 'cpu': {
         const used = process.cpuUsage();
-        return { cpuMs: (used.user + used.system) / 1000, workerBatches } satisfies ChildCpu;
+        return { cpuMs: (used.user + used.system) / 1000, workerBatches, sdkCalls: { ...sdkCalls } } satisfies ChildCpu;
       }
       case 'startGateway': {
         const response = request.response;
@@ -108,6 +127,17 @@ async function main(): Promise<void> {
       case 'stopGlue':
         await stopGlue();
         return null;
+      case 'profileStart':
+        profiler.connect();
+        await profiler.post('Profiler.enable');
+        await profiler.post('Profiler.start');
+        return null;
+      case 'profileStop': {
+        const { profile } = await profiler.post('Profiler.stop');
+        writeFileSync(request.file, JSON.stringify(profile));
+        profiler.disconnect();
+        return null;
+      }
       case 'close':
         await stopGlue();
         await twin.close();

@@ -40,6 +40,8 @@ export interface HandlerCpuResult {
   /** What is taken off, in ms over the run. */
   readonly glueMs: { readonly background: number; readonly gateway: number; readonly poller: number };
   readonly workerBatches: number;
+  /** SDK calls per job over the run, by command (the service's DynamoDB and SQS clients, the poller's own calls included). */
+  readonly sdkCallsPerJob: Readonly<Record<string, number>>;
   /** The handlers' own CPU per job (ms): the figure issue 11 states. */
   readonly handlerCpuMsPerJob: number;
   /** Everything the twin's process spent per job (ms), glue included. */
@@ -135,7 +137,13 @@ async function drained(sqs: SQSClient, queueUrl: string, timeoutMs: number): Pro
   }
 }
 
-export async function measureHandlerCpu(options: { jobs: number; warmUpJobs: number; timeoutMs: number }): Promise<HandlerCpuResult> {
+export async function measureHandlerCpu(options: {
+  jobs: number;
+  warmUpJobs: number;
+  timeoutMs: number;
+  /** Write a V8 CPU profile of the child over the measured run here (.cpuprofile; the profiler's own cost then counts too). */
+  profileFile?: string;
+}): Promise<HandlerCpuResult> {
   const dynamodb = await startDynamoDb({});
   const sqsEndpoint = await startSqsEndpoint({});
   const sqs = new SQSClient({ endpoint: sqsEndpoint.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -154,11 +162,13 @@ export async function measureHandlerCpu(options: { jobs: number; warmUpJobs: num
       await sleep(IDLE_MS);
       const idleRate = ((await child.cpu()).cpuMs - idleStart.cpuMs) / (performance.now() - idleStarted);
 
+      if (options.profileFile) await child.call({ op: 'profileStart' });
       const before = await child.cpu();
       const started = performance.now();
       const responses = await runPool(options.jobs, CONCURRENCY, (i) => client.submitJob(echoJob(i)));
       await drained(sqs, child.ready.jobsQueueUrl, options.timeoutMs);
       const after = await child.cpu();
+      if (options.profileFile) await child.call({ op: 'profileStop', file: options.profileFile });
       const runMs = performance.now() - started;
       const refused = responses.filter((r) => r.status !== 202).length;
       if (refused > 0) throw new Error(`handler CPU run: ${refused} submissions refused`);
@@ -199,6 +209,11 @@ export async function measureHandlerCpu(options: { jobs: number; warmUpJobs: num
         runMs,
         glueMs,
         workerBatches,
+        sdkCallsPerJob: Object.fromEntries(
+          Object.entries(after.sdkCalls)
+            .map(([name, calls]) => [name, (calls - (before.sdkCalls[name] ?? 0)) / options.jobs] as const)
+            .filter(([, perJob]) => perJob > 0),
+        ),
         handlerCpuMsPerJob: handlerMs / options.jobs,
         processCpuMsPerJob: processMs / options.jobs,
         method: HANDLER_CPU_METHOD,

@@ -32,7 +32,7 @@ export interface BenchResults {
   readonly endToEnd: {
     readonly idle: IdleLatencyResult;
     /** 200 B echo jobs, one per POST /v1/jobs; with the handlers' CPU from a run of its own (handler-cpu.ts). */
-    readonly single: EndToEndResult & { readonly handlerCpuMsPerJob: number; readonly handlerCpu: HandlerCpuResult };
+    readonly single: EndToEndResult & { readonly handlerCpuMsPerJob: number; readonly handlerCpu: HandlerCpuResult & { readonly runsMsPerJob?: readonly number[] } };
     /** The same with an 8 KiB payload (payloads.ts). */
     readonly single8KiB: EndToEndResult;
     /** The same (200 B) with a webhook to a local receiver; ends when every webhook is delivered. */
@@ -227,6 +227,10 @@ export function renderReport(r: BenchResults): string {
         ['= handlers (api, worker, scheduler) with their SDK client side and log lines', fixed(cpu.handlerCpuMsPerJob * cpu.jobs, 0), fixed(cpu.handlerCpuMsPerJob, 2)],
       ],
     ),
+    `the median of ${cpu.runsMsPerJob?.length ?? 1} runs (ms per job: ${(cpu.runsMsPerJob ?? [cpu.handlerCpuMsPerJob]).map((ms) => fixed(ms, 2)).join(', ')}); the table is that run.`,
+    `SDK calls per job over the run: ${Object.entries(cpu.sdkCallsPerJob ?? {})
+      .map(([name, perJob]) => `${name} ${fixed(perJob, 2)}`)
+      .join(', ')}.`,
     `method: ${cpu.method}.`,
     '',
   );

@@ -20,7 +20,7 @@ import { idleSchedulerDollarsPerMonth, openScanDollarsPerMonth, PRICES, PRICES_A
 import { measureEndToEnd, measureIdleLatency } from './end-to-end';
 import { BATCH_SIZE, measureApiDuration, measureBatchEnqueue, measureSingleApiDuration, measureSingleEnqueue } from './enqueue';
 import { measureFairness } from './fairness';
-import { measureHandlerCpu } from './handler-cpu';
+import { measureHandlerCpu, type HandlerCpuResult } from './handler-cpu';
 import { renderReport, type BenchResults } from './report';
 import { checkTargets } from './targets';
 import { startWebhookReceiver } from './webhook-receiver';
@@ -42,6 +42,8 @@ const BATCH_SUBMIT_CONCURRENCY = 4;
 /** Noisy jobs whose attempts the fairness run reads back (all 50 quiet ones are read). */
 const FAIRNESS_NOISY_SAMPLE = 500;
 const IMPORT_RUNS = 5;
+/** Runs of the handlers' CPU measurement; the figure is their median. */
+const HANDLER_CPU_RUNS = 3;
 const RESULTS_FILE = join(__dirname, 'results.json');
 
 function scaleFromEnv(): number {
@@ -177,9 +179,15 @@ async function main(): Promise<void> {
     } finally {
       await bench.close();
     }
-    const cpuJobs = jobs(1000, 200);
-    step(`handlers' CPU: ${cpuJobs} echo jobs on a twin in a child process (DynamoDB and SQS endpoints here)`);
-    const handlerCpu = await measureHandlerCpu({ jobs: cpuJobs, warmUpJobs: 300, timeoutMs: 120_000 });
+    const cpuJobs = jobs(1000, 500);
+    // The median of a few runs: one short run on a shared machine read 8.0 ms where the runs around it read 5 to 6.
+    const cpuRuns: HandlerCpuResult[] = [];
+    for (let run = 1; run <= HANDLER_CPU_RUNS; run++) {
+      step(`handlers' CPU, run ${run} of ${HANDLER_CPU_RUNS}: ${cpuJobs} echo jobs on a twin in a child process (DynamoDB and SQS endpoints here)`);
+      cpuRuns.push(await measureHandlerCpu({ jobs: cpuJobs, warmUpJobs: 300, timeoutMs: 120_000 }));
+    }
+    const byCpu = [...cpuRuns].sort((a, b) => a.handlerCpuMsPerJob - b.handlerCpuMsPerJob);
+    const handlerCpu = { ...byCpu[Math.floor(byCpu.length / 2)], runsMsPerJob: cpuRuns.map((run) => run.handlerCpuMsPerJob) };
     step(`bundles: esbuild each Lambda entry twice, ${IMPORT_RUNS} cold imports each`);
     const bundles = await measureBundles({ runs: IMPORT_RUNS });
     const single = { ...endToEnd.single, handlerCpuMsPerJob: handlerCpu.handlerCpuMsPerJob, handlerCpu };

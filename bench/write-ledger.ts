@@ -203,6 +203,13 @@ export function hottestPartitions(
 export class WriteTrace {
   readonly ledger: WriteLedger = emptyLedger();
   readonly partitions = new Map<string, PartitionCount>();
+  /**
+   * Jobs (by partition key) a write of the trace made terminal, whatever the
+   * item before looked like: the meter sees writes in the order their answers
+   * come back, so a sent-first job's claim can come before its create's put
+   * (the ledger then shows `running→queued` and `queued→succeeded`).
+   */
+  readonly finishedJobs = new Set<string>();
 
   constructor(private readonly indexes: readonly IndexDefinition[]) {}
 
@@ -216,6 +223,8 @@ export class WriteTrace {
     const kind = describeWrite(before, after);
     row.kinds[kind] = (row.kinds[kind] ?? 0) + 1;
     const job = keyText((after ?? before)?.[TABLE_KEYS.partitionKey.name]);
+    const status = statusOf(after);
+    if (status !== undefined && TERMINAL.has(status)) this.finishedJobs.add(job);
     for (const { partition, units } of result.partitionUnits) this.count(partition, units, job);
     return result;
   }

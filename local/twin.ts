@@ -26,7 +26,7 @@ import { jobTypesFor } from '../lambdas/job-types/deployment';
 import { DLQ_RETENTION_SECONDS, JOBS_QUEUE, WEBHOOKS_QUEUE, type QueueDefinition } from '../lambdas/resources';
 import { LEASE_MARGIN_MS } from '../lambdas/jobs/transitions';
 import { createServiceContext, type ServiceContext } from '../lambdas/service-context';
-import { startSqsEndpoint } from './sqs';
+import { startSqsEndpointOnThread } from './sqs/thread';
 import { startApiGateway } from './api-gateway';
 import { writeFileAtomically } from './atomic-file';
 import { EVENT_SOURCE_CONCURRENCY_UNDER_FAULTS, startBackground, type Background } from './background';
@@ -112,7 +112,7 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     if ('close' in dynamodb) closers.push(() => dynamodb.close());
     const sqs = backends.sqsEndpoint
       ? { url: backends.sqsEndpoint }
-      : await startSqsEndpoint({ port: twinConfig.sqsPort, dataDir: dataDir && join(dataDir, 'sqs') });
+      : await startSqsEndpointOnThread({ port: twinConfig.sqsPort, dataDir: dataDir && join(dataDir, 'sqs') });
     if ('close' in sqs) closers.push(() => sqs.close());
     const sqsFront = faults && (await faults.startSqsFront(sqs.url));
     if (sqsFront) closers.push(() => sqsFront.close());

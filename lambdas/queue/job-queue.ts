@@ -5,6 +5,7 @@
  */
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { MAX_SQS_DELAY_SECONDS } from '../resources';
+import { cacheHandlers } from '../sdk-handler-cache';
 import { cacheUserAgent } from '../sdk-user-agent';
 
 /** A jobs-queue message: "look at this job". */
@@ -48,8 +49,8 @@ export function createSqsClient(): SQSClient {
   // Standard retries: adaptive mode's one rate limiter per client would let one tenant's throttling slow all (store/dynamodb-client.ts).
   // No MD5 of every body sent and received: TLS already guards them in transit (and SigV4 the requests), and
   // the checks were a third of a SendMessage's client-side CPU (0.15 of 0.48 ms here).
-  // The user agent is built once per operation (../sdk-user-agent.ts).
-  return cacheUserAgent(new SQSClient({ retryMode: 'standard', maxAttempts: 6, md5: false }));
+  // The user agent is built once per operation (../sdk-user-agent.ts), the middleware stack resolved once per command (../sdk-handler-cache.ts).
+  return cacheHandlers(cacheUserAgent(new SQSClient({ retryMode: 'standard', maxAttempts: 6, md5: false })));
 }
 
 export function parseJobMessage(body: string): JobMessage | undefined {

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { cacheDocumentHandlers } from '../sdk-handler-cache';
 import { cacheUserAgent } from '../sdk-user-agent';
 
 /**
@@ -10,10 +11,13 @@ import { cacheUserAgent } from '../sdk-user-agent';
  * partition) would slow every call of every tenant, which AWS advises against
  * for multi-tenant applications; under 10 % injected throttling it brought the
  * twin down to a few calls per second (test/e2e/faults.test.ts). The user agent
- * is built once per operation (../sdk-user-agent.ts).
+ * is built once per operation (../sdk-user-agent.ts), the middleware stack
+ * resolved once per command class (../sdk-handler-cache.ts).
  */
 export function createDocumentClient(): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(cacheUserAgent(new DynamoDBClient({ retryMode: 'standard', maxAttempts: 6 })), {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-  });
+  return cacheDocumentHandlers(
+    DynamoDBDocumentClient.from(cacheUserAgent(new DynamoDBClient({ retryMode: 'standard', maxAttempts: 6 })), {
+      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    }),
+  );
 }

@@ -43,16 +43,18 @@ export async function runAttempt(
   }
   if (settings.stop?.aborted) return { kind: 'interrupted' };
   const abort = new AbortController();
-  const timeoutError = new JobTimeoutError(`attempt timed out after ${formatSeconds(settings.timeoutMs)}`);
-  const interruption = new Error('interrupted by shutdown');
+  // Made when they happen: an Error captures its stack, which every attempt paid for twice when they were made up front.
+  let interruption: Error | undefined;
   let timer: NodeJS.Timeout | undefined;
   let onStop: (() => void) | undefined;
   const ended = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
+      const timeoutError = new JobTimeoutError(`attempt timed out after ${formatSeconds(settings.timeoutMs)}`);
       abort.abort(timeoutError);
       reject(timeoutError);
     }, settings.timeoutMs);
     onStop = () => {
+      interruption = new Error('interrupted by shutdown');
       abort.abort(interruption);
       reject(interruption);
     };
@@ -66,7 +68,7 @@ export async function runAttempt(
     ]);
     return { kind: 'succeeded', result };
   } catch (error) {
-    if (error === interruption || (abort.signal.reason === interruption && settings.stop?.aborted)) return { kind: 'interrupted' };
+    if (interruption !== undefined && (error === interruption || (abort.signal.reason === interruption && settings.stop?.aborted))) return { kind: 'interrupted' };
     return failureOutcome(error, context.attempt, settings);
   } finally {
     clearTimeout(timer);

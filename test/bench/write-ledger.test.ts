@@ -179,6 +179,21 @@ describe('WriteTrace', () => {
     expect(ledgerTotal(ledger)).toBeCloseTo(4 + 2 + 4 + 3 + 1 + 0.5);
   });
 
+  it('tells each job finished once, also when the meter saw its claim before its create (a sent-first job)', () => {
+    // Arrange: j1 in order; j2's claim answered before its put (the claim reads as a create, the put as running → queued).
+    const trace = traceOf(['j1']);
+    const item = (x: Record<string, unknown>) => ({ ...x, pk: 'JOB#acme#j2', jobId: 'j2', gsi1sk: `${at}#j2` });
+    trace.recordWrite(undefined, item(running), 1);
+    trace.recordWrite(item(running), item(queued), 1);
+
+    // Act
+    trace.recordWrite(item(queued), item(succeeded), 1);
+
+    // Assert: the finish row misses j2, the finished jobs do not.
+    expect(trace.ledger.transitions.finish.writes).toBe(1);
+    expect([...trace.finishedJobs].sort()).toEqual(['JOB#acme#j1', 'JOB#acme#j2']);
+  });
+
   it("counts each partition key's units and the jobs that wrote it", () => {
     const trace = traceOf(['j1', 'j2', 'j3']);
     const queuedKey = trace.partitions.get(partitionName(STATUS_INDEX.indexName, 'gsi1pk', 'acme#queued'))!;

@@ -1,7 +1,7 @@
 /** The job ↔ item codec and the shedding a write falls back on when the item would pass the limit. */
-import { toJobView, type Attempt, type Job, type WebhookEvent, type WebhookState } from '../../../lambdas/jobs/job';
+import { ATTEMPT_HISTORY_LIMIT, ERROR_LIMIT_BYTES, RESULT_LIMIT_BYTES, toJobView, type Attempt, type Job, type WebhookEvent, type WebhookState } from '../../../lambdas/jobs/job';
 import { ITEM_LIMIT_BYTES, itemSize } from '../../../lambdas/store/item-size';
-import { fitJobToItemLimit, jobAttributes, jobFromItem, jobSummaryFromItem } from '../../../lambdas/store/job-item';
+import { fitJobToItemLimit, jobAttributes, jobFromItem, jobSummaryFromItem, sizeAtItsLargest } from '../../../lambdas/store/job-item';
 import { jobItemKey } from '../../../lambdas/store/job-store';
 import { jobFactory } from '../../support/job-factory';
 
@@ -115,6 +115,32 @@ describe('the webhook state in the item', () => {
     // @ts-expect-error no webhook has no tries
     const noneTried: WebhookState = { status: 'none', attempts: 2 };
     expect([withoutEvent, pendingDelivered, noneTried].map((w) => w.status)).toEqual(['delivered', 'pending', 'none']);
+  });
+});
+
+describe('sizeAtItsLargest', () => {
+  it('reserves what the job reaches with its widest attempt history, result and error, and little more', () => {
+    for (const job of [jobFactory(NOW), jobFactory(NOW, { idempotencyKey: 'k'.repeat(255), type: 'echo' })]) {
+      const item = itemOf(job);
+      const reserved = sizeAtItsLargest(item, job);
+      // Each attempt as wide as it gets: a 1 KiB error of escaped characters, stamps far in the future, a duration not derived from them.
+      const stamp = new Date(8_639_999_999_999_999).toISOString();
+      const widest: Attempt = { attempt: 1_000_000, status: 'failed', error: '"'.repeat(ERROR_LIMIT_BYTES), startedAt: stamp, finishedAt: stamp, durationMs: 8_639_999_999_999_999 };
+      const grown: Job = {
+        ...job,
+        status: 'succeeded',
+        attempts: 1_000_000,
+        history: Array.from({ length: ATTEMPT_HISTORY_LIMIT }, () => widest),
+        result: 'x'.repeat(RESULT_LIMIT_BYTES - 2),
+        lastError: '"'.repeat(ERROR_LIMIT_BYTES),
+        finishedAt: stamp,
+        updatedAt: stamp,
+      };
+      const reached = itemSize({ ...item, ...jobAttributes(grown) });
+      expect(reserved).toBeGreaterThanOrEqual(reached);
+      // The rest of the reserve is a webhook state and a few stamps and counters, far from another history's worth.
+      expect(reserved - reached).toBeLessThan(2 * ERROR_LIMIT_BYTES);
+    }
   });
 });
 
