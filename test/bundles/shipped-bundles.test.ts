@@ -35,6 +35,7 @@ import { ensureNode24 } from '../support/node24';
 import { startReceiver, type Receiver } from '../support/receiver';
 import { sqsEventFactory, sqsRecordFactory } from '../support/sqs-event';
 import { startTestTwin, type TestTwin } from '../support/twin';
+import { addTenantWithKey, tenantFactory } from '../support/tenant-factory';
 
 const run = promisify(execFile);
 const INVOKE_BUNDLE = join(__dirname, 'invoke-bundle.mjs');
@@ -366,10 +367,22 @@ describe.each(runtimes)('the shipped bundles on %s', (_label, nodeBinary, versio
     expect(event).toMatchObject({ type: 'job.succeeded', data: { jobId: job.jobId } });
     expect(await t.api.getJob(job.jobId)).toMatchObject({ webhook: { status: 'delivered' } });
 
-    // scheduler: a job accepted ten minutes ago (the twin's clock set back) whose message never ran is overdue: the sweep sends it again.
+    // scheduler: a job accepted ten minutes ago (the twin's clock set back) whose message SQS lost: due at once and
+    // sent, it carries no sweep entry, so the scheduler's open-bucket scan finds it and sends it again.
+    // A tenant of its own: the open-bucket scan's marks are per tenant, and an earlier run (the other Node's) has moved
+    // the dev tenant's past ten minutes ago, where no real create can land (a create's put is visible within the api's timeout).
+    const tenantId = `lost-${marker}`;
+    const tenantKey = `key-${randomUUID()}`;
+    await addTenantWithKey(t.twin.context.tenants, tenantFactory({ tenantId, webhookSecrets: [webhookSecret] }), tenantKey);
     clockOffsetMs = -600_000;
-    const overdue = await t.api.submit({ type: 'echo', payload: { overdue: marker } });
+    const submitted = await fetch(`${t.twin.url}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': tenantKey },
+      body: JSON.stringify({ type: 'echo', payload: { overdue: marker } }),
+    });
     clockOffsetMs = 0;
+    expect(submitted.status).toBe(202);
+    const overdue = (await submitted.json()) as { jobId: string };
     const lost = await receiveAll(t.twin.jobsQueueUrl);
     expect(lost.map((m) => JSON.parse(m.Body!).jobId)).toEqual([overdue.jobId]);
     await deleteAll(t.twin.jobsQueueUrl, lost);
@@ -384,7 +397,7 @@ describe.each(runtimes)('the shipped bundles on %s', (_label, nodeBinary, versio
       resources: ['arn:aws:events:us-east-1:000000000000:rule/JobsService-Scheduler'],
       detail: {},
     });
-    expect(swept.result).toMatchObject({ redispatched: 1, failedSends: 0, complete: true });
+    expect(swept.result).toMatchObject({ lostCreatesRecovered: 1, failedSends: 0, complete: true });
     const resent = await receiveAll(t.twin.jobsQueueUrl);
     expect(resent.map((m) => JSON.parse(m.Body!).jobId)).toEqual([overdue.jobId]);
     await deleteAll(t.twin.jobsQueueUrl, resent);
