@@ -84,6 +84,21 @@ module.exports = {
       to: { pathNot: ['^client/', '^(node_modules/)?standardwebhooks(/|$)'] },
     },
     {
+      name: 'console-page-uses-the-client',
+      severity: 'error',
+      comment:
+        'The web console runs in a browser and talks to the service through the public API only (SPEC §16): ' +
+        'its app imports the client and itself, nothing of the service, the twin or Node.',
+      from: { path: '^console/app/' },
+      to: { path: ['^(lambdas|local|lib|bin|cli|bench|test)/', '^(node_modules/)?@aws-sdk/'] },
+    },
+    {
+      name: 'no-node-in-the-console-page',
+      severity: 'error',
+      from: { path: '^console/app/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
       name: 'jobs-cli-uses-the-client',
       severity: 'error',
       comment:
@@ -130,7 +145,7 @@ module.exports = {
         '(@types/aws-lambda) emit nothing and pass. The CDK app (bin/, lib/) runs from a ' +
         'full install, so cdk-nag may stay a devDependency.',
       from: { path: '^lambdas/' },
-      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
+      to: { dependencyTypes: ['npm-dev'] },
     },
   ],
   options: {

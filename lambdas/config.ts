@@ -103,6 +103,8 @@ const ConfigSchema = z
     /** The dead-letter queues the scheduler drains (SPEC §4, poison messages); unset, it drains none. */
     jobsDlqUrl: variable('JOBS_DLQ_URL', z.optional(z.url())),
     webhooksDlqUrl: variable('WEBHOOKS_DLQ_URL', z.optional(z.url())),
+    /** The stack's CloudWatch dashboard, which the web console links (SPEC §16); the api function only. */
+    dashboardUrl: variable('DASHBOARD_URL', z.optional(z.url())),
     /** Sender of `email` jobs that give no `from`. */
     emailFrom: variable('EMAIL_FROM', z._default(z.string().check(z.minLength(3)), 'jobs@example.com')),
     /** Sender id of `sms` jobs that give none. */

@@ -170,6 +170,9 @@ export const MAX_SQS_DELAY_SECONDS = 900;
  * applies the same rate and burst (API_RATE_LIMIT_PER_SECOND / API_BURST_LIMIT
  * override them there).
  */
+/** Where the web console is served (SPEC §16): the page itself, its files under `/console/…`; no key. */
+export const CONSOLE_PATH = '/console';
+
 export const USAGE_PLAN = {
   rateLimitPerSecond: 50,
   burstLimit: 100,

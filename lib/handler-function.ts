@@ -17,6 +17,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { writeConsoleAssetsSync } from '../console/build';
 import { BUNDLE_HANDLER, lambdaBuildOptions, SOURCE_MAPS_NODE_OPTIONS } from './lambda-bundle';
 
 /** The repository root: entries, the lock file and node_modules are found from here. */
@@ -50,6 +51,12 @@ export interface HandlerFunctionProps {
    * @default false
    */
   readonly sourceMapsInStackTraces?: boolean;
+  /**
+   * Ship the web console's files (console/build.ts) in `console/` beside the
+   * code: the api function serves them (SPEC §16).
+   * @default false
+   */
+  readonly bundleConsole?: boolean;
 }
 
 export class HandlerFunction extends Construct implements iam.IGrantable {
@@ -79,7 +86,7 @@ export class HandlerFunction extends Construct implements iam.IGrantable {
         bundling: {
           // Never used: local bundling always answers (assertLocalEsbuild fails first otherwise).
           image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs24.x'),
-          local: new LocalEsbuild(props.entry, props.bundleAwsSdk ?? true),
+          local: new LocalEsbuild(props.entry, props.bundleAwsSdk ?? true, props.bundleConsole ?? false),
         },
       }),
       handler: BUNDLE_HANDLER,
@@ -115,11 +122,13 @@ class LocalEsbuild implements ILocalBundling {
   constructor(
     readonly entry: string,
     readonly bundleAwsSdk: boolean,
+    readonly bundleConsole: boolean,
   ) {}
 
   tryBundle(outputDir: string): boolean {
     const esbuild = createRequire(join(PROJECT_ROOT, 'package.json'))('esbuild') as typeof import('esbuild');
     esbuild.buildSync(lambdaBuildOptions({ projectRoot: PROJECT_ROOT, entry: this.entry, outdir: outputDir, bundleAwsSdk: this.bundleAwsSdk }));
+    if (this.bundleConsole) writeConsoleAssetsSync(join(outputDir, 'console'));
     return true;
   }
 }

@@ -2,7 +2,7 @@
  * The REST API (SPEC §3, §8, §10): every route is an API Gateway resource with
  * one `ANY` method proxied to the api Lambda, so the Lambda answers 404/405
  * exactly as on the local twin. API keys are required everywhere but
- * `/v1/openapi.json`; a usage plan throttles and caps each key (one key = one
+ * `/v1/openapi.json` and the web console's page (`/console`, `/console/…`); a usage plan throttles and caps each key (one key = one
  * tenant's key); the gateway's own errors are rewritten to problem+json.
  */
 import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
@@ -12,7 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PROBLEMS, problemTitle, type ProblemCode } from '../lambdas/api/problem';
 import { ROUTES } from '../lambdas/api/routes';
-import { API_ACCESS_LOG_FORMAT, USAGE_PLAN } from '../lambdas/resources';
+import { API_ACCESS_LOG_FORMAT, CONSOLE_PATH, USAGE_PLAN } from '../lambdas/resources';
 
 /**
  * The API Gateway resources: the paths of the route table (lambdas/api/routes.ts),
@@ -22,6 +22,9 @@ import { API_ACCESS_LOG_FORMAT, USAGE_PLAN } from '../lambdas/resources';
 export const ROUTE_RESOURCES: ReadonlyArray<{ readonly path: string; readonly keyed: boolean }> = [...new Set(ROUTES.map((route) => route.path))].map(
   (path) => ({ path, keyed: ROUTES.some((route) => route.path === path && route.keyed) }),
 );
+
+/** The web console's resources: the page, and everything under it (its files, its config). */
+export const CONSOLE_RESOURCES: readonly string[] = [CONSOLE_PATH, `${CONSOLE_PATH}/{proxy+}`];
 
 export interface GatewayProblem {
   readonly status: number;
@@ -149,6 +152,8 @@ export class JobsApi extends Construct {
     for (const { path, keyed } of ROUTE_RESOURCES) {
       this.api.root.resourceForPath(path).addMethod('ANY', integration, { apiKeyRequired: keyed });
     }
+    // The web console (SPEC §16): the page and its files need no key; the Lambda answers what is under it.
+    for (const path of CONSOLE_RESOURCES) this.api.root.resourceForPath(path).addMethod('ANY', integration, { apiKeyRequired: false });
 
     for (const [type, gatewayProblem] of GATEWAY_PROBLEMS) {
       this.api.addGatewayResponse(`Problem${type.responseType}`, {

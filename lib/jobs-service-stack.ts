@@ -7,6 +7,7 @@ import { Annotations, Aws, CfnOutput, Duration, Stack, Validations, type StackPr
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { API_TIMEOUT_SECONDS, FUNCTION_MEMORY_MB, JOBS_QUEUE, STATUS_INDEX, SWEEP_INDEX, WEBHOOKS_QUEUE } from '../lambdas/resources';
+import { configVariable } from '../lambdas/config';
 import { ApiGatewayAccount } from './api-gateway-account';
 import { HandlerFunction } from './handler-function';
 import { WorkQueue } from './job-queues';
@@ -73,6 +74,7 @@ export class JobsServiceStack extends Stack {
       environment,
       timeout: Duration.seconds(API_TIMEOUT_SECONDS),
       memorySize: FUNCTION_MEMORY_MB.api,
+      bundleConsole: true,
     });
     const worker = new HandlerFunction(this, 'WorkerFunction', {
       entry: 'lambdas/worker.ts',
@@ -137,6 +139,9 @@ export class JobsServiceStack extends Stack {
       worker: worker.function,
       alarmEmail: props.alarmEmail,
     });
+
+    // The console links the dashboard (SPEC §16).
+    api.function.addEnvironment(configVariable('dashboardUrl'), this.observability.dashboardUrl);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (append v1/jobs)' });
     new CfnOutput(this, 'DashboardUrl', { value: this.observability.dashboardUrl, description: 'CloudWatch dashboard' });

@@ -38,6 +38,8 @@ const FIVE_MINUTES = Duration.minutes(5);
 
 export class Observability extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
+  /** The dashboard's name: the stack's and its region's (dashboards are per account). */
+  public readonly dashboardName = `${Stack.of(this).stackName}-${Stack.of(this).region}`;
   public readonly alarmTopic: sns.Topic;
   public readonly alarms: cloudwatch.Alarm[] = [];
 
@@ -124,7 +126,9 @@ export class Observability extends Construct {
     // --- dashboard ---------------------------------------------------------
     const graph = (graphTitle: string, left: cloudwatch.IMetric[], width = 8) =>
       new cloudwatch.GraphWidget({ title: graphTitle, left, width, height: 6 });
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { defaultInterval: Duration.hours(3) });
+    // Named after the stack, not by CloudFormation: the api function's environment links it (the console),
+    // and a generated name would make the function depend on the dashboard that graphs it.
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: this.dashboardName, defaultInterval: Duration.hours(3) });
     this.dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 3 }));
     this.dashboard.addWidgets(
       graph('API requests', [props.api.metricCount({ statistic: 'Sum', period: FIVE_MINUTES, label: 'requests' })]),
@@ -190,7 +194,7 @@ export class Observability extends Construct {
   /** The dashboard in the CloudWatch console. */
   get dashboardUrl(): string {
     const region = Stack.of(this).region;
-    return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${this.dashboard.dashboardName}`;
+    return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${this.dashboardName}`;
   }
 
   /** An alarm to the topic; quiet periods (no data) are fine unless said otherwise. */

@@ -20,6 +20,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { buildConsoleAssets } from '../console/build';
 import { createApiHandler } from '../lambdas/api/api-handler';
 import { ConfigError, loadConfig, type Config } from '../lambdas/config';
 import { jobTypesFor } from '../lambdas/job-types/deployment';
@@ -71,6 +72,9 @@ export interface Twin {
 
 /** Variables the twin defaults differently from AWS (SPEC §6, §12). */
 const TWIN_DEFAULTS: Record<string, string> = { ALLOW_PRIVATE_TARGETS: 'true' };
+
+/** The twin-only health route the console's strip reads (./twin-health.ts), relative to the API's base. */
+const TWIN_HEALTH_URL = 'twin/health';
 
 /** Where a running twin says where it listens (cli/target.ts reads it). */
 const TWIN_FILE = 'twin.json';
@@ -186,10 +190,12 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
       ...(faults ? { concurrency: EVENT_SOURCE_CONCURRENCY_UNDER_FAULTS } : {}),
     });
     closers.push(() => background.stop());
+    // The web console's files, built as the CDK builds them for the api Lambda: the same bytes.
+    const consoleFiles = await buildConsoleAssets();
     // Closed first on shutdown: stop taking requests, then finish or release background work.
     const gateway = await startApiGateway({
       port: twinConfig.port,
-      handler: createApiHandler(context),
+      handler: createApiHandler(context, { console: { files: () => consoleFiles, config: { healthUrl: TWIN_HEALTH_URL, dashboardUrl: null } } }),
       throttle: { ratePerSecond: twinConfig.apiRateLimitPerSecond, burst: twinConfig.apiBurstLimit },
     });
     closers.push(() => gateway.close());

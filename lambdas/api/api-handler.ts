@@ -10,6 +10,7 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { ServiceContext } from '../service-context';
+import { isConsolePath, serveConsole, type ConsoleSite } from './console-site';
 import { HANDLERS, type RouteHandler } from './job-routes';
 import { HttpProblem, problemDocument } from './problem';
 import { MAX_BODY_BYTES, toApiRequest, type ApiRequest, type ApiResponse } from './request';
@@ -99,11 +100,20 @@ function renderProblem(problem: HttpProblem, requestId: string): APIGatewayProxy
   };
 }
 
-export function createApiHandler(ctx: ServiceContext): Handler {
+export interface ApiHandlerOptions {
+  /** The web console's page (SPEC §16, ./console-site.ts); without it `/console` is an unknown path. */
+  readonly console?: ConsoleSite;
+}
+
+export function createApiHandler(ctx: ServiceContext, options: ApiHandlerOptions = {}): Handler {
   const tenants = new TenantResolver(ctx.tenants, ctx.now);
 
   async function route(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
     const base = toApiRequest(event);
+    if (options.console && isConsolePath(base.path)) {
+      const page = serveConsole(options.console, base);
+      return { ...page, headers: { ...page.headers, 'x-request-id': base.requestId } };
+    }
     const matched = matchRoute(base.path);
     if (!matched) throw new HttpProblem('not_found', `No route for ${base.path.slice(0, 200)}.`);
     const request: ApiRequest = { ...base, params: matched.params };

@@ -27,6 +27,7 @@ import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
+import { buildConsoleAssets } from '../../console/build';
 import { JobsServiceStack } from '../../lib/jobs-service-stack';
 import { describeJobTypes } from '../../lambdas/job-types/registry';
 import { localApiKeyId } from '../../lambdas/store/tenant-store';
@@ -38,6 +39,8 @@ import { startTestTwin, type TestTwin } from '../support/twin';
 import { addTenantWithKey, tenantFactory } from '../support/tenant-factory';
 
 const run = promisify(execFile);
+/** What the stack's `DASHBOARD_URL` reference (region and stack name) resolves to in this test's account. */
+const SHIPPED_DASHBOARD_URL = 'https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=JobsService-us-east-1';
 const INVOKE_BUNDLE = join(__dirname, 'invoke-bundle.mjs');
 const RESULT_MARKER = '@@invoke-bundle-result ';
 type FunctionName = 'Api' | 'Worker' | 'Webhook' | 'Scheduler';
@@ -122,6 +125,7 @@ function lambdaEnvironment(name: FunctionName): Record<string, string> {
     WEBHOOKS_QUEUE_URL: twin.webhooksQueueUrl,
     JOBS_DLQ_URL: twin.jobsDlqUrl,
     WEBHOOKS_DLQ_URL: twin.webhooksDlqUrl,
+    DASHBOARD_URL: SHIPPED_DASHBOARD_URL,
   };
   const environment: Record<string, string> = {};
   for (const [variable, value] of Object.entries(functions[name].environment)) {
@@ -136,6 +140,8 @@ function lambdaEnvironment(name: FunctionName): Record<string, string> {
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_LAMBDA_FUNCTION_NAME: `JobsService-${name}`,
+    // Where Lambda unpacks the asset: the api finds the console's files there.
+    LAMBDA_TASK_ROOT: functions[name].assetDir,
     AWS_ENDPOINT_URL_DYNAMODB: twin.dynamodbUrl,
     AWS_ENDPOINT_URL_SQS: twin.sqsUrl,
   };
@@ -301,6 +307,28 @@ describe.each(runtimes)('the shipped bundles on %s', (_label, nodeBinary, versio
     expect(served.node).toMatch(version);
     expect(served.result.statusCode).toBe(200);
     expect(JSON.parse(served.result.body)).toEqual(JSON.parse(readFileSync(join(__dirname, '../../openapi.json'), 'utf8')));
+  }, 60_000);
+
+  it('serve the web console: the bytes the twin serves, with its security headers, and the dashboard link', async () => {
+    const event = submitEvent(t.twin.dev.apiKey, {});
+    const consoleGet = (path: string) => {
+      // No key: the page needs none (API Gateway's /console resources do not ask for one).
+      const { 'x-api-key': _key, ...headers } = event.headers;
+      const identity = { ...event.requestContext.identity, apiKey: undefined, apiKeyId: undefined };
+      return { ...event, headers, httpMethod: 'GET', path, pathParameters: { proxy: path.slice(1) }, body: null, requestContext: { ...event.requestContext, identity, httpMethod: 'GET', path: `/prod${path}` } };
+    };
+    const twinFiles = await buildConsoleAssets();
+    for (const [name, path] of [['index.html', '/console'], ['console.js', '/console/console.js'], ['console.css', '/console/console.css']] as const) {
+      const served = await invoke(nodeBinary(), 'Api', consoleGet(path));
+      const fromTwin = await fetch(`${t.twin.url}${path}`);
+      expect({ path, status: served.result.statusCode }).toEqual({ path, status: 200 });
+      expect(Buffer.from(served.result.body, 'base64').equals(Buffer.from(twinFiles.get(name)!))).toBe(true);
+      expect(Buffer.from(await fromTwin.arrayBuffer()).equals(Buffer.from(twinFiles.get(name)!))).toBe(true);
+      expect(served.result.headers['content-security-policy']).toBe(fromTwin.headers.get('content-security-policy'));
+      expect(served.result.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    }
+    const config = await invoke(nodeBinary(), 'Api', consoleGet('/console/config.json'));
+    expect(JSON.parse(Buffer.from(config.result.body, 'base64').toString('utf8'))).toEqual({ healthUrl: null, dashboardUrl: SHIPPED_DASHBOARD_URL });
   }, 60_000);
 
   it('list the job types with their payloads as JSON Schema (zod/mini through zod’s own converter), as the twin does', async () => {

@@ -8,7 +8,7 @@ import { AccessLogField } from 'aws-cdk-lib/aws-apigateway';
 import { Match } from 'aws-cdk-lib/assertions';
 import { PROBLEMS } from '../../lambdas/api/problem';
 import { ROUTES } from '../../lambdas/api/routes';
-import { GATEWAY_PROBLEMS, ROUTE_RESOURCES } from '../../lib/jobs-api';
+import { CONSOLE_RESOURCES, GATEWAY_PROBLEMS, ROUTE_RESOURCES } from '../../lib/jobs-api';
 import { arnOf, ref, synthStack, type Fixture } from './stack-fixture';
 
 let fixture: Fixture;
@@ -33,8 +33,9 @@ describe('routes', () => {
     }));
   };
 
-  test('the API Gateway resources with methods are exactly the route table\'s paths, keyed as the table says', () => {
+  test('the API Gateway resources with methods are exactly the route table\'s paths, keyed as the table says, and the console\'s, public', () => {
     const fromTable = [...new Set(ROUTES.map((route) => route.path))].map((path) => ({ path, keyed: ROUTES.find((r) => r.path === path)!.keyed }));
+    fromTable.push({ path: '/console', keyed: false }, { path: '/console/{proxy+}', keyed: false });
     expect(resourcePaths().sort((a, b) => a.path.localeCompare(b.path))).toEqual(fromTable.sort((a, b) => a.path.localeCompare(b.path)));
   });
 
@@ -46,7 +47,7 @@ describe('routes', () => {
 
   test('each route resource has one ANY method, proxied to the api Lambda', () => {
     const methods = Object.values(fixture.template.findResources('AWS::ApiGateway::Method'));
-    expect(methods).toHaveLength(ROUTE_RESOURCES.length);
+    expect(methods).toHaveLength(ROUTE_RESOURCES.length + CONSOLE_RESOURCES.length);
     for (const method of methods) {
       expect(method.Properties).toMatchObject({
         HttpMethod: 'ANY',
@@ -60,13 +61,14 @@ describe('routes', () => {
     }
   });
 
-  test('API keys are required on every method but GET /v1/openapi.json', () => {
+  test('API keys are required on every method but GET /v1/openapi.json and the console\'s page', () => {
     const resources = fixture.template.findResources('AWS::ApiGateway::Resource');
     const methods = Object.values(fixture.template.findResources('AWS::ApiGateway::Method'));
     const keyRequired = Object.fromEntries(
       methods.map((method) => [resources[method.Properties.ResourceId.Ref].Properties.PathPart, method.Properties.ApiKeyRequired]),
     );
     expect(keyRequired['openapi.json']).toBe(false);
+    expect([keyRequired.console, keyRequired['{proxy+}']]).toEqual([false, false]);
     expect(methods.filter((m) => m.Properties.ApiKeyRequired === true)).toHaveLength(ROUTE_RESOURCES.length - 1);
   });
 

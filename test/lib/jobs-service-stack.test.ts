@@ -301,13 +301,20 @@ describe('outputs', () => {
     expect(outputs.UsagePlanId.Value).toEqual(ref(fixture.idOf(fixture.stack.api.usagePlan)));
     expect(JSON.stringify(outputs.ApiUrl.Value)).toContain('.execute-api.');
     expect(JSON.stringify(outputs.DashboardUrl.Value)).toContain('#dashboards:name=');
-    expect(JSON.stringify(outputs.DashboardUrl.Value)).toContain(fixture.idOf(fixture.stack.observability.dashboard));
+    expect(JSON.stringify(outputs.DashboardUrl.Value)).toContain(`#dashboards:name=${fixture.stack.stackName}-`);
+    // The console links the same dashboard (SPEC §16); the api function alone carries it.
+    const variables = (name: string) => fixture.template.toJSON().Resources[functionId(name as never)].Properties.Environment.Variables;
+    expect(variables('api').DASHBOARD_URL).toEqual(outputs.DashboardUrl.Value);
+    expect(['worker', 'scheduler', 'webhook'].map((name) => variables(name).DASHBOARD_URL)).toEqual([undefined, undefined, undefined]);
   });
 });
 
-test('no resource has a name of its own, so a redeploy after a failed one (or a second stack) never collides', () => {
+test('no resource has a name of its own but the dashboard, so a redeploy after a failed one (or a second stack) never collides', () => {
   // A rollback retains the table and the API Gateway account role, and a deleted log group or queue name
   // is not free at once; CloudFormation-generated names never meet those. (The REST API's name is no key.)
+  // The dashboard is named after the stack and its region (dashboards are per account, not per region): a
+  // rollback deletes it and frees its name at once, and the api function's environment links it (the console)
+  // without depending on it.
   const NAME_PROPERTIES: Record<string, string> = {
     'AWS::Logs::LogGroup': 'LogGroupName',
     'AWS::SQS::Queue': 'QueueName',
@@ -315,7 +322,6 @@ test('no resource has a name of its own, so a redeploy after a failed one (or a 
     'AWS::Lambda::Function': 'FunctionName',
     'AWS::IAM::Role': 'RoleName',
     'AWS::SNS::Topic': 'TopicName',
-    'AWS::CloudWatch::Dashboard': 'DashboardName',
     'AWS::CloudWatch::Alarm': 'AlarmName',
     'AWS::Events::Rule': 'Name',
     'AWS::ApiGateway::UsagePlan': 'UsagePlanName',
@@ -323,6 +329,8 @@ test('no resource has a name of its own, so a redeploy after a failed one (or a 
   const resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> = fixture.template.toJSON().Resources;
   const named = Object.entries(resources).filter(([, r]) => NAME_PROPERTIES[r.Type] && r.Properties?.[NAME_PROPERTIES[r.Type]] !== undefined);
   expect(named.map(([id]) => id)).toEqual([]);
+  const dashboard = resources[fixture.idOf(fixture.stack.observability.dashboard)];
+  expect(dashboard.Properties?.DashboardName).toEqual({ 'Fn::Join': ['', [`${fixture.stack.stackName}-`, { Ref: 'AWS::Region' }]] });
   expect(Object.values(resources).filter((r) => r.Type === 'AWS::Logs::LogGroup')).toHaveLength(5); // four functions, access logs
 });
 
