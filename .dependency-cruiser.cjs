@@ -145,7 +145,7 @@ module.exports = {
         '(@types/aws-lambda) emit nothing and pass. The CDK app (bin/, lib/) runs from a ' +
         'full install, so cdk-nag may stay a devDependency.',
       from: { path: '^lambdas/' },
-      to: { dependencyTypes: ['npm-dev'] },
+      to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
   ],
   options: {
