@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     '',
     'Jobs Service local twin is running',
     `  API                 ${url}`,
+    `  web console         ${url}/console  (paste the API key below)`,
     `  tenant              ${dev.tenantId}`,
     `  API key             ${dev.apiKey}`,
     `  webhook secret      ${dev.webhookSecret}`,
