@@ -66,4 +66,26 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-return': 'off',
     },
   },
+  {
+    // The web console builds its DOM with createElement and textContent only (console/app/dom.ts):
+    // payloads, errors and job types are tenant data, and an HTML string is where one becomes
+    // markup. The page's CSP forbids inline script; this forbids the ways to write HTML.
+    files: ['console/app/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['innerHTML', 'outerHTML'].map((property) => ({ property, message: 'Build the DOM with h() (console/app/dom.ts): text as text, never HTML.' })),
+        { property: 'insertAdjacentHTML', message: 'Build the DOM with h() (console/app/dom.ts): text as text, never HTML.' },
+        { object: 'document', property: 'write', message: 'Build the DOM with h() (console/app/dom.ts).' },
+        { object: 'document', property: 'writeln', message: 'Build the DOM with h() (console/app/dom.ts).' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        // Computed access (el['innerHTML']) and DOMParser / createContextualFragment, which parse HTML too.
+        { selector: "MemberExpression[computed=true][property.value=/^(innerHTML|outerHTML|insertAdjacentHTML|write|writeln)$/]", message: 'Build the DOM with h() (console/app/dom.ts).' },
+        { selector: "NewExpression[callee.name='DOMParser']", message: 'The console parses no HTML.' },
+        { selector: "MemberExpression[property.name='createContextualFragment']", message: 'The console parses no HTML.' },
+      ],
+    },
+  },
 );
