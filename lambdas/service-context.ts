@@ -53,6 +53,8 @@ export interface ServiceContextOverrides {
    * `jobTypes` throws.
    */
   readonly jobTypes?: (config: Config, senders?: Senders) => JobTypes;
+  /** Where handlers publish metrics (the twin taps them for its health route). @default a Powertools Metrics in namespace JobsService */
+  readonly metrics?: Metrics;
 }
 
 export function createServiceContext(overrides: ServiceContextOverrides = {}): ServiceContext {
@@ -67,7 +69,7 @@ export function createServiceContext(overrides: ServiceContextOverrides = {}): S
     db,
     sqs,
     logger,
-    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
+    metrics: overrides.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
     jobs: new JobStore(db, {
       tableName: config.tableName,
       now,

@@ -37,6 +37,8 @@ import { outboxSenders } from './outbox';
 import { loadTwinConfig, type TwinConfig } from './twin-config';
 import { credentialVariables, loadBackends, regionOfAwsEndpoint, type Backends } from './backends';
 import { ensureTable, startDynamoDb } from './dynamodb';
+import { TwinHealth } from './twin-health';
+import { TwinMetrics } from './twin-metrics';
 import { FAULT_VARIABLES, FaultInjection, type FaultReport } from './faults';
 
 export interface TwinOptions {
@@ -172,7 +174,9 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     process.env.WEBHOOKS_DLQ_URL = env.WEBHOOKS_DLQ_URL = webhooks.dlqUrl;
 
     const config = loadConfig(env);
-    const context = createServiceContext({ config, now: options.now, logger: options.logger, senders: outboxSenders(outboxDir), jobTypes: jobTypesFor });
+    // The handlers' metrics, tapped for the health route's figures (./twin-metrics.ts).
+    const metrics = new TwinMetrics({ now: options.now ?? Date.now });
+    const context = createServiceContext({ config, now: options.now, logger: options.logger, senders: outboxSenders(outboxDir), jobTypes: jobTypesFor, metrics });
     closers.push(() => {
       context.db.destroy();
       context.sqs.destroy();
@@ -192,10 +196,24 @@ export async function startTwin(options: TwinOptions = {}): Promise<Twin> {
     closers.push(() => background.stop());
     // The web console's files, built as the CDK builds them for the api Lambda: the same bytes.
     const consoleFiles = await buildConsoleAssets();
+    // The console's health strip (./twin-health.ts), answered in front of the api Lambda, which knows no such route.
+    const health = new TwinHealth({
+      sqsUrl: sqs.url,
+      embeddedSqs: !backends.sqsEndpoint,
+      queues: [
+        { name: 'jobs', url: jobs.url, dlqUrl: jobs.dlqUrl },
+        { name: 'webhooks', url: webhooks.url, dlqUrl: webhooks.dlqUrl },
+      ],
+      metrics,
+      tenants: context.tenants,
+      now: context.now,
+      logger: context.logger,
+    });
+    closers.push(() => Promise.resolve(health.close()));
     // Closed first on shutdown: stop taking requests, then finish or release background work.
     const gateway = await startApiGateway({
       port: twinConfig.port,
-      handler: createApiHandler(context, { console: { files: () => consoleFiles, config: { healthUrl: TWIN_HEALTH_URL, dashboardUrl: null } } }),
+      handler: health.answering(createApiHandler(context, { console: { files: () => consoleFiles, config: { healthUrl: TWIN_HEALTH_URL, dashboardUrl: null } } })),
       throttle: { ratePerSecond: twinConfig.apiRateLimitPerSecond, burst: twinConfig.apiBurstLimit },
     });
     closers.push(() => gateway.close());

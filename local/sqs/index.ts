@@ -2,12 +2,14 @@ import { Journal } from './journal';
 import { runOperation } from './operations';
 import { QueueRegistry } from './queue-registry';
 import { listenSqsHttp } from './server';
+import { answerTwinRoute } from './twin-routes';
 
 /**
  * An SQS-compatible endpoint for the local twin and for tests: the AWS JSON
  * protocol that @aws-sdk/client-sqs speaks, standard queues with fair-queue
  * delivery by MessageGroupId, long polling, visibility timeouts, dead-letter
- * redrive, and (with `dataDir`) messages kept across restarts and crashes.
+ * redrive, and (with `dataDir`) messages kept across restarts and crashes;
+ * plus the twin's own `GET /twin/…` side route (./twin-routes.ts).
  */
 export interface SqsEndpointOptions {
   /** @default 0 (any free port) */
@@ -50,6 +52,7 @@ export async function startSqsEndpoint(options: SqsEndpointOptions = {}): Promis
       (operation, input, signal) => runOperation(registry, operation, input, signal),
       options.port ?? 0,
       host,
+      (method, path) => answerTwinRoute(registry, method, path),
     );
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
     registry.baseUrl = url;

@@ -26,6 +26,8 @@ export interface MessageRecord {
   firstReceivedAt?: number;
   /** Set on a message moved here by redrive. */
   deadLetterSourceArn?: string;
+  /** Epoch ms when redrive moved it here: a dead-letter queue ages its messages from then (as SQS does). */
+  deadLetteredAt?: number;
 }
 
 /** A message held by a queue. */
@@ -38,6 +40,7 @@ export interface QueuedMessage {
   readonly groupId: string | undefined;
   readonly sentAt: number;
   readonly deadLetterSourceArn: string | undefined;
+  readonly deadLetteredAt: number | undefined;
   receiveCount: number;
   firstReceivedAt: number | undefined;
   state: MessageState;

@@ -233,6 +233,21 @@ export class SqsQueue {
     this.armWakeTimer();
   }
 
+  /**
+   * Age of the oldest message not deleted (visible, in flight or delayed), in whole seconds, as
+   * CloudWatch's ApproximateAgeOfOldestMessage counts it: from when it was sent, or in a
+   * dead-letter queue from when redrive moved it there; null when the queue is empty. The first
+   * message in arrival order is the oldest (the order `promoteDue` relies on too).
+   */
+  oldestMessageAgeSeconds(): number | null {
+    const now = this.environment.now();
+    this.promoteDue(now);
+    const oldest = this.messages.values().next();
+    if (oldest.done) return null;
+    const arrivedAt = oldest.value.deadLetteredAt ?? oldest.value.sentAt;
+    return Math.max(0, Math.floor((now - arrivedAt) / 1000));
+  }
+
   /** Approximate counts, as GetQueueAttributes reports them. */
   counts(): { visible: number; inFlight: number; delayed: number } {
     this.promoteDue(this.environment.now());
@@ -260,6 +275,7 @@ export class SqsQueue {
         receiveCount: message.receiveCount || undefined,
         firstReceivedAt: message.firstReceivedAt,
         deadLetterSourceArn: message.deadLetterSourceArn,
+        deadLetteredAt: message.deadLetteredAt,
       };
     }
   }
@@ -296,6 +312,7 @@ export class SqsQueue {
       groupId: message.groupId,
       sentAt: message.sentAt,
       deadLetterSourceArn: sourceArn,
+      deadLetteredAt: at,
     }, at);
     this.afterChange();
   }
@@ -310,6 +327,7 @@ export class SqsQueue {
       groupId: record.groupId,
       sentAt: record.sentAt,
       deadLetterSourceArn: record.deadLetterSourceArn,
+      deadLetteredAt: record.deadLetteredAt,
       receiveCount: record.receiveCount ?? 0,
       firstReceivedAt: record.firstReceivedAt,
       state: 'gone',

@@ -3,9 +3,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { SqsError } from './errors';
 import { isJsonObject, type JsonObject } from './request-input';
+import { TWIN_ROUTE_PREFIX, type TwinRouteAnswer } from './twin-routes';
 
 /** Runs the operation named by `x-amz-target` on the parsed JSON body. */
 export type OperationHandler = (operation: string, input: JsonObject, signal: AbortSignal) => Promise<JsonObject>;
+
+/** Answers a request under `/twin/` (./twin-routes.ts): not SQS, the twin's own. */
+export type TwinRouteHandler = (method: string, path: string) => TwinRouteAnswer;
 
 export interface SqsHttpServer {
   port: number;
@@ -28,7 +32,7 @@ const CONTENT_TYPE = 'application/x-amz-json-1.0';
 const DRAIN_TIMEOUT_MS = 2000;
 
 /** The HTTP side of the AWS JSON 1.0 protocol (query-compatible) that @aws-sdk/client-sqs speaks. */
-export function listenSqsHttp(handler: OperationHandler, port: number, host: string): Promise<SqsHttpServer> {
+export function listenSqsHttp(handler: OperationHandler, port: number, host: string, twinRoute?: TwinRouteHandler): Promise<SqsHttpServer> {
   let active = 0;
   let drained: (() => void) | undefined;
   const server = createServer((request, response) => {
@@ -37,6 +41,12 @@ export function listenSqsHttp(handler: OperationHandler, port: number, host: str
       active--;
       if (active === 0) drained?.();
     });
+    const path = (request.url ?? '').split('?')[0];
+    if (twinRoute && path.startsWith(TWIN_ROUTE_PREFIX)) {
+      request.resume();
+      replyJson(response, twinRoute(request.method ?? 'GET', path));
+      return;
+    }
     void answer(request, response, handler);
   });
   // Long polls hold a request for up to 20 s; keep Node's timeouts out of their way.
@@ -135,6 +145,16 @@ function reply(response: ServerResponse, status: number, requestId: string, body
     'content-length': Buffer.byteLength(payload),
     'x-amzn-requestid': requestId,
     ...(queryError ? { 'x-amzn-query-error': queryError } : {}),
+  });
+  response.end(payload);
+}
+
+function replyJson(response: ServerResponse, answer: TwinRouteAnswer): void {
+  const payload = JSON.stringify(answer.body);
+  response.writeHead(answer.status, {
+    ...answer.headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
   });
   response.end(payload);
 }

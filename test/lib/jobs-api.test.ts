@@ -34,7 +34,7 @@ describe('routes', () => {
   };
 
   test('the API Gateway resources with methods are exactly the route table\'s paths, keyed as the table says, and the console\'s, public', () => {
-    const fromTable = [...new Set(ROUTES.map((route) => route.path))].map((path) => ({ path, keyed: ROUTES.find((r) => r.path === path)!.keyed }));
+    const fromTable: { path: string; keyed: boolean }[] = [...new Set(ROUTES.map((route) => route.path))].map((path) => ({ path, keyed: ROUTES.find((r) => r.path === path)!.keyed }));
     fromTable.push({ path: '/console', keyed: false }, { path: '/console/{proxy+}', keyed: false });
     expect(resourcePaths().sort((a, b) => a.path.localeCompare(b.path))).toEqual(fromTable.sort((a, b) => a.path.localeCompare(b.path)));
   });
